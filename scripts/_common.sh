@@ -1,0 +1,50 @@
+# Shared settings for the k2k_network developer scripts (sourced, not run).
+# Every value can be overridden from the environment.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-/opt/odoo/18.0}"
+ODOO_BRANCH="${ODOO_BRANCH:-18.0}"
+ODOO_GIT_URL="${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}"
+# The venv lives outside the clone so that every clone (and CI's fresh one)
+# reuses it: a second set-up is then a matter of seconds.
+K2K_HOME="${K2K_HOME:-$HOME/.cache/k2k_network}"
+VENV="${K2K_VENV:-$K2K_HOME/venv-odoo18}"
+PYTHON_BIN="${PYTHON_BIN:-$(command -v python3.11 || command -v python3)}"
+DB_HOST="${PGHOST:-}"
+DB_USER="${PGUSER:-$(id -un)}"
+ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$REPO_ROOT"
+# Modules the addon needs, used to pre-check a database.
+K2K_MODULE="k2k_network"
+
+log() { printf '\033[1m[k2k]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[k2k] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+odoo_bin() {
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" \
+        --data-dir="$K2K_HOME/filestore" \
+        ${DB_HOST:+--db_host="$DB_HOST"} --db_user="$DB_USER" "$@"
+}
+
+pg_ready() {
+    psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d postgres -Atqc 'select 1' >/dev/null 2>&1
+}
+
+require_odoo() {
+    [ -f "$ODOO_SRC/odoo-bin" ] || die "Odoo 18.0 is not at ODOO_SRC=$ODOO_SRC.
+    Put a Community 18.0 tree there (or point ODOO_SRC at one) and run ./scripts/setup.sh."
+    [ -x "$VENV/bin/python" ] || die "No virtual environment at $VENV. Run ./scripts/setup.sh first."
+    "$VENV/bin/python" -c 'import odoo.release as r; assert r.version_info[0] == 18' 2>/dev/null \
+        || die "The venv at $VENV cannot import Odoo 18 from $ODOO_SRC. Run ./scripts/setup.sh again."
+}
+
+require_postgres() {
+    command -v psql >/dev/null || die "PostgreSQL client (psql) is missing. Run ./scripts/setup.sh: it installs PostgreSQL."
+    pg_ready || die "PostgreSQL does not answer for role '$DB_USER'${DB_HOST:+ on $DB_HOST}.
+    Start it (./scripts/setup.sh starts it) or set PGHOST/PGUSER to a server where '$DB_USER' may create databases."
+}
+
+drop_db() {
+    dropdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" --if-exists --force "$1" >/dev/null 2>&1 || true
+    rm -rf "$K2K_HOME/filestore/filestore/$1"
+}

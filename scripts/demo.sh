@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Start a ready K2K demo at http://localhost:8069: a vendor company (Bloom
+# Imports) and a buyer company (Petal Wholesale), already connected, with the
+# flowers the buyer buys from the vendor. The database is built on first run
+# and kept afterwards; pass --reset to build it anew.
+#
+#   K2K_DEMO_DB     database name   (default k2k_demo)
+#   K2K_DEMO_PORT   HTTP port       (default 8069)
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+DEMO_DB="${K2K_DEMO_DB:-k2k_demo}"
+PORT="${K2K_DEMO_PORT:-8069}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "No venv yet at $VENV: running ./scripts/setup.sh first"
+    "$REPO_ROOT/scripts/setup.sh"
+fi
+require_odoo
+require_postgres
+
+[ "${1:-}" = "--reset" ] && { log "Dropping $DEMO_DB"; drop_db "$DEMO_DB"; }
+installed="$(psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$DEMO_DB" -Atqc \
+    "select state from ir_module_module where name = 'k2k_network'" 2>/dev/null || true)"
+if [ "$installed" != "installed" ]; then
+    drop_db "$DEMO_DB"
+    log "Building the demo database $DEMO_DB (Odoo demo data + K2K demo, about 2 minutes)"
+    odoo_bin -d "$DEMO_DB" -i k2k_network --stop-after-init --log-level=warn \
+        > "$K2K_HOME/demo-install.log" 2>&1 \
+        || { tail -30 "$K2K_HOME/demo-install.log" >&2; die "Building the demo failed."; }
+fi
+
+cat >&2 <<MSG
+
+  K2K Network demo: http://localhost:$PORT
+  Login: admin   Password: admin
+  Companies (switch in the top bar): Bloom Imports (vendor), Petal Wholesale (buyer)
+  K2K Network > Connections shows their connection; Settings > K2K Network the automations.
+  Stop with Ctrl+C.
+
+MSG
+exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" \
+    --data-dir="$K2K_HOME/filestore" ${DB_HOST:+--db_host="$DB_HOST"} --db_user="$DB_USER" \
+    -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" --http-port="$PORT" --log-level=warn

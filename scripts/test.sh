@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run the whole k2k_network test suite on a fresh database and end with
+# pytest's summary line. Extra arguments go to pytest (e.g. -k handshake).
+#
+#   K2K_TEST_DB   name of the database to (re)create   (default k2k_test)
+#   ODOO_SRC      Odoo 18.0 source                      (default /opt/odoo/18.0)
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    log "No venv yet at $VENV: running ./scripts/setup.sh first"
+    "$REPO_ROOT/scripts/setup.sh"
+fi
+require_odoo
+require_postgres
+
+TEST_DB="${K2K_TEST_DB:-k2k_test}"
+CONF="$K2K_HOME/odoo-test.conf"
+mkdir -p "$K2K_HOME/filestore"
+cat > "$CONF" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+data_dir = $K2K_HOME/filestore
+db_user = $DB_USER
+${DB_HOST:+db_host = $DB_HOST}
+db_name = $TEST_DB
+dbfilter = ^$TEST_DB\$
+without_demo = all
+log_level = warn
+CONF
+
+log "Creating a fresh database $TEST_DB with k2k_network (no demo data)"
+drop_db "$TEST_DB"
+start=$(date +%s)
+if ! odoo_bin -c "$CONF" -d "$TEST_DB" -i k2k_network --without-demo=all \
+        --stop-after-init --log-level=warn > "$K2K_HOME/install-$TEST_DB.log" 2>&1 \
+    || grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL)" "$K2K_HOME/install-$TEST_DB.log"; then
+    tail -40 "$K2K_HOME/install-$TEST_DB.log" >&2
+    die "Installing k2k_network failed (full log: $K2K_HOME/install-$TEST_DB.log)."
+fi
+log "Installed in $(( $(date +%s) - start )) s"
+
+export K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
+       K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
+cd "$REPO_ROOT"
+"$VENV/bin/python" -m pytest -p no:cacheprovider \
+    --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn \
+    k2k_network/tests tests_integration "$@"

@@ -1,0 +1,85 @@
+"""Helpers for tests that drive Odoo as a separate process (install,
+uninstall, servers), as an administrator would from the command line."""
+
+import os
+import subprocess
+import uuid
+
+import psycopg2
+import pytest
+
+
+def _env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run these tests through ./scripts/test.sh")
+    return value
+
+
+class OdooCli:
+    def __init__(self):
+        self.python = _env("K2K_VENV_PYTHON")
+        self.odoo_bin = os.path.join(_env("K2K_ODOO_SRC"), "odoo-bin")
+        self.addons_path = _env("K2K_ADDONS_PATH")
+        self.data_dir = _env("K2K_DATA_DIR")
+        self.db_user = _env("K2K_DB_USER")
+
+    def base_args(self, db):
+        return [
+            self.python,
+            self.odoo_bin,
+            f"--addons-path={self.addons_path}",
+            f"--data-dir={self.data_dir}",
+            f"--db_user={self.db_user}",
+            "-d",
+            db,
+            "--log-level=warn",
+        ]
+
+    def run(self, db, *args, stdin=None, timeout=900):
+        proc = subprocess.run(
+            self.base_args(db) + list(args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = proc.stdout + proc.stderr
+        errors = [
+            line
+            for line in output.splitlines()
+            if " ERROR " in line or " CRITICAL " in line or "failed to install" in line
+        ]
+        assert proc.returncode == 0 and not errors, output[-4000:]
+        return output
+
+    def shell(self, db, code):
+        return self.run(db, "shell", "--no-http", stdin=code)
+
+    def connect(self, db):
+        return psycopg2.connect(dbname=db, user=self.db_user)
+
+    def query(self, db, sql, params=None):
+        with self.connect(db) as conn, conn.cursor() as cr:
+            cr.execute(sql, params)
+            return cr.fetchall()
+
+    def drop(self, db):
+        subprocess.run(
+            ["dropdb", "-U", self.db_user, "--if-exists", "--force", db],
+            check=False,
+            capture_output=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def odoo_cli():
+    return OdooCli()
+
+
+@pytest.fixture
+def scratch_db(odoo_cli):
+    name = f"k2k_scratch_{uuid.uuid4().hex[:8]}"
+    yield name
+    odoo_cli.drop(name)

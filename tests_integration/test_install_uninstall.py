@@ -1,0 +1,57 @@
+"""Install with demo data, then uninstall: nothing of K2K may stay behind."""
+
+import os
+
+K2K_LEFTOVERS = {
+    "models": "SELECT model FROM ir_model WHERE model LIKE 'k2k.%%'",
+    "fields": "SELECT model || '.' || name FROM ir_model_fields "
+    "WHERE name LIKE 'k2k\\_%%' OR model LIKE 'k2k.%%'",
+    "tables": "SELECT table_name FROM information_schema.tables "
+    "WHERE table_schema = 'public' AND table_name LIKE 'k2k\\_%%'",
+    "columns": "SELECT table_name || '.' || column_name "
+    "FROM information_schema.columns "
+    "WHERE table_schema = 'public' AND column_name LIKE 'k2k\\_%%'",
+    "views": "SELECT name FROM ir_ui_view WHERE arch_db::text LIKE '%%k2k\\_%%'",
+    "menus": "SELECT id FROM ir_ui_menu WHERE name::text LIKE '%%K2K%%'",
+    "xmlids": "SELECT module || '.' || name FROM ir_model_data "
+    "WHERE module = 'k2k_network'",
+}
+
+
+def test_test_database_has_no_demo_data(odoo_cli):
+    # ./scripts/test.sh installed the addon without demo data in this database.
+    db = os.environ["K2K_TEST_DB"]
+    rows = odoo_cli.query(
+        db, "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'"
+    )
+    assert rows == [("installed", False)]
+    assert odoo_cli.query(db, "SELECT count(*) FROM k2k_connection") == [(0,)]
+
+
+def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
+    odoo_cli.run(scratch_db, "-i", "k2k_network", "--stop-after-init")
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'",
+    ) == [("installed", True)]
+    # The demo connects a vendor and a buyer, both opted in.
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT v.name, b.name, c.state, v.k2k_invoice_sync_enabled, "
+        "b.k2k_invoice_upload_enabled FROM k2k_connection c "
+        "JOIN res_company v ON v.id = c.vendor_company_id "
+        "JOIN res_company b ON b.id = c.buyer_company_id",
+    ) == [("Bloom Imports", "Petal Wholesale", "active", True, True)]
+
+    odoo_cli.shell(
+        scratch_db,
+        "env['ir.module.module'].search([('name', '=', 'k2k_network')])"
+        ".button_immediate_uninstall()\nenv.cr.commit()\n",
+    )
+    assert odoo_cli.query(
+        scratch_db, "SELECT state FROM ir_module_module WHERE name = 'k2k_network'"
+    ) == [("uninstalled",)]
+    leftovers = {
+        what: odoo_cli.query(scratch_db, sql) for what, sql in K2K_LEFTOVERS.items()
+    }
+    assert leftovers == {what: [] for what in K2K_LEFTOVERS}
