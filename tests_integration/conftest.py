@@ -24,10 +24,12 @@ class OdooCli:
         self.data_dir = _env("K2K_DATA_DIR")
         self.db_user = _env("K2K_DB_USER")
 
-    def base_args(self, db):
+    def base_args(self, db, command=None):
+        # A sub-command (shell, server...) must come first after odoo-bin.
         return [
             self.python,
             self.odoo_bin,
+            *([command] if command else []),
             f"--addons-path={self.addons_path}",
             f"--data-dir={self.data_dir}",
             f"--db_user={self.db_user}",
@@ -36,9 +38,9 @@ class OdooCli:
             "--log-level=warn",
         ]
 
-    def run(self, db, *args, stdin=None, timeout=900):
+    def run(self, db, *args, command=None, stdin=None, timeout=900):
         proc = subprocess.run(
-            self.base_args(db) + list(args),
+            self.base_args(db, command) + list(args),
             input=stdin,
             capture_output=True,
             text=True,
@@ -55,7 +57,7 @@ class OdooCli:
         return output
 
     def shell(self, db, code):
-        return self.run(db, "shell", "--no-http", stdin=code)
+        return self.run(db, "--no-http", command="shell", stdin=code)
 
     def connect(self, db):
         return psycopg2.connect(dbname=db, user=self.db_user)

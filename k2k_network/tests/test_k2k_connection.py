@@ -120,7 +120,9 @@ class TestK2KConnection(K2KCommon):
             connection.flush_recordset()
 
     def test_local_connection_needs_both_companies(self):
-        with self.assertRaisesRegex(ValidationError, "needs a vendor company and a buyer company"):
+        with self.assertRaisesRegex(
+            ValidationError, "needs a vendor company and a buyer company"
+        ):
             self.env["k2k.connection"].create(
                 {"vendor_company_id": self.vendor_company.id}
             )
