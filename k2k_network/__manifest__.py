@@ -18,10 +18,16 @@
     "data": [
         "security/k2k_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/k2k_connection_views.xml",
+        "views/k2k_message_views.xml",
+        "views/account_move_views.xml",
+        "views/purchase_order_views.xml",
+        "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/k2k_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "demo": [
         "demo/k2k_demo.xml",
     ],

@@ -340,6 +340,7 @@ class K2KConnection(models.Model):
     def _activate(self):
         self.ensure_one()
         self.state = "active"
+        self._k2k_requeue_waiting_messages()
         self.message_post(
             body=self.env._("Both companies accepted: the connection is active.")
         )
@@ -361,6 +362,16 @@ class K2KConnection(models.Model):
                     self.env._("Only a suspended connection can be resumed.")
                 )
         self.state = "active"
+        self._k2k_requeue_waiting_messages()
+
+    def _k2k_requeue_waiting_messages(self):
+        Message = self.env["k2k.message"].sudo()
+        waiting = Message.search(
+            [("connection_id", "in", self.ids), ("state", "=", "waiting")]
+        )
+        if waiting:
+            waiting.write({"state": "queued"})
+            Message._k2k_trigger_processing()
 
     # -- helpers for the automations --------------------------------------
 
@@ -377,3 +388,56 @@ class K2KConnection(models.Model):
             ],
             limit=1,
         )
+
+    # -- transport ---------------------------------------------------------
+    # The sending side builds a message, a transport carries its envelope,
+    # the receiving side applies it in ``_k2k_receive``. A transport to
+    # another database adds a ``transport`` value and its ``_k2k_deliver_*``
+    # method; neither end changes.
+
+    def _k2k_deliver(self, message):
+        self.ensure_one()
+        if self.state != "active":
+            return {
+                "outcome": "waiting",
+                "detail": self._get_inactive_reason(),
+            }
+        deliver = getattr(self, f"_k2k_deliver_{self.transport}")
+        return deliver(message._k2k_get_envelope())
+
+    def _k2k_deliver_local(self, envelope):
+        # Same database: the receiving side runs right here, as the
+        # superuser acting for the receiving company.
+        receiver = (
+            self.buyer_company_id
+            if envelope["type"] in ("invoice", "cancel")
+            else self.vendor_company_id
+        )
+        return self.sudo().with_company(receiver)._k2k_receive(envelope)
+
+    def _k2k_receive(self, envelope):
+        """Apply an envelope that reached this side; return the outcome:
+        ``{"outcome": "applied" | "delivered" | "waiting" | "superseded",
+        "detail": text, ...}``. Raise ``UserError`` to refuse it."""
+        self.ensure_one()
+        handler = {
+            "invoice": self.env["account.move"]._k2k_apply_invoice_envelope,
+            "cancel": self.env["account.move"]._k2k_apply_cancel_envelope,
+            "order": self.env["sale.order"]._k2k_apply_order_envelope,
+            "order_cancel": self.env["sale.order"]._k2k_apply_order_envelope,
+        }.get(envelope.get("type"))
+        if handler is None:
+            raise UserError(
+                self.env._(
+                    "Unknown K2K message type: %(type)s", type=envelope.get("type")
+                )
+            )
+        return handler(self, envelope)
+
+    def _k2k_send_now(self, message):
+        """Deliver a message inside the current transaction and raise if it
+        is refused: used where the sender must know at once (K2K orders)."""
+        self.ensure_one()
+        outcome = self._k2k_deliver(message)
+        message.sudo()._k2k_record_outcome(outcome)
+        return outcome

@@ -56,7 +56,27 @@ class ResCompany(models.Model):
 
     def write(self, vals):
         self._k2k_check_automation_access(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("k2k_invoice_upload_enabled") or vals.get(
+            "k2k_invoice_sync_enabled"
+        ):
+            # Invoices that were waiting for this company's consent go now.
+            self._k2k_requeue_waiting_messages()
+        return result
+
+    def _k2k_requeue_waiting_messages(self):
+        Message = self.env["k2k.message"].sudo()
+        waiting = Message.search(
+            [
+                ("state", "=", "waiting"),
+                "|",
+                ("buyer_company_id", "in", self.ids),
+                ("vendor_company_id", "in", self.ids),
+            ]
+        )
+        if waiting:
+            waiting.write({"state": "queued"})
+            Message._k2k_trigger_processing()
 
     k2k_connection_count = fields.Integer(
         string="K2K Connections",

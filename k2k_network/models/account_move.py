@@ -1,0 +1,676 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+# Vendor document type -> the buyer's counterpart.
+K2K_BUYER_MOVE_TYPES = {"out_invoice": "in_invoice", "out_refund": "in_refund"}
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    # -- both sides --------------------------------------------------------
+    k2k_connection_id = fields.Many2one(
+        "k2k.connection",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    k2k_revision = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Vendor side: how many times this invoice was sent. Buyer side: "
+        "the vendor's revision this bill holds.",
+    )
+    # -- vendor side -------------------------------------------------------
+    k2k_sync_state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("delivered", "Delivered"),
+            ("applied", "Reached the Buyer"),
+            ("waiting", "Waiting for Buyer"),
+            ("failed", "Failed"),
+        ],
+        string="K2K Synchronization",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    k2k_message_ids = fields.One2many(
+        "k2k.message", "vendor_move_id", string="K2K Messages", readonly=True
+    )
+    # -- buyer side --------------------------------------------------------
+    k2k_document_uid = fields.Char(
+        string="K2K Document", readonly=True, copy=False, index="btree_not_null"
+    )
+    k2k_vendor_invoice_number = fields.Char(readonly=True, copy=False)
+    k2k_vendor_move_id = fields.Many2one(
+        "account.move",
+        string="Vendor's Invoice",
+        readonly=True,
+        copy=False,
+        help="The vendor's own invoice, when the vendor is in this database.",
+    )
+    k2k_approval_state = fields.Selection(
+        [
+            ("pending", "Pending approval by procurement"),
+            ("approved", "Approved by procurement"),
+        ],
+        string="K2K Approval",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+    )
+    k2k_updated_by_vendor = fields.Boolean(
+        string="Updated by Vendor", readonly=True, copy=False
+    )
+    k2k_changed_after_booking = fields.Boolean(
+        string="Changed by the Vendor after Booking", readonly=True, copy=False
+    )
+    k2k_cancelled_by_vendor = fields.Boolean(
+        string="Cancelled by the Vendor", readonly=True, copy=False
+    )
+    k2k_pending_revision = fields.Integer(readonly=True, copy=False)
+    k2k_pending_envelope = fields.Json(readonly=True, copy=False)
+    k2k_amount_mismatch = fields.Boolean(
+        string="Total Differs from Purchase Order",
+        compute="_compute_k2k_mismatch",
+        store=True,
+    )
+    k2k_qty_mismatch = fields.Boolean(
+        string="Billed Quantity Differs from Received",
+        compute="_compute_k2k_mismatch",
+        store=True,
+    )
+
+    _sql_constraints = [
+        (
+            "k2k_document_uid_uniq",
+            "UNIQUE(company_id, k2k_document_uid)",
+            "This vendor invoice already has a bill in this company.",
+        ),
+    ]
+
+    # ======================================================================
+    # Vendor side: queue a message when a K2K invoice is posted or cancelled
+    # ======================================================================
+
+    def _k2k_find_connection(self):
+        """The connection of a customer invoice or credit note whose lines
+        come from a K2K order (or that reverses a K2K invoice)."""
+        self.ensure_one()
+        if not self.is_sale_document(include_receipts=False):
+            return self.env["k2k.connection"]
+        orders = self.invoice_line_ids.sale_line_ids.order_id
+        connection = (
+            orders.k2k_connection_id[:1] or self.reversed_entry_id.k2k_connection_id
+        )
+        return connection
+
+    def _k2k_document_uid_for_sending(self):
+        self.ensure_one()
+        dbuuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{dbuuid}/account.move/{self.id}"
+
+    def _k2k_queue_messages(self, message_type):
+        message_vals = []
+        for move in self.filtered(lambda m: m.is_sale_document(include_receipts=False)):
+            connection = move.k2k_connection_id or move._k2k_find_connection()
+            if (
+                not connection
+                or not connection.sudo().vendor_company_id.k2k_invoice_sync_enabled
+            ):
+                continue
+            if message_type == "cancel" and not move.k2k_revision:
+                continue  # never sent, nothing to withdraw
+            vals = {"k2k_connection_id": connection.id}
+            if message_type == "invoice":
+                vals["k2k_revision"] = move.k2k_revision + 1
+            vals["k2k_sync_state"] = "queued"
+            move.sudo().write(vals)
+            message_vals.append(
+                {
+                    "name": move.name,
+                    "connection_id": connection.id,
+                    "message_type": message_type,
+                    "document_uid": move._k2k_document_uid_for_sending(),
+                    "revision": move.k2k_revision,
+                    "vendor_move_id": move.id,
+                    "payload": {"invoice_number": move.name}
+                    if message_type == "cancel"
+                    else False,
+                }
+            )
+        if message_vals:
+            self.env["k2k.message"].sudo().create(message_vals)
+            # Delivery happens in the scheduled action, after this commit.
+            self.env["k2k.message"]._k2k_trigger_processing()
+
+    def _post(self, soft=True):
+        pending = self.filtered(lambda m: m.k2k_approval_state == "pending")
+        if pending:
+            raise UserError(
+                self.env._(
+                    "%(bills)s: still pending approval by procurement. A purchase "
+                    "user must approve it for accounting before it can be posted.",
+                    bills=", ".join(pending.mapped("display_name")),
+                )
+            )
+        posted = super()._post(soft=soft)
+        posted._k2k_queue_messages("invoice")
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.filtered(lambda m: m.state == "cancel")._k2k_queue_messages("cancel")
+        return result
+
+    def _k2k_get_invoice_pdfs(self):
+        """The PDF of each invoice, as ``{move id: ir.attachment}``: the one
+        the vendor already has, else rendered for all the others at once (one
+        wkhtmltopdf run per company, not one per invoice)."""
+        result = {}
+        to_render = self.browse()
+        for move in self:
+            if move.invoice_pdf_report_id:
+                result[move.id] = move.invoice_pdf_report_id
+            else:
+                to_render |= move
+        Report = self.env["ir.actions.report"].sudo()
+        report_name = "account.account_invoices"
+        for company in to_render.company_id:
+            moves = to_render.filtered(lambda m, c=company: m.company_id == c)
+            content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                report_name, res_ids=moves.ids
+            )
+            content_by_id = Report._get_splitted_report(
+                report_name, content, report_type
+            )
+            Attachment = self.env["ir.attachment"].sudo()
+            for move in moves:
+                vals = {
+                    "name": move._get_invoice_report_filename(
+                        "pdf" if report_type == "pdf" else "html"
+                    ),
+                    "raw": content_by_id[move.id],
+                    "mimetype": "application/pdf"
+                    if report_type == "pdf"
+                    else "text/html",
+                    "res_model": move._name,
+                    "res_id": move.id,
+                }
+                if report_type == "pdf":
+                    # It becomes the vendor's own invoice PDF, which Odoo
+                    # then reuses (Send & Print) instead of rendering again.
+                    vals["res_field"] = "invoice_pdf_report_file"
+                result[move.id] = Attachment.create(vals)
+        return result
+
+    def _k2k_prepare_invoice_line_payload(self, line):
+        sale_lines = line.sale_line_ids
+        if not sale_lines and self.reversed_entry_id:
+            # A credit note made by hand: take the line of the reversed
+            # invoice that sold the same product.
+            sale_lines = self.reversed_entry_id.invoice_line_ids.filtered(
+                lambda orig: orig.product_id == line.product_id
+            )[:1].sale_line_ids
+        return {
+            "purchase_line_id": sale_lines[:1].k2k_purchase_line_ref or False,
+            "product_code": line.product_id.default_code or False,
+            "name": line.name,
+            "quantity": line.quantity,
+            "uom": line.product_uom_id.name,
+            "price_unit": line.price_unit,
+            "discount": line.discount,
+            "taxes": line.tax_ids.mapped("name"),
+            "price_subtotal": line.price_subtotal,
+            "price_total": line.price_total,
+        }
+
+    def _k2k_prepare_invoice_payload(self, connection):
+        self.ensure_one()
+        lines = self.invoice_line_ids.filtered(
+            lambda aml: aml.display_type == "product"
+        )
+        reversed_uid = False
+        if self.reversed_entry_id:
+            reversed_uid = self.reversed_entry_id._k2k_document_uid_for_sending()
+        return {
+            "move_type": self.move_type,
+            "invoice_number": self.name,
+            "invoice_date": fields.Date.to_string(self.invoice_date),
+            "invoice_date_due": fields.Date.to_string(self.invoice_date_due),
+            "payment_term": self.invoice_payment_term_id.name or False,
+            "payment_reference": self.payment_reference or False,
+            "currency": self.currency_id.name,
+            "amount_untaxed": self.amount_untaxed,
+            "amount_tax": self.amount_tax,
+            "amount_total": self.amount_total,
+            "reversed_document_uid": reversed_uid,
+            "vendor_move_id": self.id,
+            "lines": [self._k2k_prepare_invoice_line_payload(line) for line in lines],
+        }
+
+    # ======================================================================
+    # Buyer side: apply invoice and cancellation messages
+    # ======================================================================
+
+    @api.model
+    def _k2k_find_bill(self, connection, document_uid):
+        return self.search(
+            [
+                ("k2k_document_uid", "=", document_uid),
+                ("company_id", "=", connection.buyer_company_id.id),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _k2k_apply_invoice_envelope(self, connection, envelope):
+        buyer = connection.buyer_company_id
+        if not buyer.k2k_invoice_upload_enabled:
+            return {
+                "outcome": "waiting",
+                "detail": self.env._(
+                    "Waiting for %(buyer)s to allow automatic upload.",
+                    buyer=connection._get_buyer_display_name(),
+                ),
+            }
+        bill = self._k2k_find_bill(connection, envelope["document_uid"])
+        revision = envelope["revision"]
+        if bill and max(bill.k2k_revision, bill.k2k_pending_revision) >= revision:
+            return {
+                "outcome": "superseded",
+                "detail": self.env._(
+                    "Revision %(revision)s is not newer than the bill's: ignored.",
+                    revision=revision,
+                ),
+                "buyer_move_id": bill.id,
+            }
+        if not bill:
+            bill = self._k2k_create_bill(connection, envelope)
+            detail = self.env._("Vendor bill created, pending approval by procurement.")
+        elif bill.state == "draft":
+            bill._k2k_update_bill(connection, envelope)
+            detail = self.env._(
+                "Draft vendor bill updated to revision %(revision)s, back to "
+                "procurement for approval.",
+                revision=revision,
+            )
+        else:
+            bill._k2k_hold_revision(envelope)
+            return {
+                "outcome": "delivered",
+                "detail": self.env._(
+                    "The bill is already booked: revision %(revision)s waits for "
+                    "accounting to apply it.",
+                    revision=revision,
+                ),
+                "buyer_move_id": bill.id,
+            }
+        return {"outcome": "applied", "detail": detail, "buyer_move_id": bill.id}
+
+    @api.model
+    def _k2k_apply_cancel_envelope(self, connection, envelope):
+        bill = self._k2k_find_bill(connection, envelope["document_uid"])
+        if not bill:
+            return {
+                "outcome": "applied",
+                "detail": self.env._("No bill to cancel."),
+            }
+        number = (envelope.get("payload") or {}).get("invoice_number") or bill.ref
+        if bill.state == "draft":
+            bill.k2k_approval_state = False
+            bill.button_cancel()
+            bill.message_post(
+                body=self.env._(
+                    "Cancelled: the vendor cancelled invoice %(number)s.", number=number
+                )
+            )
+            detail = self.env._("Draft bill cancelled.")
+        else:
+            bill.k2k_cancelled_by_vendor = True
+            bill.message_post(
+                body=self.env._(
+                    "Warning: the vendor cancelled invoice %(number)s after this "
+                    "bill was booked. Reverse it or ask the vendor.",
+                    number=number,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            detail = self.env._(
+                "The bill is booked: flagged as cancelled by the vendor."
+            )
+        return {"outcome": "applied", "detail": detail, "buyer_move_id": bill.id}
+
+    # -- building the bill -------------------------------------------------
+
+    @api.model
+    def _k2k_get_purchase_lines(self, connection, payload):
+        ids = [
+            line["purchase_line_id"]
+            for line in payload["lines"]
+            if line["purchase_line_id"]
+        ]
+        po_lines = self.env["purchase.order.line"].browse(ids).exists()
+        # Only lines of this buyer's orders to this vendor may be billed.
+        return po_lines.filtered(
+            lambda pol: pol.company_id == connection.buyer_company_id
+            and pol.partner_id.commercial_partner_id == connection.vendor_partner_id
+        )
+
+    @api.model
+    def _k2k_prepare_bill_line_vals(self, line, po_line, bill):
+        if po_line:
+            vals = po_line._prepare_account_move_line(bill)
+        else:
+            vals = {"display_type": "product"}
+        vals.update(
+            {
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "price_unit": line["price_unit"],
+                "discount": line["discount"],
+            }
+        )
+        return vals
+
+    @api.model
+    def _k2k_prepare_bill_vals(self, connection, envelope):
+        payload = envelope["payload"]
+        buyer = connection.buyer_company_id
+        move_type = K2K_BUYER_MOVE_TYPES[payload["move_type"]]
+        po_lines = self._k2k_get_purchase_lines(connection, payload)
+        orders = po_lines.order_id
+        if orders:
+            vals = (
+                orders[0].with_context(default_move_type=move_type)._prepare_invoice()
+            )
+            vals["invoice_origin"] = ", ".join(orders.mapped("name"))
+        else:
+            vals = {"move_type": move_type, "company_id": buyer.id}
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", payload["currency"])], limit=1)
+        )
+        if not currency:
+            raise UserError(
+                self.env._("Unknown currency %(code)s.", code=payload["currency"])
+            )
+        if not currency.active:
+            currency.active = True
+        vals.update(
+            {
+                "move_type": move_type,
+                "company_id": buyer.id,
+                "partner_id": connection.vendor_partner_id.id,
+                "currency_id": currency.id,
+                "ref": payload["invoice_number"],
+                "payment_reference": payload.get("payment_reference")
+                or payload["invoice_number"],
+                "invoice_date": payload["invoice_date"],
+                # The vendor's due date rules, not the buyer's payment term.
+                "invoice_payment_term_id": False,
+                "invoice_date_due": payload["invoice_date_due"],
+                "k2k_connection_id": connection.id,
+                "k2k_document_uid": envelope["document_uid"],
+                "k2k_revision": envelope["revision"],
+                "k2k_vendor_invoice_number": payload["invoice_number"],
+                "k2k_approval_state": "pending",
+            }
+        )
+        if connection.transport == "local":
+            vals["k2k_vendor_move_id"] = payload.get("vendor_move_id") or False
+        if payload.get("reversed_document_uid"):
+            original = self._k2k_find_bill(connection, payload["reversed_document_uid"])
+            vals["reversed_entry_id"] = original.id or False
+        return vals, po_lines
+
+    @api.model
+    def _k2k_bill_line_commands(self, payload, po_lines, bill):
+        po_lines_by_id = {pol.id: pol for pol in po_lines}
+        return [
+            Command.create(
+                self._k2k_prepare_bill_line_vals(
+                    line, po_lines_by_id.get(line["purchase_line_id"]), bill
+                )
+            )
+            for line in payload["lines"]
+        ]
+
+    @api.model
+    def _k2k_create_bill(self, connection, envelope):
+        vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
+        bill = self.with_company(connection.buyer_company_id).create(vals)
+        bill.invoice_line_ids = self._k2k_bill_line_commands(
+            envelope["payload"], po_lines, bill
+        )
+        attachment = bill._k2k_attach_documents(envelope)
+        # no_new_invoice: the PDF documents the bill, it is not to be decoded
+        # into lines by Odoo's invoice import.
+        bill.with_context(no_new_invoice=True).message_post(
+            body=self.env._(
+                "Vendor bill received from %(vendor)s through K2K: invoice "
+                "%(number)s. Pending approval by procurement.",
+                vendor=connection._get_vendor_display_name(),
+                number=envelope["payload"]["invoice_number"],
+            ),
+            attachment_ids=attachment.ids,
+        )
+        bill._k2k_notify_purchase_orders(
+            self.env._(
+                "Vendor bill %(bill)s received through K2K for invoice %(number)s.",
+                bill=bill._get_html_link(),
+                number=envelope["payload"]["invoice_number"],
+            )
+        )
+        return bill
+
+    def _k2k_update_bill(self, connection, envelope):
+        """Replace a draft bill's content by a newer revision."""
+        self.ensure_one()
+        previous_pdf = self.message_main_attachment_id
+        vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
+        for key in ("move_type", "company_id", "k2k_document_uid", "invoice_line_ids"):
+            vals.pop(key, None)
+        vals.update(
+            {
+                "k2k_updated_by_vendor": True,
+                "k2k_changed_after_booking": False,
+                "k2k_pending_revision": 0,
+                "k2k_pending_envelope": False,
+            }
+        )
+        self.write(vals)
+        self.invoice_line_ids = [Command.clear()] + self._k2k_bill_line_commands(
+            envelope["payload"], po_lines, self
+        )
+        attachment = self._k2k_attach_documents(envelope)
+        self.with_context(no_new_invoice=True).message_post(
+            body=self.env._(
+                "Warning: updated by the vendor (revision %(revision)s of invoice "
+                "%(number)s). Back to procurement for approval. The previous PDF "
+                "is attached here.",
+                revision=envelope["revision"],
+                number=envelope["payload"]["invoice_number"],
+            ),
+            attachment_ids=(previous_pdf - attachment).ids,
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _k2k_hold_revision(self, envelope):
+        """A booked bill is never changed by the vendor: keep the revision
+        for accounting to apply, and say so."""
+        self.ensure_one()
+        self.write(
+            {
+                "k2k_changed_after_booking": True,
+                "k2k_pending_revision": envelope["revision"],
+                "k2k_pending_envelope": envelope,
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "Warning: the vendor changed invoice %(number)s after this bill was "
+                "booked (revision %(revision)s). Accounting can apply the change "
+                "with “Apply Vendor Changes”.",
+                number=envelope["payload"]["invoice_number"],
+                revision=envelope["revision"],
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _k2k_attach_documents(self, envelope):
+        attachments = self.env["ir.attachment"]
+        for doc in envelope.get("attachments") or []:
+            attachments |= attachments.create(
+                {
+                    "name": doc["name"],
+                    "mimetype": doc.get("mimetype") or "application/pdf",
+                    "datas": doc["datas"],
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        if attachments:
+            self.message_main_attachment_id = attachments[:1]
+        return attachments
+
+    def _k2k_notify_purchase_orders(self, body):
+        for order in self.invoice_line_ids.purchase_line_id.order_id:
+            order.message_post(body=body)
+
+    # -- approval ----------------------------------------------------------
+
+    def action_k2k_approve(self):
+        if not self.env.user.has_group("purchase.group_purchase_user"):
+            raise UserError(self.env._("Only purchase users can approve K2K bills."))
+        for bill in self:
+            if bill.k2k_approval_state != "pending":
+                raise UserError(
+                    self.env._(
+                        "%(bill)s is not pending approval.", bill=bill.display_name
+                    )
+                )
+        self.write({"k2k_approval_state": "approved"})
+        for bill in self:
+            bill.message_post(
+                body=self.env._(
+                    "Approved for accounting by %(user)s.", user=self.env.user.name
+                )
+            )
+
+    def action_k2k_send_back(self):
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(self.env._("Only billing users can send K2K bills back."))
+        for bill in self:
+            if bill.state != "draft" or bill.k2k_approval_state != "approved":
+                raise UserError(
+                    self.env._(
+                        "Only an approved draft K2K bill can be sent back to "
+                        "procurement."
+                    )
+                )
+        self.write({"k2k_approval_state": "pending"})
+        for bill in self:
+            bill.message_post(
+                body=self.env._(
+                    "Sent back to procurement by %(user)s.", user=self.env.user.name
+                )
+            )
+
+    def action_k2k_apply_vendor_changes(self):
+        """Accounting applies the revision the vendor sent after booking."""
+        for bill in self:
+            if not bill.k2k_pending_envelope:
+                raise UserError(
+                    self.env._(
+                        "%(bill)s has no vendor change waiting.", bill=bill.display_name
+                    )
+                )
+            envelope = bill.k2k_pending_envelope
+            if bill.state != "draft":
+                bill.button_draft()
+            bill.sudo()._k2k_update_bill(bill.k2k_connection_id.sudo(), envelope)
+            bill.k2k_approval_state = "pending"
+
+    # -- flags -------------------------------------------------------------
+
+    @api.depends(
+        "k2k_document_uid",
+        "invoice_line_ids.quantity",
+        "invoice_line_ids.price_subtotal",
+        "invoice_line_ids.purchase_line_id.qty_received",
+        "invoice_line_ids.purchase_line_id.qty_invoiced",
+        "invoice_line_ids.purchase_line_id.price_unit",
+    )
+    def _compute_k2k_mismatch(self):
+        for move in self:
+            amount_mismatch = qty_mismatch = False
+            if move.k2k_document_uid and move.move_type == "in_invoice":
+                amount_mismatch = move._k2k_has_amount_mismatch()
+                qty_mismatch = move._k2k_has_qty_mismatch()
+            move.k2k_amount_mismatch = amount_mismatch
+            move.k2k_qty_mismatch = qty_mismatch
+
+    def _k2k_has_amount_mismatch(self):
+        """Does the bill cost more or less than its purchase order lines at
+        the ordered prices, for the billed quantities?"""
+        self.ensure_one()
+        expected = billed = 0.0
+        for line in self.invoice_line_ids.filtered(
+            lambda aml: aml.display_type == "product"
+        ):
+            billed += line.price_subtotal
+            po_line = line.purchase_line_id
+            if not po_line:
+                continue
+            qty = line.product_uom_id._compute_quantity(
+                line.quantity, po_line.product_uom
+            )
+            price = po_line.price_unit * (1 - (po_line.discount or 0.0) / 100.0)
+            expected += po_line.currency_id._convert(
+                price * qty,
+                self.currency_id,
+                self.company_id,
+                self.invoice_date or fields.Date.today(),
+            )
+        return not float_is_zero(
+            billed - expected, precision_rounding=self.currency_id.rounding
+        )
+
+    def _k2k_has_qty_mismatch(self):
+        """Does a billed quantity differ from what was received and not yet
+        billed on another bill?"""
+        self.ensure_one()
+        for line in self.invoice_line_ids.filtered("purchase_line_id"):
+            po_line = line.purchase_line_id
+            billed_here = line.product_uom_id._compute_quantity(
+                line.quantity, po_line.product_uom
+            )
+            # qty_invoiced counts every bill that is not cancelled, this one too.
+            billed_elsewhere = po_line.qty_invoiced - billed_here
+            open_received = po_line.qty_received - billed_elsewhere
+            if float_compare(
+                billed_here,
+                open_received,
+                precision_rounding=po_line.product_uom.rounding,
+            ):
+                return True
+        return False
+
+    def action_k2k_open_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "k2k_network.k2k_message_action"
+        )
+        uids = [self._k2k_document_uid_for_sending()]
+        if self.k2k_document_uid:
+            uids.append(self.k2k_document_uid)
+        action["domain"] = [("document_uid", "in", uids)]
+        action["context"] = {}
+        return action

@@ -1,0 +1,237 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    k2k_connection_id = fields.Many2one(
+        "k2k.connection",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    is_k2k_order = fields.Boolean(
+        string="K2K Order",
+        compute="_compute_is_k2k_order",
+        store=True,
+    )
+    k2k_document_uid = fields.Char(readonly=True, copy=False, index="btree_not_null")
+    k2k_purchase_order_id = fields.Many2one(
+        "purchase.order",
+        string="Buyer's Purchase Order",
+        readonly=True,
+        copy=False,
+        help="The buyer's purchase order, when the buyer is in this database.",
+    )
+
+    _sql_constraints = [
+        (
+            "k2k_document_uid_uniq",
+            "UNIQUE(company_id, k2k_document_uid)",
+            "This purchase order already has a K2K order.",
+        ),
+    ]
+
+    @api.depends("k2k_connection_id")
+    def _compute_is_k2k_order(self):
+        for order in self:
+            order.is_k2k_order = bool(order.k2k_connection_id)
+
+    # -- vendor side: apply an order message -------------------------------
+
+    @api.model
+    def _k2k_match_product(self, connection, line):
+        """The vendor's product for a line of the buyer's purchase order: by
+        the buyer's vendor product code against the vendor's internal
+        reference, else the very same product when both companies share it."""
+        Product = self.env["product.product"]
+        company = connection.vendor_company_id
+        if line.get("vendor_code"):
+            product = Product.search(
+                [
+                    ("default_code", "=", line["vendor_code"]),
+                    ("company_id", "in", [company.id, False]),
+                    ("sale_ok", "=", True),
+                ],
+                limit=1,
+            )
+            if product:
+                return product
+        if line.get("shared_product_id") and connection.transport == "local":
+            product = Product.browse(line["shared_product_id"]).exists()
+            if product and not product.company_id and product.sale_ok:
+                return product
+        return Product
+
+    @api.model
+    def _k2k_get_pricelist(self, connection, currency):
+        company = connection.vendor_company_id
+        partner_pricelist = connection.buyer_partner_id.with_company(
+            company
+        ).property_product_pricelist
+        if partner_pricelist.currency_id == currency:
+            return partner_pricelist
+        Pricelist = self.env["product.pricelist"]
+        pricelist = Pricelist.search(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", [company.id, False]),
+            ],
+            limit=1,
+        )
+        if not pricelist:
+            pricelist = Pricelist.create(
+                {
+                    "name": self.env._("K2K %(currency)s", currency=currency.name),
+                    "currency_id": currency.id,
+                    "company_id": company.id,
+                }
+            )
+        return pricelist
+
+    @api.model
+    def _k2k_prepare_order_line_vals(self, product, line):
+        return {
+            "product_id": product.id,
+            "name": line.get("name") or product.display_name,
+            "product_uom_qty": line["quantity"],
+            "price_unit": line["price_unit"],
+            "discount": line.get("discount") or 0.0,
+            "k2k_purchase_line_ref": line["purchase_line_id"],
+        }
+
+    @api.model
+    def _k2k_prepare_order_vals(self, connection, payload, products):
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", payload["currency"])], limit=1)
+        )
+        if not currency:
+            raise UserError(
+                self.env._("Unknown currency %(code)s.", code=payload["currency"])
+            )
+        vals = {
+            "partner_id": connection.buyer_partner_id.id,
+            "company_id": connection.vendor_company_id.id,
+            "client_order_ref": payload["purchase_order_name"],
+            "origin": payload["purchase_order_name"],
+            "pricelist_id": self._k2k_get_pricelist(connection, currency).id,
+            "k2k_connection_id": connection.id,
+            "note": payload.get("notes") or False,
+            "order_line": [
+                Command.create(self._k2k_prepare_order_line_vals(product, line))
+                for product, line in zip(products, payload["lines"], strict=True)
+            ],
+        }
+        if connection.transport == "local":
+            vals["k2k_purchase_order_id"] = payload["purchase_order_id"]
+        return vals
+
+    @api.model
+    def _k2k_apply_order_envelope(self, connection, envelope):
+        if envelope["type"] == "order_cancel":
+            return self._k2k_apply_order_cancel_envelope(connection, envelope)
+        payload = envelope["payload"]
+        existing = self.search(
+            [
+                ("k2k_document_uid", "=", envelope["document_uid"]),
+                ("company_id", "=", connection.vendor_company_id.id),
+            ],
+            limit=1,
+        )
+        if existing:
+            return self._k2k_order_outcome(existing, already=True)
+        products = [
+            self._k2k_match_product(connection, line) for line in payload["lines"]
+        ]
+        unmatched = [
+            line
+            for product, line in zip(products, payload["lines"], strict=True)
+            if not product
+        ]
+        if unmatched:
+            raise UserError(
+                self.env._(
+                    "%(vendor)s cannot match these products of %(order)s: "
+                    "%(products)s. Give each product, in its vendor list for "
+                    "%(vendor)s, the vendor's internal reference as vendor "
+                    "product code.",
+                    vendor=connection._get_vendor_display_name(),
+                    order=payload["purchase_order_name"],
+                    products=", ".join(
+                        "{} ({})".format(
+                            line["product_name"],
+                            line.get("vendor_code") or self.env._("no vendor code"),
+                        )
+                        for line in unmatched
+                    ),
+                )
+            )
+        vals = self._k2k_prepare_order_vals(connection, payload, products)
+        vals["k2k_document_uid"] = envelope["document_uid"]
+        order = self.create(vals)
+        order.message_post(
+            body=self.env._(
+                "K2K order from %(buyer)s's purchase order %(order)s.",
+                buyer=connection._get_buyer_display_name(),
+                order=payload["purchase_order_name"],
+            )
+        )
+        return self._k2k_order_outcome(order)
+
+    @api.model
+    def _k2k_order_outcome(self, order, already=False):
+        detail = (
+            self.env._("K2K order %(order)s already exists.", order=order.name)
+            if already
+            else self.env._("K2K order %(order)s created.", order=order.name)
+        )
+        return {
+            "outcome": "applied",
+            "detail": detail,
+            "sale_order_id": order.id,
+            "sale_order_name": order.name,
+        }
+
+    @api.model
+    def _k2k_apply_order_cancel_envelope(self, connection, envelope):
+        order = self.search(
+            [
+                ("k2k_document_uid", "=", envelope["document_uid"]),
+                ("company_id", "=", connection.vendor_company_id.id),
+            ],
+            limit=1,
+        )
+        if not order or order.state == "cancel":
+            return {"outcome": "applied", "detail": self.env._("Nothing to cancel.")}
+        if order.state != "draft" and order.state != "sent":
+            raise UserError(
+                self.env._(
+                    "%(vendor)s has already confirmed K2K order %(order)s: ask "
+                    "%(vendor)s to cancel it before you cancel this purchase order.",
+                    vendor=connection._get_vendor_display_name(),
+                    order=order.name,
+                )
+            )
+        order._action_cancel()
+        order.message_post(
+            body=self.env._(
+                "Cancelled because %(buyer)s cancelled purchase order %(order)s.",
+                buyer=connection._get_buyer_display_name(),
+                order=envelope["payload"].get("purchase_order_name"),
+            )
+        )
+        return {
+            "outcome": "applied",
+            "detail": self.env._("K2K order %(order)s cancelled.", order=order.name),
+        }
+
+    def action_k2k_open_purchase_order(self):
+        self.ensure_one()
+        return self.k2k_purchase_order_id._get_records_action(
+            name=self.env._("Buyer's Purchase Order")
+        )
