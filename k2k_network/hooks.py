@@ -11,6 +11,7 @@ K2K_KEPT_DEMO_MODELS = (
     "product.product",
     "product.template",
     "product.supplierinfo",
+    "purchase.order",
 )
 
 

@@ -25,7 +25,9 @@ def test_test_database_has_no_demo_data(odoo_cli):
         db, "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'"
     )
     assert rows == [("installed", False)]
-    assert odoo_cli.query(db, "SELECT count(*) FROM k2k_connection") == [(0,)]
+    assert odoo_cli.query(
+        db, "SELECT count(*) FROM res_company WHERE name = 'Bloom Imports'"
+    ) == [(0,)]
 
 
 def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
@@ -42,6 +44,24 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         "JOIN res_company v ON v.id = c.vendor_company_id "
         "JOIN res_company b ON b.id = c.buyer_company_id",
     ) == [("Bloom Imports", "Petal Wholesale", "active", True, True)]
+
+    # ...and a finished example: the vendor's posted invoice waits in the
+    # queue, and the scheduled action makes the buyer's bill of it.
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT m.state, i.state FROM k2k_message m "
+        "JOIN account_move i ON i.id = m.vendor_move_id "
+        "WHERE m.message_type = 'invoice'",
+    ) == [("queued", "posted")]
+    odoo_cli.shell(
+        scratch_db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n"
+    )
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT b.move_type, b.state, b.k2k_approval_state, b.ref = i.name, "
+        "b.message_main_attachment_id IS NOT NULL FROM account_move b "
+        "JOIN account_move i ON i.id = b.k2k_vendor_move_id",
+    ) == [("in_invoice", "draft", "pending", True, True)]
 
     odoo_cli.shell(
         scratch_db,

@@ -207,6 +207,9 @@ class AccountMove(models.Model):
                     # then reuses (Send & Print) instead of rendering again.
                     vals["res_field"] = "invoice_pdf_report_file"
                 result[move.id] = Attachment.create(vals)
+            moves.invalidate_recordset(
+                ["invoice_pdf_report_id", "invoice_pdf_report_file"]
+            )
         return result
 
     def _k2k_prepare_invoice_line_payload(self, line):

@@ -66,6 +66,22 @@ class TestK2KInvoiceSync(K2KFlowCommon):
             "the purchase order's chatter links the bill",
         )
 
+    def test_real_pdf_rendered_once_and_reused(self):
+        # Odoo's test mode renders reports as HTML; force wkhtmltopdf here.
+        po = self._buyer_po([(self.buyer_rose, 10, 0.80)])
+        self._validate_pickings(po.picking_ids)
+        invoice = self._vendor_invoice(po.k2k_sale_order_id)
+        self.env["k2k.message"].with_context(
+            force_report_rendering=True
+        )._cron_process_messages()
+        bill = self._bill_of(invoice)
+        pdf = bill.message_main_attachment_id
+        self.assertEqual(pdf.mimetype, "application/pdf")
+        self.assertTrue(pdf.raw.startswith(b"%PDF"))
+        self.assertEqual(pdf.name, f"{invoice.name.replace('/', '_')}.pdf")
+        # The vendor keeps it as its own invoice PDF: Send & Print reuses it.
+        self.assertEqual(invoice.invoice_pdf_report_id.raw, pdf.raw)
+
     def test_four_combinations_of_automations(self):
         for vendor_sync, buyer_upload in (
             (True, True),
