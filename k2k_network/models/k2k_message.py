@@ -138,7 +138,26 @@ class K2KMessage(models.Model):
         # Build what must be built in batches first (PDFs are rendered by one
         # wkhtmltopdf run per company), then deliver one by one.
         invoices = self.filtered(lambda m: m.message_type == "invoice")
-        invoices._k2k_prepare_invoice_payloads()
+        try:
+            with self.env.cr.savepoint():
+                invoices._k2k_prepare_invoice_payloads()
+        except Exception:  # noqa: BLE001 - retried one by one below
+            _logger.warning(
+                "K2K: batch preparation failed, retrying one by one", exc_info=True
+            )
+            for message in invoices:
+                try:
+                    with self.env.cr.savepoint():
+                        message._k2k_prepare_invoice_payloads()
+                except Exception as error:  # noqa: BLE001 - shown in the log
+                    message._k2k_record_outcome(
+                        {
+                            "outcome": "failed",
+                            "detail": self.env._(
+                                "Could not prepare the invoice: %(error)s", error=error
+                            ),
+                        }
+                    )
         for message in self:
             if message.state != "queued":
                 continue

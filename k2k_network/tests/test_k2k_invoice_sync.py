@@ -167,6 +167,31 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         self.assertFalse(message.error)
         self.assertEqual(len(self._bill_of(invoice)), 1)
 
+    def test_pdf_failure_fails_the_messages_not_the_queue(self):
+        po = self._buyer_po([(self.buyer_rose, 10, 0.80), (self.buyer_tulip, 5, 0.50)])
+        so = po.k2k_sale_order_id.with_company(self.vendor)
+        so.action_confirm()
+        self._validate_pickings(so.picking_ids)
+        invoices = so._create_invoices()
+        invoices.action_post()
+        # The invoice report cannot render (a broken customisation).
+        template = self.env.ref("account.report_invoice_document")
+        good_arch = template.arch_db
+        root_end = good_arch.index(">") + 1
+        template.arch_db = (
+            good_arch[:root_end]
+            + '<t t-out="o.k2k_no_such_field.name"/>'
+            + good_arch[root_end:]
+        )
+        self._process()
+        message = invoices.k2k_message_ids
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Could not prepare the invoice", message.error)
+        template.arch_db = good_arch
+        message.action_retry()
+        self._process()
+        self.assertEqual(message.state, "applied")
+
     def test_approval_path(self):
         _po, _invoice, bill = self._full_flow()
         with self.assertRaisesRegex(UserError, "pending approval by procurement"):
