@@ -15,8 +15,11 @@ fi
 # wkhtmltopdf fetches the report CSS over HTTP: serve the database meanwhile
 # (no cron threads, so that nothing else touches it).
 PORT="${K2K_BENCH_PORT:-8079}"
-odoo_bin -d "$DB" --db-filter="^$DB\$" --http-port="$PORT" --max-cron-threads=0 \
-    --log-level=error > "$K2K_HOME/bench-server.log" 2>&1 &
+curl -sf "http://127.0.0.1:$PORT/web/login" >/dev/null \
+    && die "Port $PORT is already taken: set K2K_BENCH_PORT to a free one."
+"$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" \
+    --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$DB" --db-filter="^$DB\$" \
+    --http-port="$PORT" --max-cron-threads=0 --log-level=warn > "$K2K_HOME/bench-server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 1 60); do
@@ -27,4 +30,4 @@ printf 'env = env(context=dict(env.context, k2k_bench_n=%s, k2k_report_url="http
     "$N" "$PORT" "$REPO_ROOT/bench/posting_latency.py" \
     | "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell --addons-path="$ADDONS_PATH" \
         --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$DB" --no-http \
-        --log-level=error 2>/dev/null | sed -n '/^| /p'
+        --log-level=error 2>"$K2K_HOME/bench-shell.log" | sed -n '/^| /p'

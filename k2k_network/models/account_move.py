@@ -1,8 +1,32 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
+import subprocess
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
+
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+
+@functools.cache
+def _wkhtmltopdf_prints_several_documents():
+    """Only a wkhtmltopdf built with its patched Qt prints several HTML
+    documents into one PDF; Debian's (unpatched Qt) fails on it, so there
+    each invoice gets a run of its own."""
+    try:
+        version = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout.lower()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "with patched qt" in version
+
 
 # Vendor document type -> the buyer's counterpart.
 K2K_BUYER_MOVE_TYPES = {"out_invoice": "in_invoice", "out_refund": "in_refund"}
@@ -171,46 +195,50 @@ class AccountMove(models.Model):
     def _k2k_get_invoice_pdfs(self):
         """The PDF of each invoice, as ``{move id: ir.attachment}``: the one
         the vendor already has, else rendered for all the others at once (one
-        wkhtmltopdf run per company, not one per invoice)."""
+        wkhtmltopdf run per company where wkhtmltopdf can print several
+        documents, one per invoice where it cannot)."""
         result = {}
-        to_render = self.browse()
-        for move in self:
-            if move.invoice_pdf_report_id:
-                result[move.id] = move.invoice_pdf_report_id
-            else:
-                to_render |= move
-        Report = self.env["ir.actions.report"].sudo()
-        report_name = "account.account_invoices"
+        to_render = self.filtered(lambda m: not m.invoice_pdf_report_id)
+        for move in self - to_render:
+            result[move.id] = move.invoice_pdf_report_id
+        batches = []
         for company in to_render.company_id:
             moves = to_render.filtered(lambda m, c=company: m.company_id == c)
-            content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
-                report_name, res_ids=moves.ids
-            )
-            content_by_id = Report._get_splitted_report(
-                report_name, content, report_type
-            )
-            Attachment = self.env["ir.attachment"].sudo()
-            for move in moves:
-                vals = {
-                    "name": move._get_invoice_report_filename(
-                        "pdf" if report_type == "pdf" else "html"
-                    ),
-                    "raw": content_by_id[move.id],
-                    "mimetype": "application/pdf"
-                    if report_type == "pdf"
-                    else "text/html",
-                    "res_model": move._name,
-                    "res_id": move.id,
-                }
-                if report_type == "pdf":
-                    # It becomes the vendor's own invoice PDF, which Odoo
-                    # then reuses (Send & Print) instead of rendering again.
-                    vals["res_field"] = "invoice_pdf_report_file"
-                result[move.id] = Attachment.create(vals)
-            moves.invalidate_recordset(
-                ["invoice_pdf_report_id", "invoice_pdf_report_file"]
-            )
+            if _wkhtmltopdf_prints_several_documents():
+                batches.append(moves)
+            else:
+                batches.extend(moves)
+        for moves in batches:
+            result.update(moves._k2k_render_invoice_pdfs())
         return result
+
+    def _k2k_render_invoice_pdfs(self):
+        """Render the PDFs of ``self`` (invoices of one company) in one
+        wkhtmltopdf run; return ``{move id: ir.attachment}``."""
+        report_name = "account.account_invoices"
+        Report = self.env["ir.actions.report"].sudo().with_company(self.company_id)
+        content, report_type = Report._pre_render_qweb_pdf(
+            report_name, res_ids=self.ids
+        )
+        content_by_id = Report._get_splitted_report(report_name, content, report_type)
+        is_pdf = report_type == "pdf"
+        vals_list = []
+        for move in self:
+            vals = {
+                "name": move._get_invoice_report_filename("pdf" if is_pdf else "html"),
+                "raw": content_by_id[move.id],
+                "mimetype": "application/pdf" if is_pdf else "text/html",
+                "res_model": move._name,
+                "res_id": move.id,
+            }
+            if is_pdf:
+                # It becomes the vendor's own invoice PDF, which Odoo then
+                # reuses (Send & Print) instead of rendering it again.
+                vals["res_field"] = "invoice_pdf_report_file"
+            vals_list.append(vals)
+        attachments = self.env["ir.attachment"].sudo().create(vals_list)
+        self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return dict(zip(self.ids, attachments, strict=True))
 
     def _k2k_prepare_invoice_line_payload(self, line):
         sale_lines = line.sale_line_ids

@@ -197,6 +197,8 @@ class K2KMessage(models.Model):
     def _k2k_prepare_invoice_payloads(self):
         to_build = self.env["k2k.message"]
         for message in self:
+            if message.payload:
+                continue  # built on an earlier attempt: a retry resends it as it was
             move = message.vendor_move_id
             if move.state != "posted" or move.k2k_revision != message.revision:
                 # A newer revision (or a cancellation) is on its way.
