@@ -95,8 +95,8 @@ class SaleOrder(models.Model):
     @api.model
     def _k2k_prepare_order_line_vals(self, product, line):
         return {
+            # The vendor's own description of its product, not the buyer's.
             "product_id": product.id,
-            "name": line.get("name") or product.display_name,
             "product_uom_qty": line["quantity"],
             "price_unit": line["price_unit"],
             "discount": line.get("discount") or 0.0,
