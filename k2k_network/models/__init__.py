@@ -6,3 +6,4 @@ from . import purchase_order
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import stock_rule

@@ -31,6 +31,16 @@ class PurchaseOrder(models.Model):
         help="The vendor's sale order, when the vendor is in this database.",
     )
 
+    k2k_web_sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Web Order",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The web-shop order this purchase order was made for alone "
+        "(automation 3: separate purchase orders for e-commerce purchases).",
+    )
+
     @api.depends("k2k_connection_id")
     def _compute_is_k2k_order(self):
         for order in self:

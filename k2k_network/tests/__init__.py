@@ -2,3 +2,4 @@ from . import test_k2k_settings
 from . import test_k2k_connection
 from . import test_k2k_order
 from . import test_k2k_invoice_sync
+from . import test_k2k_web_split

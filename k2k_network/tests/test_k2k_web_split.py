@@ -1,0 +1,154 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command
+from odoo.tests import tagged
+
+from .common_flow import K2KFlowCommon
+
+
+@tagged("post_install", "-at_install")
+class TestK2KWebSplit(K2KFlowCommon):
+    """Automation 3: each web order gets purchase orders of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.buyer.k2k_split_ecommerce_po_enabled = True
+        mto = cls.env.ref("stock.route_warehouse0_mto")
+        mto.active = True
+        buy = cls.env.ref("purchase_stock.route_warehouse0_buy")
+        (cls.buyer_rose | cls.buyer_tulip).write(
+            {"route_ids": [Command.set((mto | buy).ids)]}
+        )
+        cls.website = cls.env["website"].create(
+            {"name": "Petal Shop", "company_id": cls.buyer.id}
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Florist Anna"})
+        # A supplier with no K2K connection, for the unchanged behaviour.
+        cls.farm = cls.env["res.partner"].create({"name": "Local Farm"})
+        cls.buyer_lily = cls.env["product.product"].create(
+            {
+                "name": "Lily",
+                "company_id": cls.buyer.id,
+                "type": "consu",
+                "route_ids": [Command.set((mto | buy).ids)],
+                "seller_ids": [
+                    Command.create(
+                        {
+                            "partner_id": cls.farm.id,
+                            "price": 1.0,
+                            "company_id": cls.buyer.id,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _order(self, lines, web=True):
+        order = (
+            self.env["sale.order"]
+            .with_company(self.buyer)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": self.buyer.id,
+                    "website_id": self.website.id if web else False,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": product.id, "product_uom_qty": qty}
+                        )
+                        for product, qty in lines
+                    ],
+                }
+            )
+        )
+        order.action_confirm()
+        return order
+
+    def _pos(self, partner=None):
+        return self.env["purchase.order"].search(
+            [
+                ("company_id", "=", self.buyer.id),
+                ("partner_id", "=", (partner or self.vendor.partner_id).id),
+            ]
+        )
+
+    def test_two_web_orders_two_purchase_orders(self):
+        first = self._order([(self.buyer_rose, 10), (self.buyer_tulip, 5)])
+        second = self._order([(self.buyer_rose, 3)])
+        pos = self._pos()
+        self.assertEqual(len(pos), 2)
+        po_first = pos.filtered(lambda po: po.k2k_web_sale_order_id == first)
+        po_second = pos.filtered(lambda po: po.k2k_web_sale_order_id == second)
+        self.assertEqual(
+            po_first.order_line.product_id, self.buyer_rose | self.buyer_tulip
+        )
+        self.assertEqual(po_first.order_line.mapped("product_qty"), [10, 5])
+        self.assertEqual(po_first.origin, first.name)
+        self.assertEqual(po_second.order_line.product_qty, 3)
+        self.assertEqual(first.purchase_order_count, 1)
+
+    def test_automation_off_consolidates_as_odoo_does(self):
+        self.buyer.k2k_split_ecommerce_po_enabled = False
+        self._order([(self.buyer_rose, 10)])
+        self._order([(self.buyer_rose, 3)])
+        pos = self._pos()
+        self.assertEqual(len(pos), 1)
+        self.assertEqual(pos.order_line.product_qty, 13)
+        self.assertFalse(pos.k2k_web_sale_order_id)
+
+    def test_web_and_back_office_orders_stay_apart(self):
+        web = self._order([(self.buyer_rose, 10)])
+        office_1 = self._order([(self.buyer_rose, 4)], web=False)
+        office_2 = self._order([(self.buyer_tulip, 6)], web=False)
+        pos = self._pos()
+        web_po = pos.filtered("k2k_web_sale_order_id")
+        self.assertEqual(web_po.k2k_web_sale_order_id, web)
+        self.assertEqual(web_po.order_line.product_qty, 10)
+        # Back-office needs still consolidate among themselves.
+        office_po = pos - web_po
+        self.assertEqual(len(office_po), 1)
+        self.assertEqual(office_po.order_line.mapped("product_qty"), [4, 6])
+        self.assertIn(office_1.name, office_po.origin)
+        self.assertIn(office_2.name, office_po.origin)
+
+    def test_web_order_with_two_k2k_vendors(self):
+        other_vendor = self.env["res.company"].create({"name": "Second Vendor"})
+        connection = self.env["k2k.connection"].create(
+            {"vendor_company_id": other_vendor.id, "buyer_company_id": self.buyer.id}
+        )
+        connection.action_accept_as_vendor()
+        connection.action_accept_as_buyer()
+        self.buyer_tulip.seller_ids.partner_id = other_vendor.partner_id
+        web = self._order([(self.buyer_rose, 2), (self.buyer_tulip, 7)])
+        self._order([(self.buyer_rose, 1), (self.buyer_tulip, 1)])
+        for partner, product, qty in (
+            (self.vendor.partner_id, self.buyer_rose, 2),
+            (other_vendor.partner_id, self.buyer_tulip, 7),
+        ):
+            po = self._pos(partner).filtered(lambda p: p.k2k_web_sale_order_id == web)
+            self.assertEqual(len(po), 1)
+            self.assertEqual(po.order_line.product_id, product)
+            self.assertEqual(po.order_line.product_qty, qty)
+        self.assertEqual(web.purchase_order_count, 2)
+
+    def test_non_k2k_vendor_unchanged(self):
+        self._order([(self.buyer_lily, 2)])
+        self._order([(self.buyer_lily, 3)])
+        farm_pos = self._pos(self.farm)
+        self.assertEqual(
+            len(farm_pos), 1, "consolidation unchanged for a non-K2K vendor"
+        )
+        self.assertEqual(farm_pos.order_line.product_qty, 5)
+        self.assertFalse(farm_pos.k2k_web_sale_order_id)
+
+    def test_quantity_raised_goes_to_its_own_po(self):
+        first = self._order([(self.buyer_rose, 10)])
+        second = self._order([(self.buyer_rose, 3)])
+        first.order_line.product_uom_qty = 15
+        pos = self._pos()
+        self.assertEqual(len(pos), 2)
+        po_first = pos.filtered(lambda po: po.k2k_web_sale_order_id == first)
+        po_second = pos.filtered(lambda po: po.k2k_web_sale_order_id == second)
+        self.assertEqual(sum(po_first.order_line.mapped("product_qty")), 15)
+        self.assertEqual(po_second.order_line.product_qty, 3)
