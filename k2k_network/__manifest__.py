@@ -27,6 +27,11 @@
         "views/res_config_settings_views.xml",
         "views/k2k_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "k2k_network/static/tests/tours/*.js",
+        ],
+    },
     "uninstall_hook": "uninstall_hook",
     "demo": [
         "demo/k2k_demo.xml",

@@ -28,10 +28,12 @@ without_demo = all
 log_level = warn
 CONF
 
-log "Creating a fresh database $TEST_DB with k2k_network (no demo data)"
+# payment_demo: the browser tour pays in the web shop with Odoo's demo provider.
+TEST_MODULES="k2k_network,payment_demo"
+log "Creating a fresh database $TEST_DB with $TEST_MODULES (no demo data)"
 drop_db "$TEST_DB"
 start=$(date +%s)
-if ! odoo_bin -c "$CONF" -d "$TEST_DB" -i k2k_network --without-demo=all \
+if ! odoo_bin -c "$CONF" -d "$TEST_DB" -i "$TEST_MODULES" --without-demo=all \
         --stop-after-init --log-level=warn > "$K2K_HOME/install-$TEST_DB.log" 2>&1 \
     || grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL)" "$K2K_HOME/install-$TEST_DB.log"; then
     tail -40 "$K2K_HOME/install-$TEST_DB.log" >&2
@@ -43,5 +45,5 @@ export K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bi
        K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
 cd "$REPO_ROOT"
 "$VENV/bin/python" -m pytest -p no:cacheprovider \
-    --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn \
+    --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn --odoo-http \
     k2k_network/tests tests_integration "$@"
