@@ -152,3 +152,21 @@ class TestK2KWebSplit(K2KFlowCommon):
         po_second = pos.filtered(lambda po: po.k2k_web_sale_order_id == second)
         self.assertEqual(sum(po_first.order_line.mapped("product_qty")), 15)
         self.assertEqual(po_second.order_line.product_qty, 3)
+
+    def test_quantity_lowered_touches_no_other_po(self):
+        first = self._order([(self.buyer_rose, 10), (self.buyer_tulip, 5)])
+        second = self._order([(self.buyer_rose, 3), (self.buyer_tulip, 2)])
+        first.order_line.filtered(
+            lambda line: line.product_id == self.buyer_tulip
+        ).product_uom_qty = 0
+        pos = self._pos()
+        po_second = pos.filtered(lambda po: po.k2k_web_sale_order_id == second)
+        self.assertEqual(po_second.order_line.mapped("product_qty"), [3, 2])
+        po_first = pos.filtered(lambda po: po.k2k_web_sale_order_id == first)
+        self.assertEqual(len(pos), 2)
+        tulip_line = po_first.order_line.filtered(
+            lambda line: line.product_id == self.buyer_tulip
+        )
+        self.assertEqual(
+            tulip_line.product_qty, 0, "the cancelled need leaves its own PO"
+        )
