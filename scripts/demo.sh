@@ -33,7 +33,8 @@ cat >&2 <<MSG
 
   K2K Network demo: http://localhost:$PORT
   Login: admin   Password: admin
-  Companies (switch in the top bar): Bloom Imports (vendor), Petal Wholesale (buyer)
+  Companies: tick Bloom Imports (vendor) and Petal Wholesale (buyer) in the company
+  switcher at the top right to see both sides of the connection.
   K2K Network > Connections shows their connection; Settings > K2K Network the automations.
   Stop with Ctrl+C.
 
