@@ -1,23 +1,13 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "k2k.order.mixin"]
 
-    k2k_connection_id = fields.Many2one(
-        "k2k.connection",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-    )
-    is_k2k_order = fields.Boolean(
-        string="K2K Order",
-        compute="_compute_is_k2k_order",
-        store=True,
-    )
     k2k_sale_order_ref = fields.Char(
         string="Vendor's K2K Order",
         readonly=True,
@@ -40,11 +30,6 @@ class PurchaseOrder(models.Model):
         help="The web-shop order this purchase order was made for alone "
         "(automation 3: separate purchase orders for e-commerce purchases).",
     )
-
-    @api.depends("k2k_connection_id")
-    def _compute_is_k2k_order(self):
-        for order in self:
-            order.is_k2k_order = bool(order.k2k_connection_id)
 
     def _k2k_get_connection(self):
         """The active connection through which this order is bought."""

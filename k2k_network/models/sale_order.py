@@ -5,19 +5,9 @@ from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "k2k.order.mixin"]
 
-    k2k_connection_id = fields.Many2one(
-        "k2k.connection",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-    )
-    is_k2k_order = fields.Boolean(
-        string="K2K Order",
-        compute="_compute_is_k2k_order",
-        store=True,
-    )
     k2k_document_uid = fields.Char(readonly=True, copy=False, index="btree_not_null")
     k2k_purchase_order_id = fields.Many2one(
         "purchase.order",
@@ -34,11 +24,6 @@ class SaleOrder(models.Model):
             "This purchase order already has a K2K order.",
         ),
     ]
-
-    @api.depends("k2k_connection_id")
-    def _compute_is_k2k_order(self):
-        for order in self:
-            order.is_k2k_order = bool(order.k2k_connection_id)
 
     # -- vendor side: apply an order message -------------------------------
 
