@@ -44,6 +44,14 @@ require_postgres() {
     Start it (./scripts/setup.sh starts it) or set PGHOST/PGUSER to a server where '$DB_USER' may create databases."
 }
 
+requirements_hash() {
+    cat "$ODOO_SRC/requirements.txt" "$REPO_ROOT/requirements-dev.txt" 2>/dev/null | sha1sum | cut -d' ' -f1
+}
+
+venv_up_to_date() {
+    [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.k2k-requirements.sha" 2>/dev/null)" = "$(requirements_hash)" ]
+}
+
 drop_db() {
     dropdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" --if-exists --force "$1" >/dev/null 2>&1 || true
     rm -rf "$K2K_HOME/filestore/filestore/$1"

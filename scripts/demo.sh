@@ -11,8 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 DEMO_DB="${K2K_DEMO_DB:-k2k_demo}"
 PORT="${K2K_DEMO_PORT:-8069}"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    log "No venv yet at $VENV: running ./scripts/setup.sh first"
+if ! venv_up_to_date; then
+    log "The venv at $VENV is missing or out of date: running ./scripts/setup.sh first"
     "$REPO_ROOT/scripts/setup.sh"
 fi
 require_odoo

@@ -67,7 +67,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON_BIN" -m venv "$VENV"
 fi
 stamp="$VENV/.k2k-requirements.sha"
-want="$(cat "$ODOO_SRC/requirements.txt" "$REPO_ROOT/requirements-dev.txt" | sha1sum | cut -d' ' -f1)"
+want="$(requirements_hash)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "Installing Odoo's requirements and the dev tools (about a minute)"
     constraint="$K2K_HOME/pip-constraint.txt"

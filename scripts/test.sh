@@ -6,8 +6,8 @@
 #   ODOO_SRC      Odoo 18.0 source                      (default /opt/odoo/18.0)
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-if [ ! -x "$VENV/bin/python" ]; then
-    log "No venv yet at $VENV: running ./scripts/setup.sh first"
+if ! venv_up_to_date; then
+    log "The venv at $VENV is missing or out of date: running ./scripts/setup.sh first"
     "$REPO_ROOT/scripts/setup.sh"
 fi
 require_odoo
