@@ -12,6 +12,8 @@ K2K_KEPT_DEMO_MODELS = (
     "product.template",
     "product.supplierinfo",
     "purchase.order",
+    "sale.order",
+    "website",
 )
 
 

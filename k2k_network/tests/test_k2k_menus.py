@@ -11,6 +11,7 @@ MENUS = (
     "menu_k2k_message",
     "menu_k2k_sale_orders",
     "menu_k2k_bills_pending",
+    "menu_k2k_web_purchase_orders",
     "menu_k2k_config",
     "menu_k2k_settings",
 )
