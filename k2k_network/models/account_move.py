@@ -62,6 +62,18 @@ class AccountMove(models.Model):
         copy=False,
         tracking=True,
     )
+    k2k_buyer_move_id = fields.Many2one(
+        "account.move",
+        string="Buyer's Bill",
+        compute="_compute_k2k_buyer_move_id",
+        help="The bill the buyer made of this invoice, when the buyer is in this "
+        "database and you may open it.",
+    )
+    k2k_vendor_invoice_id = fields.Many2one(
+        "account.move",
+        string="Vendor's Invoice (accessible)",
+        compute="_compute_k2k_vendor_invoice_id",
+    )
     k2k_message_ids = fields.One2many(
         "k2k.message", "vendor_move_id", string="K2K Messages", readonly=True
     )
@@ -121,6 +133,27 @@ class AccountMove(models.Model):
     # ======================================================================
     # Vendor side: queue a message when a K2K invoice is posted or cancelled
     # ======================================================================
+
+    @api.depends("k2k_message_ids.buyer_move_id")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_k2k_buyer_move_id(self):
+        for move in self:
+            bills = move.sudo().k2k_message_ids.buyer_move_id
+            # Only shown to whom may open it: a vendor-only user never
+            # meets an access error for the buyer's books.
+            move.k2k_buyer_move_id = bills.with_env(self.env)._filtered_access("read")[
+                :1
+            ]
+
+    @api.depends("k2k_vendor_move_id")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_k2k_vendor_invoice_id(self):
+        for move in self:
+            move.k2k_vendor_invoice_id = (
+                move.sudo()
+                .k2k_vendor_move_id.with_env(self.env)
+                ._filtered_access("read")
+            )
 
     def _k2k_find_connection(self):
         """The connection of a customer invoice or credit note whose lines
@@ -693,6 +726,18 @@ class AccountMove(models.Model):
             ):
                 return True
         return False
+
+    def action_k2k_open_buyer_bill(self):
+        self.ensure_one()
+        return self.k2k_buyer_move_id._get_records_action(
+            name=self.env._("Buyer's Bill")
+        )
+
+    def action_k2k_open_vendor_invoice(self):
+        self.ensure_one()
+        return self.k2k_vendor_invoice_id._get_records_action(
+            name=self.env._("Vendor's Invoice")
+        )
 
     def action_k2k_open_messages(self):
         self.ensure_one()

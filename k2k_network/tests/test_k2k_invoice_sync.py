@@ -455,3 +455,9 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         )
         with self.assertRaises(AccessError):
             bill.with_env(as_biller).read(["name"])
+        # Smart buttons between invoice and bill only for whom may open both.
+        self.assertEqual(invoice.k2k_buyer_move_id, bill)
+        self.assertEqual(bill.k2k_vendor_invoice_id, invoice)
+        self.assertFalse(invoice.with_env(as_biller).k2k_buyer_move_id)
+        self.assertFalse(bill.with_env(as_clerk).k2k_vendor_invoice_id)
+        self.assertEqual(invoice.action_k2k_open_buyer_bill()["res_id"], bill.id)

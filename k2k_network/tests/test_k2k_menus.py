@@ -47,6 +47,7 @@ class TestK2KMenusPerRole(K2KCommon):
                     "menu_k2k_connection",
                     "menu_k2k_message",
                     "menu_k2k_bills_pending",
+                    "menu_k2k_web_purchase_orders",
                 },
             ),
             "billing": (
