@@ -456,15 +456,7 @@ class AccountMove(models.Model):
             vals["invoice_origin"] = ", ".join(orders.mapped("name"))
         else:
             vals = {"move_type": move_type, "company_id": buyer.id}
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", payload["currency"])], limit=1)
-        )
-        if not currency:
-            raise UserError(
-                self.env._("Unknown currency %(code)s.", code=payload["currency"])
-            )
+        currency = connection._k2k_get_currency(payload["currency"])
         if not currency.active:
             currency.active = True
         vals.update(

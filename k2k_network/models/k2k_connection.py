@@ -365,13 +365,9 @@ class K2KConnection(models.Model):
         self._k2k_requeue_waiting_messages()
 
     def _k2k_requeue_waiting_messages(self):
-        Message = self.env["k2k.message"].sudo()
-        waiting = Message.search(
-            [("connection_id", "in", self.ids), ("state", "=", "waiting")]
+        self.env["k2k.message"]._k2k_requeue_waiting(
+            [("connection_id", "in", self.ids)]
         )
-        if waiting:
-            waiting.write({"state": "queued"})
-            Message._k2k_trigger_processing()
 
     # -- helpers for the automations --------------------------------------
 
@@ -424,7 +420,7 @@ class K2KConnection(models.Model):
             "invoice": self.env["account.move"]._k2k_apply_invoice_envelope,
             "cancel": self.env["account.move"]._k2k_apply_cancel_envelope,
             "order": self.env["sale.order"]._k2k_apply_order_envelope,
-            "order_cancel": self.env["sale.order"]._k2k_apply_order_envelope,
+            "order_cancel": self.env["sale.order"]._k2k_apply_order_cancel_envelope,
         }.get(envelope.get("type"))
         if handler is None:
             raise UserError(
@@ -433,6 +429,17 @@ class K2KConnection(models.Model):
                 )
             )
         return handler(self, envelope)
+
+    def _k2k_get_currency(self, code):
+        """The currency a message names by its ISO code, archived or not."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not currency:
+            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
+        return currency
 
     def _k2k_send_now(self, message):
         """Deliver a message inside the current transaction and raise if it

@@ -100,6 +100,15 @@ class K2KMessage(models.Model):
             cron.sudo()._trigger()
 
     @api.model
+    def _k2k_requeue_waiting(self, domain):
+        """Queue again the messages of ``domain`` that waited for a partner's
+        consent or for the connection to be active."""
+        waiting = self.sudo().search([("state", "=", "waiting")] + domain)
+        if waiting:
+            waiting.write({"state": "queued"})
+            self._k2k_trigger_processing()
+
+    @api.model
     def _cron_process_messages(self, batch_size=200):
         """Deliver queued messages, oldest first, each in its own savepoint
         so that one failure never blocks the others."""

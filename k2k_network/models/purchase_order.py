@@ -100,25 +100,36 @@ class PurchaseOrder(models.Model):
             ],
         }
 
-    def _k2k_send_order(self, connection):
+    def _k2k_send_message(self, connection, message_type, name, payload):
+        """Send an order message through ``connection`` now; raise with the
+        receiver's reason unless it was applied."""
         self.ensure_one()
         message = (
             self.env["k2k.message"]
             .sudo()
             .create(
                 {
-                    "name": self.env._("Order %(order)s", order=self.name),
+                    "name": name,
                     "connection_id": connection.id,
-                    "message_type": "order",
+                    "message_type": message_type,
                     "document_uid": self._k2k_document_uid(),
                     "purchase_order_id": self.id,
-                    "payload": self._k2k_prepare_order_payload(connection),
+                    "payload": payload,
                 }
             )
         )
         outcome = connection._k2k_send_now(message)
         if outcome["outcome"] != "applied":
             raise UserError(outcome.get("detail") or outcome["outcome"])
+        return outcome
+
+    def _k2k_send_order(self, connection):
+        outcome = self._k2k_send_message(
+            connection,
+            "order",
+            self.env._("Order %(order)s", order=self.name),
+            self._k2k_prepare_order_payload(connection),
+        )
         self.write(
             {
                 "k2k_connection_id": connection.id,
@@ -137,27 +148,12 @@ class PurchaseOrder(models.Model):
         )
 
     def _k2k_send_order_cancellation(self):
-        self.ensure_one()
-        connection = self.k2k_connection_id
-        message = (
-            self.env["k2k.message"]
-            .sudo()
-            .create(
-                {
-                    "name": self.env._(
-                        "Cancellation of order %(order)s", order=self.name
-                    ),
-                    "connection_id": connection.id,
-                    "message_type": "order_cancel",
-                    "document_uid": self._k2k_document_uid(),
-                    "purchase_order_id": self.id,
-                    "payload": {"purchase_order_name": self.name},
-                }
-            )
+        self._k2k_send_message(
+            self.k2k_connection_id,
+            "order_cancel",
+            self.env._("Cancellation of order %(order)s", order=self.name),
+            {"purchase_order_name": self.name},
         )
-        outcome = connection._k2k_send_now(message)
-        if outcome["outcome"] != "applied":
-            raise UserError(outcome.get("detail") or outcome["outcome"])
 
     def action_k2k_open_sale_order(self):
         self.ensure_one()

@@ -65,18 +65,13 @@ class ResCompany(models.Model):
         return result
 
     def _k2k_requeue_waiting_messages(self):
-        Message = self.env["k2k.message"].sudo()
-        waiting = Message.search(
+        self.env["k2k.message"]._k2k_requeue_waiting(
             [
-                ("state", "=", "waiting"),
                 "|",
                 ("buyer_company_id", "in", self.ids),
                 ("vendor_company_id", "in", self.ids),
             ]
         )
-        if waiting:
-            waiting.write({"state": "queued"})
-            Message._k2k_trigger_processing()
 
     k2k_connection_count = fields.Integer(
         string="K2K Connections",

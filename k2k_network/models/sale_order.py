@@ -90,15 +90,7 @@ class SaleOrder(models.Model):
 
     @api.model
     def _k2k_prepare_order_vals(self, connection, payload, products):
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", payload["currency"])], limit=1)
-        )
-        if not currency:
-            raise UserError(
-                self.env._("Unknown currency %(code)s.", code=payload["currency"])
-            )
+        currency = connection._k2k_get_currency(payload["currency"])
         vals = {
             "partner_id": connection.buyer_partner_id.id,
             "company_id": connection.vendor_company_id.id,
@@ -118,8 +110,6 @@ class SaleOrder(models.Model):
 
     @api.model
     def _k2k_apply_order_envelope(self, connection, envelope):
-        if envelope["type"] == "order_cancel":
-            return self._k2k_apply_order_cancel_envelope(connection, envelope)
         payload = envelope["payload"]
         existing = self.search(
             [

@@ -3,6 +3,18 @@
 from odoo.tests import TransactionCase, new_test_user
 
 
+def make_company_user(env, login, company, groups):
+    """A user allowed in ``company`` only, with ``groups`` (xml ids, comma
+    separated)."""
+    return new_test_user(
+        env,
+        login=login,
+        groups=groups,
+        company_id=company.id,
+        company_ids=[(6, 0, company.ids)],
+    )
+
+
 class K2KCommon(TransactionCase):
     """Two companies of this database (a vendor and a buyer), a third one that
     has nothing to do with them, and an admin of each."""
@@ -23,13 +35,7 @@ class K2KCommon(TransactionCase):
 
     @classmethod
     def _make_user(cls, login, company, groups):
-        return new_test_user(
-            cls.env,
-            login=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-        )
+        return make_company_user(cls.env, login, company, groups)
 
     @classmethod
     def _create_connection(cls, **vals):

@@ -1,9 +1,9 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
+from .common import make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -399,13 +399,7 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         self.assertFalse(bill.k2k_amount_mismatch)
 
     def _k2k_user(self, login, company, groups):
-        return new_test_user(
-            self.env,
-            login=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[Command.set(company.ids)],
-        )
+        return make_company_user(self.env, login, company, groups)
 
     def test_single_company_users(self):
         biller = self._k2k_user(
