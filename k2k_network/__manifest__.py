@@ -21,6 +21,8 @@
         "data/ir_cron.xml",
         "views/k2k_connection_views.xml",
         "views/k2k_message_views.xml",
+        "views/k2k_request_views.xml",
+        "wizard/k2k_invitation_wizard_views.xml",
         "views/account_move_views.xml",
         "views/purchase_order_views.xml",
         "views/sale_order_views.xml",

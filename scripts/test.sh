@@ -41,7 +41,17 @@ if ! odoo_bin -c "$CONF" -d "$TEST_DB" -i "$TEST_MODULES" --without-demo=all \
 fi
 log "Installed in $(( $(date +%s) - start )) s"
 
-export K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
+# The cross-database test copies this database twice (vendor and buyer
+# servers); copy it now, while nothing is connected to it.
+E2E_TEMPLATE="${TEST_DB}_e2e_template"
+drop_db "$E2E_TEMPLATE"
+createdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -T "$TEST_DB" "$E2E_TEMPLATE"
+rm -rf "$K2K_HOME/filestore/filestore/$E2E_TEMPLATE"
+if [ -d "$K2K_HOME/filestore/filestore/$TEST_DB" ]; then
+    cp -a "$K2K_HOME/filestore/filestore/$TEST_DB" "$K2K_HOME/filestore/filestore/$E2E_TEMPLATE"
+fi
+
+export K2K_E2E_TEMPLATE="$E2E_TEMPLATE" K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
        K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
 cd "$REPO_ROOT"
 "$VENV/bin/python" -m pytest -p no:cacheprovider \

@@ -118,7 +118,8 @@ def test_two_cursors_one_bill(registry, connected):
         env = api.Environment(cr, SUPERUSER_ID, {})
         connection = env["k2k.connection"].browse(connected["connection"])
         outcome = connection.with_company(connected["buyer"])._k2k_receive(envelope)
-        assert outcome["outcome"] == "superseded"
+        assert outcome["outcome"] == "applied"
+        assert "already" in outcome["detail"]
         cr.execute(
             "SELECT count(*) FROM account_move WHERE k2k_document_uid = %s",
             [document_uid],

@@ -2,6 +2,7 @@ from . import res_company
 from . import res_config_settings
 from . import k2k_connection
 from . import k2k_message
+from . import k2k_request
 from . import k2k_order_mixin
 from . import purchase_order
 from . import sale_order

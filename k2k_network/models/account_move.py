@@ -345,11 +345,23 @@ class AccountMove(models.Model):
             }
         bill = self._k2k_find_bill(connection, envelope["document_uid"])
         revision = envelope["revision"]
-        if bill and max(bill.k2k_revision, bill.k2k_pending_revision) >= revision:
+        if bill and revision in (bill.k2k_revision, bill.k2k_pending_revision):
+            # The same revision again (its answer was lost on the way, or a
+            # retry): it is there already, say so without touching anything.
+            return {
+                "outcome": "applied" if bill.k2k_revision == revision else "delivered",
+                "detail": self.env._(
+                    "Revision %(revision)s is already on bill %(bill)s.",
+                    revision=revision,
+                    bill=bill.display_name,
+                ),
+                "buyer_move_id": bill.id,
+            }
+        if bill and max(bill.k2k_revision, bill.k2k_pending_revision) > revision:
             return {
                 "outcome": "superseded",
                 "detail": self.env._(
-                    "Revision %(revision)s is not newer than the bill's: ignored.",
+                    "Revision %(revision)s is older than the bill's: ignored.",
                     revision=revision,
                 ),
                 "buyer_move_id": bill.id,

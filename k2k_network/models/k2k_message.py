@@ -2,12 +2,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
 import logging
+from datetime import timedelta
 
 from psycopg2 import IntegrityError, OperationalError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from .k2k_connection import K2KTransportError
 
 _logger = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class K2KMessage(models.Model):
             ("order_cancel", "K2K Order Cancellation"),
             ("invoice", "Invoice"),
             ("cancel", "Invoice Cancellation"),
+            ("status", "Connection Status"),
         ],
         required=True,
         readonly=True,
@@ -76,6 +80,12 @@ class K2KMessage(models.Model):
     error = fields.Text(readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     date_done = fields.Datetime(string="Processed on", readonly=True)
+    next_attempt_date = fields.Datetime(
+        string="Next Attempt",
+        readonly=True,
+        help="When the partner could not be reached, the message is tried "
+        "again from this time on, waiting longer after each failed attempt.",
+    )
     payload = fields.Json(readonly=True, copy=False)
     attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
     vendor_move_id = fields.Many2one(
@@ -112,11 +122,13 @@ class K2KMessage(models.Model):
     def _cron_process_messages(self, batch_size=200):
         """Deliver queued messages, oldest first, each in its own savepoint
         so that one failure never blocks the others."""
-        self.flush_model(["state"])
+        self.flush_model(["state", "next_attempt_date"])
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM k2k_message WHERE state = 'queued' ORDER BY id "
-                "LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
+                "SELECT id FROM k2k_message WHERE state = 'queued' "
+                "AND (next_attempt_date IS NULL OR next_attempt_date <= %s) "
+                "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
+                fields.Datetime.now(),
                 batch_size,
             )
         )
@@ -131,17 +143,50 @@ class K2KMessage(models.Model):
         self.filtered(lambda m: m.state == "queued").sudo()._k2k_process()
 
     def action_retry(self):
-        """Put failed or waiting messages back in the queue."""
+        """Put failed or waiting messages back in the queue, and try queued
+        ones that wait for their next attempt now."""
         self.check_access("write")
         retryable = self.filtered(
             lambda m: m.state in ("failed", "waiting", "delivered")
+            or (m.state == "queued" and m.next_attempt_date)
         )
         if not retryable:
             raise UserError(
-                self.env._("Only failed, waiting or delivered messages can be retried.")
+                self.env._(
+                    "Only failed, waiting, delivered or postponed messages can be "
+                    "retried."
+                )
             )
-        retryable.sudo().write({"state": "queued", "error": False})
+        retryable.sudo().write(
+            {"state": "queued", "error": False, "next_attempt_date": False}
+        )
         self._k2k_trigger_processing()
+
+    def _k2k_schedule_retry(self, error):
+        """The partner could not be reached: keep the message queued and try
+        again later, waiting twice as long after each attempt (capped)."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
+        cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
+        delay = min(base * 2 ** max(self.attempt_count - 1, 0), cap)
+        when = fields.Datetime.now() + timedelta(seconds=delay)
+        self.write(
+            {
+                "state": "queued",
+                "error": error,
+                "state_detail": self.env._(
+                    "Partner unreachable, next attempt at %(when)s (UTC).",
+                    when=fields.Datetime.to_string(when),
+                ),
+                "next_attempt_date": when,
+            }
+        )
+        if self.vendor_move_id:
+            self.vendor_move_id.sudo().k2k_sync_state = "queued"
+        cron = self.env.ref("k2k_network.ir_cron_k2k_process_messages", False)
+        if cron:
+            cron.sudo()._trigger(at=when)
 
     def _k2k_process(self):
         # Build what must be built in batches first (PDFs are rendered by one
@@ -175,6 +220,9 @@ class K2KMessage(models.Model):
                 with self.env.cr.savepoint():
                     outcome = message.connection_id._k2k_deliver(message)
                     message._k2k_record_outcome(outcome)
+            except K2KTransportError as error:
+                _logger.info("K2K message %s postponed: %s", message.id, error)
+                message._k2k_schedule_retry(str(error))
             except (IntegrityError, OperationalError) as error:
                 # Another worker applied the same document at the same time,
                 # or a lock was held: try again later, it will be recognised.
@@ -192,6 +240,7 @@ class K2KMessage(models.Model):
             "state_detail": outcome.get("detail") or False,
             "error": outcome.get("detail") if state == "failed" else False,
             "date_done": fields.Datetime.now(),
+            "next_attempt_date": False,
         }
         if outcome.get("buyer_move_id"):
             vals["buyer_move_id"] = outcome["buyer_move_id"]
@@ -200,6 +249,8 @@ class K2KMessage(models.Model):
         self.write(vals)
         if self.vendor_move_id and state != "superseded":
             self.vendor_move_id.sudo().k2k_sync_state = state
+        if self.purchase_order_id:
+            self.purchase_order_id.sudo()._k2k_order_message_done(self, outcome)
 
     # -- invoice payloads --------------------------------------------------
 

@@ -41,15 +41,15 @@ class PurchaseOrder(models.Model):
     def button_approve(self, force=False):
         result = super().button_approve(force=force)
         for order in self.filtered(lambda o: o.state in ("purchase", "done")):
-            if order.k2k_sale_order_ref:
-                continue
+            if order.k2k_sale_order_ref or order.k2k_connection_id:
+                continue  # already sent (or on its way)
             connection = order._k2k_get_connection()
             if connection:
                 order._k2k_send_order(connection)
         return result
 
     def button_cancel(self):
-        for order in self.filtered("k2k_sale_order_ref"):
+        for order in self.filtered("k2k_connection_id"):
             order._k2k_send_order_cancellation()
         return super().button_cancel()
 
@@ -119,33 +119,59 @@ class PurchaseOrder(models.Model):
             )
         )
         outcome = connection._k2k_send_now(message)
-        if outcome["outcome"] != "applied":
+        # "queued": the partner is out of reach, the queue delivers it later.
+        if outcome["outcome"] not in ("applied", "queued"):
             raise UserError(outcome.get("detail") or outcome["outcome"])
         return outcome
 
     def _k2k_send_order(self, connection):
+        self.k2k_connection_id = connection
         outcome = self._k2k_send_message(
             connection,
             "order",
             self.env._("Order %(order)s", order=self.name),
             self._k2k_prepare_order_payload(connection),
         )
-        self.write(
-            {
-                "k2k_connection_id": connection.id,
-                "k2k_sale_order_ref": outcome.get("sale_order_name"),
-                "k2k_sale_order_id": outcome.get("sale_order_id")
-                if connection.transport == "local"
-                else False,
-            }
-        )
-        self.message_post(
-            body=self.env._(
-                "K2K order %(order)s created at %(vendor)s.",
-                order=outcome.get("sale_order_name"),
-                vendor=connection._get_vendor_display_name(),
+        if outcome["outcome"] == "queued":
+            self.message_post(
+                body=self.env._(
+                    "%(vendor)s cannot be reached now: the K2K order will be "
+                    "sent as soon as it can (see the Synchronization Log).",
+                    vendor=connection._get_vendor_display_name(),
+                )
             )
-        )
+
+    def _k2k_order_message_done(self, message, outcome):
+        """An order message got its outcome, at once or later from the
+        queue: link the vendor's order, or say why there is none."""
+        self.ensure_one()
+        if message.message_type != "order":
+            return
+        connection = message.connection_id
+        if outcome["outcome"] == "applied":
+            self.write(
+                {
+                    "k2k_sale_order_ref": outcome.get("sale_order_name"),
+                    "k2k_sale_order_id": outcome.get("sale_order_id")
+                    if connection.transport == "local"
+                    else False,
+                }
+            )
+            self.message_post(
+                body=self.env._(
+                    "K2K order %(order)s created at %(vendor)s.",
+                    order=outcome.get("sale_order_name"),
+                    vendor=connection._get_vendor_display_name(),
+                )
+            )
+        elif outcome["outcome"] == "failed":
+            self.message_post(
+                body=self.env._(
+                    "%(vendor)s did not take the K2K order: %(reason)s",
+                    vendor=connection._get_vendor_display_name(),
+                    reason=outcome.get("detail"),
+                )
+            )
 
     def _k2k_send_order_cancellation(self):
         self._k2k_send_message(

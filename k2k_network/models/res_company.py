@@ -62,7 +62,26 @@ class ResCompany(models.Model):
         ):
             # Invoices that were waiting for this company's consent go now.
             self._k2k_requeue_waiting_messages()
+        if set(vals).intersection(K2K_AUTOMATION_FIELDS):
+            # Partners in other databases learn it from us, not by guessing.
+            self.env["k2k.connection"].sudo().search(
+                [
+                    ("transport", "=", "http"),
+                    "|",
+                    ("vendor_company_id", "in", self.ids),
+                    ("buyer_company_id", "in", self.ids),
+                ]
+            )._k2k_queue_status()
         return result
+
+    def _k2k_get_automation_settings(self):
+        """The three switches, keyed as they travel to a partner."""
+        self.ensure_one()
+        return {
+            "invoice_sync_enabled": self.k2k_invoice_sync_enabled,
+            "invoice_upload_enabled": self.k2k_invoice_upload_enabled,
+            "split_ecommerce_po_enabled": self.k2k_split_ecommerce_po_enabled,
+        }
 
     def _k2k_requeue_waiting_messages(self):
         self.env["k2k.message"]._k2k_requeue_waiting(

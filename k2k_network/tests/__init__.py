@@ -6,3 +6,4 @@ from . import test_k2k_web_split
 from . import test_k2k_web_split_tour
 from . import test_k2k_menus
 from . import test_k2k_translation_es
+from . import test_k2k_remote

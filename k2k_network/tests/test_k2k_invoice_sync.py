@@ -144,7 +144,9 @@ class TestK2KInvoiceSync(K2KFlowCommon):
             message.state, "waiting", "still waiting while the buyer says no"
         )
         message.write({"state": "applied"})
-        with self.assertRaisesRegex(UserError, "Only failed, waiting or delivered"):
+        with self.assertRaisesRegex(
+            UserError, "Only failed, waiting, delivered or postponed"
+        ):
             message.action_retry()
 
     def test_failure_is_logged_and_retried(self):

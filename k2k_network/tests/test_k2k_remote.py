@@ -1,0 +1,283 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""A connection whose partner lives in another database, seen from this one.
+
+The partner's server is the subject of tests_integration/test_remote_network.py
+(two real servers); here the partner is either absent (a closed loopback
+port: real HTTP, refused) or speaks through the apply methods its endpoint
+calls.
+"""
+
+import socket
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .. import wire
+from .common import K2KCommon
+
+
+def _closed_port_url():
+    """The address of a loopback port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@tagged("post_install", "-at_install")
+class TestK2KRemote(K2KCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.remote_buyer = cls.env["res.partner"].create(
+            {"name": "Remote Buyer Co", "is_company": True}
+        )
+        cls.remote_vendor = cls.env["res.partner"].create(
+            {"name": "Remote Vendor Co", "is_company": True}
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.retry_base_seconds", "60"
+        )
+
+    def _vendor_side(self, **vals):
+        """Our vendor company, its buyer in another database, active."""
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "vendor",
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_partner_id": self.remote_buyer.id,
+                "remote_url": _closed_port_url(),
+                "remote_database": "buyer_db",
+                "remote_company_name": "Remote Buyer Co",
+                "remote_uid": wire.new_nonce(),
+                "remote_secret": wire.new_secret(),
+                **vals,
+            }
+        )
+        connection.state = "active"
+        return connection
+
+    # -- shape -----------------------------------------------------------------
+
+    def test_one_side_here_the_other_there(self):
+        Connection = self.env["k2k.connection"]
+        with self.assertRaisesRegex(ValidationError, "which side our company is"):
+            Connection.create(
+                {"transport": "http", "vendor_company_id": self.vendor_company.id}
+            )
+        with self.assertRaisesRegex(ValidationError, "leave the buyer company empty"):
+            Connection.create(
+                {
+                    "transport": "http",
+                    "local_role": "vendor",
+                    "vendor_company_id": self.vendor_company.id,
+                    "buyer_company_id": self.buyer_company.id,
+                }
+            )
+        connection = self._vendor_side()
+        self.assertEqual(connection.name, "K2K Test Vendor → Remote Buyer Co")
+        with self.assertRaisesRegex(UserError, "invitation code"):
+            connection.action_accept_as_buyer()
+
+    def test_invitation_code_carries_what_the_partner_needs(self):
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "vendor",
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_partner_id": self.remote_buyer.id,
+            }
+        )
+        connection.with_user(self.vendor_admin).action_k2k_create_invitation()
+        self.assertEqual(connection.state, "draft", "the partner has not joined yet")
+        self.assertEqual(connection.vendor_accepted_by_id, self.vendor_admin)
+        data = wire.decode_invitation(connection.invitation_code)
+        self.assertEqual(data["role"], "vendor")
+        self.assertEqual(data["company"], "K2K Test Vendor")
+        self.assertEqual(data["database"], self.env.cr.dbname)
+        self.assertEqual(data["uid"], connection.remote_uid)
+        self.assertEqual(data["secret"], connection.remote_secret)
+        self.assertIsNone(wire.decode_invitation("K2K1.bm90IGpzb24"))
+        self.assertIsNone(wire.decode_invitation("hello"))
+
+    def test_join_refuses_bad_codes_and_unreachable_partners(self):
+        Connection = self.env["k2k.connection"]
+        with self.assertRaisesRegex(UserError, "not a K2K invitation code"):
+            Connection._k2k_join("hello", self.buyer_company, self.remote_vendor)
+        code = wire.encode_invitation(
+            {
+                "url": _closed_port_url(),
+                "database": "vendor_db",
+                "uid": wire.new_nonce(),
+                "secret": wire.new_secret(),
+                "role": "vendor",
+                "company": "Remote Vendor Co",
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Cannot reach Remote Vendor Co"):
+            Connection._k2k_join(code, self.buyer_company, self.remote_vendor)
+        self.assertFalse(Connection.search([("transport", "=", "http")]))
+
+    # -- the partner's switches come from the partner ----------------------------
+
+    def test_status_is_what_the_partner_told(self):
+        connection = self._vendor_side()
+        self.vendor_company.k2k_invoice_sync_enabled = True
+        self.assertEqual(
+            connection.invoice_sync_status,
+            "Waiting for Remote Buyer Co to allow automatic upload.",
+            "nothing told yet: nothing assumed",
+        )
+        waiting = self.env["k2k.message"].create(
+            {
+                "name": "INV/1",
+                "connection_id": connection.id,
+                "message_type": "invoice",
+                "document_uid": "x/account.move/1",
+                "state": "waiting",
+            }
+        )
+        connection._k2k_apply_status_envelope(
+            {
+                "revision": 1,
+                "payload": {
+                    "state": "active",
+                    "company": "Remote Buyer Co",
+                    "settings": {"invoice_upload_enabled": True},
+                },
+            }
+        )
+        self.assertTrue(connection.buyer_invoice_upload_enabled)
+        self.assertTrue(connection.invoice_sync_in_effect)
+        self.assertEqual(waiting.state, "queued", "the buyer said yes: it goes again")
+        outcome = connection._k2k_apply_status_envelope(
+            {"revision": 1, "payload": {"settings": {}}}
+        )
+        self.assertEqual(outcome["outcome"], "superseded")
+        self.assertTrue(connection.buyer_invoice_upload_enabled)
+
+    def test_partner_suspends_and_resumes(self):
+        connection = self._vendor_side()
+        connection._k2k_apply_status_envelope(
+            {"revision": 1, "payload": {"state": "suspended"}}
+        )
+        self.assertEqual(connection.state, "suspended")
+        self.assertTrue(connection.remote_suspended)
+        with self.assertRaisesRegex(UserError, "only Remote Buyer Co can resume"):
+            connection.action_resume()
+        connection._k2k_apply_status_envelope(
+            {"revision": 2, "payload": {"state": "active"}}
+        )
+        self.assertEqual(connection.state, "active")
+        self.assertFalse(connection.remote_suspended)
+
+    def test_switching_an_automation_tells_remote_partners(self):
+        connection = self._vendor_side()
+        self.vendor_company.k2k_invoice_sync_enabled = True
+        status = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id), ("message_type", "=", "status")]
+        )
+        self.assertEqual(len(status), 1)
+        self.assertEqual(status.state, "queued")
+        self.assertTrue(status.payload["settings"]["invoice_sync_enabled"])
+        self.vendor_company.k2k_invoice_sync_enabled = False
+        self.assertEqual(status.state, "superseded", "only the latest status travels")
+
+    # -- faults: the partner down ------------------------------------------------
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message")
+    def test_partner_down_message_stays_queued_with_backoff(self):
+        connection = self._vendor_side()
+        self.vendor_company.k2k_invoice_sync_enabled = True
+        message = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id), ("state", "=", "queued")]
+        )
+        self.assertEqual(len(message), 1)
+        before = fields.Datetime.now()
+        self.env["k2k.message"]._cron_process_messages()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertIn("Cannot reach Remote Buyer Co", message.error)
+        first_delay = (message.next_attempt_date - before).total_seconds()
+        self.assertAlmostEqual(first_delay, 60, delta=5)
+        # Not due yet: the scheduled action leaves it alone.
+        self.env["k2k.message"]._cron_process_messages()
+        self.assertEqual(message.attempt_count, 1)
+        # Due: tried again, and the next wait is twice as long.
+        message.next_attempt_date = fields.Datetime.now() - timedelta(seconds=1)
+        before = fields.Datetime.now()
+        self.env["k2k.message"]._cron_process_messages()
+        self.assertEqual(message.attempt_count, 2)
+        second_delay = (message.next_attempt_date - before).total_seconds()
+        self.assertAlmostEqual(second_delay, 120, delta=5)
+        # By hand: at once.
+        message.action_retry()
+        self.assertFalse(message.next_attempt_date)
+        self.assertFalse(message.error)
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message")
+    def test_k2k_order_to_an_unreachable_vendor_waits_in_the_queue(self):
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "buyer",
+                "buyer_company_id": self.buyer_company.id,
+                "vendor_partner_id": self.remote_vendor.id,
+                "remote_url": _closed_port_url(),
+                "remote_database": "vendor_db",
+                "remote_company_name": "Remote Vendor Co",
+                "remote_uid": wire.new_nonce(),
+                "remote_secret": wire.new_secret(),
+            }
+        )
+        connection.state = "active"
+        product = self.env["product.product"].create(
+            {
+                "name": "Red Rose",
+                "type": "consu",
+                "company_id": self.buyer_company.id,
+                "seller_ids": [
+                    Command.create(
+                        {
+                            "partner_id": self.remote_vendor.id,
+                            "product_code": "V-1",
+                            "company_id": self.buyer_company.id,
+                        }
+                    )
+                ],
+            }
+        )
+        order = (
+            self.env["purchase.order"]
+            .with_company(self.buyer_company)
+            .create(
+                {
+                    "partner_id": self.remote_vendor.id,
+                    "company_id": self.buyer_company.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_qty": 3})
+                    ],
+                }
+            )
+        )
+        order.button_confirm()
+        self.assertEqual(order.state, "purchase", "the buyer is not held up")
+        self.assertEqual(order.k2k_connection_id, connection)
+        self.assertFalse(order.k2k_sale_order_ref)
+        message = self.env["k2k.message"].search(
+            [("purchase_order_id", "=", order.id)]
+        )
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.payload["lines"][0]["vendor_code"], "V-1")
+        self.assertTrue(message.next_attempt_date)
+        self.assertIn("cannot be reached now", order.message_ids[0].body)
+        # The vendor answers later, from the queue: the order is linked then.
+        message._k2k_record_outcome(
+            {"outcome": "applied", "detail": "ok", "sale_order_name": "S00077"}
+        )
+        self.assertEqual(order.k2k_sale_order_ref, "S00077")

@@ -1,0 +1,58 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+from .. import wire
+
+
+class K2KInvitationWizard(models.TransientModel):
+    """Join a connection a partner in another database invited us to."""
+
+    _name = "k2k.invitation.wizard"
+    _description = "Join a K2K Connection with an Invitation Code"
+
+    invitation_code = fields.Text(
+        required=True, help="The code the partner created on its connection."
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Our Company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.user.company_ids.ids)],
+    )
+    partner_company_name = fields.Char(
+        string="Partner Company", compute="_compute_invitation", readonly=True
+    )
+    partner_role = fields.Selection(
+        [("vendor", "Vendor"), ("buyer", "Buyer")],
+        string="Partner Is the",
+        compute="_compute_invitation",
+        readonly=True,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Partner as Contact",
+        help="How the partner appears here: the supplier of your purchase "
+        "orders when it is the vendor, the customer of your K2K orders when it "
+        "is the buyer. Left empty, a company contact is created with its name.",
+    )
+
+    @api.depends("invitation_code")
+    def _compute_invitation(self):
+        for wizard in self:
+            data = wire.decode_invitation(wizard.invitation_code) or {}
+            wizard.partner_company_name = data.get("company", False)
+            wizard.partner_role = data.get("role", False)
+
+    def action_join(self):
+        self.ensure_one()
+        partner = self.partner_id
+        if not partner and self.partner_company_name:
+            partner = self.env["res.partner"].create(
+                {"name": self.partner_company_name, "is_company": True}
+            )
+        connection = self.env["k2k.connection"]._k2k_join(
+            self.invitation_code, self.company_id, partner
+        )
+        return connection._get_records_action(name=self.env._("K2K Connection"))

@@ -1,0 +1,177 @@
+"""Two real Odoo servers on loopback, each with its own database, for the
+K2K network across databases: started, driven over JSON-RPC as their
+administrators would, stopped and started again."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import requests
+
+ADDON_DIR = Path(__file__).resolve().parent.parent / "k2k_network"
+
+
+def load_wire():
+    """The addon's wire module (signing), loaded on its own so that the
+    test signs exactly as the addon does without importing Odoo models."""
+    spec = importlib.util.spec_from_file_location("k2k_wire", ADDON_DIR / "wire.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class RpcError(Exception):
+    pass
+
+
+def wait_until(predicate, timeout, what, interval=0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not true after {timeout} s (last: {last!r})")
+
+
+class OdooServer:
+    """One Odoo server for one database, on 127.0.0.1:<port>."""
+
+    def __init__(self, cli, db, port, log_dir):
+        self.cli = cli
+        self.db = db
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.logfile = Path(log_dir) / f"{db}.log"
+        self.dbuuid = str(uuid.uuid1())
+        self.process = None
+
+    # -- database -----------------------------------------------------------
+
+    def execute(self, sql, params=None):
+        conn = psycopg2.connect(dbname=self.db, user=self.cli.db_user)
+        try:
+            with conn, conn.cursor() as cr:
+                cr.execute(sql, params)
+        finally:
+            conn.close()
+
+    def set_param(self, key, value):
+        self.execute(
+            "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, value),
+        )
+
+    def create_from(self, template):
+        """A copy of the template database with an identity of its own
+        (Odoo's database.uuid names the sender of every K2K document)."""
+        self.cli.drop(self.db)
+        subprocess.run(
+            ["createdb", "-U", self.cli.db_user, "-T", template, self.db],
+            check=True,
+            capture_output=True,
+        )
+        filestore = Path(self.cli.data_dir) / "filestore"
+        if (filestore / template).is_dir():
+            shutil.rmtree(filestore / self.db, ignore_errors=True)
+            shutil.copytree(filestore / template, filestore / self.db)
+        self.set_param("database.uuid", self.dbuuid)
+        self.set_param("database.secret", str(uuid.uuid4()))
+        self.set_param("web.base.url", self.url)
+        self.set_param("web.base.url.freeze", "True")
+        # Retries a few seconds apart, so that a test sees several.
+        self.set_param("k2k_network.retry_base_seconds", "2")
+        self.set_param("k2k_network.retry_max_seconds", "8")
+        self.set_param("k2k_network.http_timeout", "20")
+
+    def drop(self):
+        self.cli.drop(self.db)
+        shutil.rmtree(
+            Path(self.cli.data_dir) / "filestore" / self.db, ignore_errors=True
+        )
+
+    # -- process ------------------------------------------------------------
+
+    def start(self):
+        args = self.cli.base_args(self.db, command="server") + [
+            f"--db-filter=^{self.db}$",
+            "--http-interface=127.0.0.1",
+            f"--http-port={self.port}",
+            "--workers=0",
+            "--max-cron-threads=1",
+            f"--logfile={self.logfile}",
+        ]
+        # Wake the scheduled action at once when a retry is planned, so the
+        # test does not wait for the cron's one-minute nap.
+        env = dict(os.environ, ODOO_NOTIFY_CRON_CHANGES="1")
+        self.process = subprocess.Popen(
+            args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(self._healthy, 120, f"{self.db} server answers")
+
+    def _healthy(self):
+        if self.process.poll() is not None:
+            raise AssertionError(
+                f"{self.db} server exited: {self.logfile.read_text()[-3000:]}"
+            )
+        try:
+            return requests.get(f"{self.url}/web/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def errors_in_log(self):
+        if not self.logfile.exists():
+            return []
+        return [
+            line
+            for line in self.logfile.read_text().splitlines()
+            if " ERROR " in line or " CRITICAL " in line
+        ]
+
+    # -- JSON-RPC as the administrator --------------------------------------
+
+    def call(self, model, method, *args, **kwargs):
+        response = requests.post(
+            f"{self.url}/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [self.db, 2, "admin", model, method, list(args), kwargs],
+                },
+            },
+            timeout=180,
+        )
+        body = response.json()
+        if "error" in body:
+            raise RpcError(body["error"]["data"]["message"])
+        return body.get("result")
+
+    def read_one(self, model, record_id, fields):
+        return self.call(model, "read", [record_id], fields)[0]
+
+    def search_read(self, model, domain, fields, **kwargs):
+        return self.call(model, "search_read", domain, fields, **kwargs)
+
+    def count(self, model, domain=()):
+        return self.call(model, "search_count", list(domain))

@@ -1,0 +1,580 @@
+"""The K2K network across databases, end to end: a vendor's Odoo and a
+buyer's Odoo, each a real server on its own loopback port with its own
+database, join through the addon's invitation handshake and exchange K2K
+orders, invoices (with PDF), an update, a credit note, a wait for the
+buyer's consent, and invoices posted while the buyer's server is down.
+Then every bad request the endpoint must refuse.
+
+The tests of this module run in order on the same two servers: each one
+starts from where the previous one left the network.
+"""
+
+import json
+import os
+import time
+
+import pytest
+import requests
+
+from remote_network import OdooServer, load_wire, wait_until
+
+wire = load_wire()
+
+VENDOR_NAME = "Bloom Remote Imports"
+BUYER_NAME = "Petal Remote Wholesale"
+
+
+def _template(odoo_cli):
+    """A database with k2k_network installed and no demo data, to copy."""
+    name = os.environ.get("K2K_E2E_TEMPLATE") or "k2k_e2e_template"
+    exists = odoo_cli.query(
+        "postgres", "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+    )
+    if not exists:
+        odoo_cli.run(
+            name, "-i", "k2k_network", "--without-demo=all", "--stop-after-init"
+        )
+    return name
+
+
+@pytest.fixture(scope="module")
+def network(odoo_cli, tmp_path_factory):
+    template = _template(odoo_cli)
+    log_dir = tmp_path_factory.mktemp("servers")
+    vendor = OdooServer(odoo_cli, "k2k_e2e_vendor", 8171, log_dir)
+    buyer = OdooServer(odoo_cli, "k2k_e2e_buyer", 8172, log_dir)
+    for server in (vendor, buyer):
+        server.create_from(template)
+        server.start()
+    state = {"vendor": vendor, "buyer": buyer}
+    try:
+        yield state
+    finally:
+        for server in (vendor, buyer):
+            server.stop()
+        errors = vendor.errors_in_log() + buyer.errors_in_log()
+        for server in (vendor, buyer):
+            server.drop()
+        assert not errors, "\n".join(errors)
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _vendor_connection(net):
+    return net["vendor"].read_one(
+        "k2k.connection",
+        net["vendor_connection"],
+        [
+            "state",
+            "remote_company_name",
+            "buyer_invoice_upload_enabled",
+            "invoice_sync_status",
+            "remote_suspended",
+        ],
+    )
+
+
+def _buyer_connection(net):
+    return net["buyer"].read_one(
+        "k2k.connection",
+        net["buyer_connection"],
+        ["state", "remote_company_name", "vendor_invoice_sync_enabled", "remote_suspended"],
+    )
+
+
+def _buyer_po(net, qty=100, price=0.80):
+    buyer = net["buyer"]
+    po = buyer.call(
+        "purchase.order",
+        "create",
+        {
+            "partner_id": net["buyer_vendor_partner"],
+            "order_line": [
+                (0, 0, {"product_id": net["buyer_product"], "product_qty": qty,
+                        "price_unit": price})
+            ],
+        },
+    )
+    buyer.call("purchase.order", "button_confirm", [po])
+    return buyer.read_one(
+        "purchase.order", po, ["name", "k2k_sale_order_ref", "order_line", "state"]
+    )
+
+
+def _vendor_order(net, po):
+    orders = net["vendor"].search_read(
+        "sale.order",
+        [("client_order_ref", "=", po["name"])],
+        ["name", "partner_id", "order_line", "state"],
+    )
+    assert len(orders) == 1, orders
+    return orders[0]
+
+
+def _vendor_invoice(net, sale_order, post=True):
+    vendor = net["vendor"]
+    context = {"active_model": "sale.order", "active_ids": [sale_order["id"]]}
+    vendor.call("sale.order", "action_confirm", [sale_order["id"]])
+    wizard = vendor.call(
+        "sale.advance.payment.inv",
+        "create",
+        {"advance_payment_method": "delivered"},
+        context=context,
+    )
+    vendor.call("sale.advance.payment.inv", "create_invoices", [wizard], context=context)
+    invoice_id = vendor.read_one("sale.order", sale_order["id"], ["invoice_ids"])[
+        "invoice_ids"
+    ][0]
+    if post:
+        vendor.call("account.move", "action_post", [invoice_id])
+    return invoice_id
+
+
+def _uid(net, invoice_id):
+    return f"{net['vendor'].dbuuid}/account.move/{invoice_id}"
+
+
+def _bills(net, invoice_id):
+    return net["buyer"].search_read(
+        "account.move",
+        [("k2k_document_uid", "=", _uid(net, invoice_id))],
+        [
+            "name",
+            "state",
+            "move_type",
+            "ref",
+            "k2k_revision",
+            "k2k_approval_state",
+            "amount_untaxed",
+            "message_main_attachment_id",
+            "reversed_entry_id",
+            "invoice_line_ids",
+        ],
+    )
+
+
+def _wait_bill(net, invoice_id, what, check=lambda bill: True, timeout=90):
+    def ready():
+        bills = _bills(net, invoice_id)
+        return bills[0] if len(bills) == 1 and check(bills[0]) else None
+
+    return wait_until(ready, timeout, what)
+
+
+def _vendor_message(net, invoice_id):
+    messages = net["vendor"].search_read(
+        "k2k.message",
+        [("vendor_move_id", "=", invoice_id), ("message_type", "=", "invoice")],
+        ["state", "state_detail", "error", "attempt_count", "revision",
+         "next_attempt_date"],
+        order="id desc",
+        limit=1,
+    )
+    return messages[0] if messages else None
+
+
+# -- the network ---------------------------------------------------------------
+
+
+def test_handshake_through_the_addon_routes(network):
+    vendor, buyer = network["vendor"], network["buyer"]
+    vendor.call("res.company", "write", [1], {"name": VENDOR_NAME,
+                                              "k2k_invoice_sync_enabled": True})
+    buyer.call("res.company", "write", [1], {"name": BUYER_NAME,
+                                             "k2k_invoice_upload_enabled": True})
+    customer = vendor.call(
+        "res.partner", "create", {"name": BUYER_NAME, "is_company": True}
+    )
+    connection = vendor.call(
+        "k2k.connection",
+        "create",
+        {
+            "transport": "http",
+            "local_role": "vendor",
+            "vendor_company_id": 1,
+            "buyer_partner_id": customer,
+        },
+    )
+    vendor.call("k2k.connection", "action_k2k_create_invitation", [connection])
+    code = vendor.read_one("k2k.connection", connection, ["invitation_code", "state"])
+    assert code["state"] == "draft"
+    assert code["invitation_code"].startswith("K2K1.")
+
+    wizard = buyer.call(
+        "k2k.invitation.wizard", "create", {"invitation_code": code["invitation_code"]}
+    )
+    action = buyer.call("k2k.invitation.wizard", "action_join", [wizard])
+    network.update(
+        vendor_connection=connection,
+        buyer_connection=action["res_id"],
+        vendor_customer=customer,
+    )
+    buyer_side = buyer.read_one(
+        "k2k.connection", action["res_id"], ["state", "vendor_partner_id",
+                                             "remote_company_name", "local_role",
+                                             "vendor_invoice_sync_enabled"]
+    )
+    assert buyer_side["state"] == "active"
+    assert buyer_side["local_role"] == "buyer"
+    assert buyer_side["remote_company_name"] == VENDOR_NAME
+    # Learned from the vendor's answer, not guessed.
+    assert buyer_side["vendor_invoice_sync_enabled"] is True
+    vendor_side = _vendor_connection(network)
+    assert vendor_side["state"] == "active"
+    assert vendor_side["remote_company_name"] == BUYER_NAME
+    assert vendor_side["buyer_invoice_upload_enabled"] is True
+    assert vendor_side["invoice_sync_status"].startswith("In effect")
+    network["buyer_vendor_partner"] = buyer_side["vendor_partner_id"][0]
+
+    # The products: matched by the vendor's code, as the databases share none.
+    vendor_product = vendor.call(
+        "product.product",
+        "create",
+        {"name": "Rose Freedom 50 cm", "default_code": "V-ROSE-50", "type": "consu",
+         "list_price": 0.80, "invoice_policy": "order"},
+    )
+    buyer_product = buyer.call(
+        "product.product",
+        "create",
+        {
+            "name": "Red Rose 50",
+            "type": "consu",
+            "seller_ids": [(0, 0, {"partner_id": network["buyer_vendor_partner"],
+                                   "product_code": "V-ROSE-50", "price": 0.80})],
+        },
+    )
+    network.update(vendor_product=vendor_product, buyer_product=buyer_product)
+
+
+def test_k2k_order_reaches_the_vendor(network):
+    po = _buyer_po(network)
+    assert po["state"] == "purchase"
+    sale_order = _vendor_order(network, po)
+    assert po["k2k_sale_order_ref"] == sale_order["name"]
+    assert sale_order["partner_id"][0] == network["vendor_customer"]
+    line = network["vendor"].read_one(
+        "sale.order.line", sale_order["order_line"][0],
+        ["product_id", "product_uom_qty", "price_unit", "k2k_purchase_line_ref"],
+    )
+    assert line["product_id"][0] == network["vendor_product"]
+    assert line["product_uom_qty"] == 100
+    assert line["k2k_purchase_line_ref"] == po["order_line"][0]
+    network.update(po=po, sale_order=sale_order)
+
+
+def test_invoice_becomes_a_bill_with_pdf_linked_to_the_po(network):
+    invoice_id = _vendor_invoice(network, network["sale_order"])
+    invoice = network["vendor"].read_one("account.move", invoice_id, ["name"])
+    bill = _wait_bill(network, invoice_id, "bill of the first invoice")
+    assert bill["move_type"] == "in_invoice"
+    assert bill["state"] == "draft"
+    assert bill["k2k_approval_state"] == "pending"
+    assert bill["ref"] == invoice["name"]
+    assert bill["amount_untaxed"] == pytest.approx(80.0)
+    attachment = network["buyer"].read_one(
+        "ir.attachment", bill["message_main_attachment_id"][0], ["mimetype", "file_size"]
+    )
+    assert attachment["mimetype"] == "application/pdf"
+    assert attachment["file_size"] > 1000
+    line = network["buyer"].read_one(
+        "account.move.line", bill["invoice_line_ids"][0], ["purchase_line_id"]
+    )
+    assert line["purchase_line_id"][0] == network["po"]["order_line"][0]
+    message = _vendor_message(network, invoice_id)
+    assert message["state"] == "applied", message
+    network.update(invoice=invoice_id, bill=bill)
+
+
+def test_update_of_the_invoice_updates_the_bill(network):
+    vendor, invoice_id = network["vendor"], network["invoice"]
+    vendor.call("account.move", "button_draft", [invoice_id])
+    line_id = vendor.read_one("account.move", invoice_id, ["invoice_line_ids"])[
+        "invoice_line_ids"
+    ][0]
+    vendor.call(
+        "account.move", "write", [invoice_id],
+        {"invoice_line_ids": [(1, line_id, {"price_unit": 0.70})]},
+    )
+    vendor.call("account.move", "action_post", [invoice_id])
+    bill = _wait_bill(
+        network, invoice_id, "bill at revision 2", lambda b: b["k2k_revision"] == 2
+    )
+    assert bill["id"] == network["bill"]["id"]
+    assert bill["amount_untaxed"] == pytest.approx(70.0)
+    assert bill["k2k_approval_state"] == "pending"
+
+
+def test_credit_note_becomes_a_refund_of_the_bill(network):
+    vendor, invoice_id = network["vendor"], network["invoice"]
+    context = {"active_model": "account.move", "active_ids": [invoice_id]}
+    reversal = vendor.call(
+        "account.move.reversal",
+        "create",
+        {"move_ids": [(6, 0, [invoice_id])], "reason": "5 broken stems",
+         "journal_id": vendor.read_one("account.move", invoice_id, ["journal_id"])[
+             "journal_id"][0]},
+        context=context,
+    )
+    action = vendor.call("account.move.reversal", "refund_moves", [reversal],
+                         context=context)
+    refund_id = action["res_id"]
+    line_id = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])[
+        "invoice_line_ids"
+    ][0]
+    vendor.call("account.move", "write", [refund_id],
+                {"invoice_line_ids": [(1, line_id, {"quantity": 5})]})
+    vendor.call("account.move", "action_post", [refund_id])
+    refund = _wait_bill(network, refund_id, "refund of the bill")
+    assert refund["move_type"] == "in_refund"
+    assert refund["reversed_entry_id"][0] == network["bill"]["id"]
+    assert refund["amount_untaxed"] == pytest.approx(3.5)
+    network["refund"] = refund_id
+
+
+def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
+    vendor, buyer = network["vendor"], network["buyer"]
+    buyer.call("res.company", "write", [1], {"k2k_invoice_upload_enabled": False})
+    # The buyer tells the vendor; the vendor does not guess.
+    wait_until(
+        lambda: not _vendor_connection(network)["buyer_invoice_upload_enabled"],
+        60,
+        "the vendor learns that the buyer switched upload off",
+    )
+    po = _buyer_po(network, qty=40)
+    invoice_id = _vendor_invoice(network, _vendor_order(network, po))
+    waiting = f"Waiting for {BUYER_NAME} to allow automatic upload."
+    message = wait_until(
+        lambda: (m := _vendor_message(network, invoice_id)) and m["state"] == "waiting"
+        and m,
+        90,
+        "the invoice waits at the vendor",
+    )
+    assert waiting in message["state_detail"]
+    assert _vendor_connection(network)["invoice_sync_status"] == waiting
+    assert _bills(network, invoice_id) == []
+
+    buyer.call("res.company", "write", [1], {"k2k_invoice_upload_enabled": True})
+    bill = _wait_bill(network, invoice_id, "bill once the buyer allows upload")
+    assert bill["amount_untaxed"] == pytest.approx(32.0)
+    assert _vendor_message(network, invoice_id)["state"] == "applied"
+    network.setdefault("invoices", []).extend([network["invoice"], network["refund"],
+                                               invoice_id])
+
+
+def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
+    vendor, buyer = network["vendor"], network["buyer"]
+    orders = [_vendor_order(network, _buyer_po(network, qty=10 + i)) for i in range(3)]
+    buyer.stop()
+    invoices = [_vendor_invoice(network, order) for order in orders]
+
+    def all_postponed():
+        messages = [_vendor_message(network, inv) for inv in invoices]
+        return all(
+            m and m["state"] == "queued" and m["attempt_count"] >= 1
+            and m["next_attempt_date"] and "Cannot reach" in (m["error"] or "")
+            for m in messages
+        ) and messages
+
+    wait_until(all_postponed, 120, "invoices postponed while the buyer is down")
+
+    buyer.start()
+    for invoice_id in invoices:
+        _wait_bill(network, invoice_id, "bill after the buyer came back", timeout=150)
+    wait_until(
+        lambda: all(_vendor_message(network, inv)["state"] == "applied"
+                    for inv in invoices),
+        60,
+        "vendor log says applied",
+    )
+    network["invoices"].extend(invoices)
+    # Exactly once, each of them, and nothing else.
+    for invoice_id in network["invoices"]:
+        assert len(_bills(network, invoice_id)) == 1, invoice_id
+    assert buyer.count(
+        "account.move", [("k2k_document_uid", "!=", False)]
+    ) == len(network["invoices"])
+
+
+def test_suspension_crosses_the_wire(network):
+    vendor, buyer = network["vendor"], network["buyer"]
+    buyer.call("k2k.connection", "action_suspend", [network["buyer_connection"]])
+    vendor_side = wait_until(
+        lambda: (c := _vendor_connection(network))["state"] == "suspended" and c,
+        60,
+        "the vendor sees the suspension",
+    )
+    assert vendor_side["remote_suspended"] is True
+    with pytest.raises(Exception, match="only .* can resume"):
+        vendor.call("k2k.connection", "action_resume", [network["vendor_connection"]])
+    buyer.call("k2k.connection", "action_resume", [network["buyer_connection"]])
+    wait_until(
+        lambda: _vendor_connection(network)["state"] == "active",
+        60,
+        "the vendor sees the connection resumed",
+    )
+
+
+# -- bad input at the endpoint -----------------------------------------------------
+
+
+def _secret(server, connection_id):
+    return server.read_one("k2k.connection", connection_id, ["remote_secret",
+                                                              "remote_uid"])
+
+
+def _post(server, connection, body, *, secret=None, timestamp=None, nonce=None,
+          uid=None, database=None):
+    body = body if isinstance(body, bytes) else json.dumps(body).encode()
+    timestamp = str(int(timestamp if timestamp is not None else time.time()))
+    nonce = nonce or wire.new_nonce()
+    uid = uid or connection["remote_uid"]
+    database = database or server.db
+    signature = wire.sign(secret or connection["remote_secret"], database, uid,
+                          timestamp, nonce, body)
+    headers = {
+        "Content-Type": "application/json",
+        wire.HEADER_DATABASE: database,
+        wire.HEADER_CONNECTION: uid,
+        wire.HEADER_TIMESTAMP: timestamp,
+        wire.HEADER_NONCE: nonce,
+        wire.HEADER_SIGNATURE: signature,
+    }
+    response = requests.post(server.url + wire.MESSAGE_PATH, data=body,
+                             headers=headers, timeout=60)
+    return response, headers
+
+
+def _invoice_envelope(network, number="INV/EVIL/0001"):
+    return {
+        "version": 1,
+        "type": "invoice",
+        "document_uid": f"{network['vendor'].dbuuid}/account.move/999999",
+        "revision": 1,
+        "payload": {"move_type": "out_invoice", "invoice_number": number,
+                    "invoice_date": "2026-11-25", "invoice_date_due": "2026-11-25",
+                    "currency": "USD", "lines": []},
+        "attachments": [],
+    }
+
+
+def _footprint(server):
+    return {
+        model: server.count(model)
+        for model in ("account.move", "sale.order", "k2k.message", "purchase.order")
+    }
+
+
+def _assert_refused(server, response, status, error, reason_part, before):
+    assert response.status_code == status, response.text
+    answer = response.json()
+    assert answer["ok"] is False
+    assert answer["error"] == error
+    assert reason_part in answer["reason"]
+    assert _footprint(server) == before, "a refused request created something"
+    logged = server.search_read(
+        "k2k.request", [("error_code", "=", error)], ["status_code", "reason"],
+        order="id desc", limit=1,
+    )
+    assert logged and logged[0]["status_code"] == status, logged
+
+
+@pytest.fixture
+def buyer_endpoint(network):
+    buyer = network["buyer"]
+    return buyer, _secret(buyer, network["buyer_connection"]), _footprint(buyer)
+
+
+def test_refuses_a_wrong_signature(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    response, _ = _post(buyer, connection, _invoice_envelope(network),
+                        secret="not-the-secret")
+    _assert_refused(buyer, response, 401, "bad_signature", "Wrong signature", before)
+
+
+def test_refuses_an_unknown_connection(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    response, _ = _post(buyer, connection, _invoice_envelope(network), uid="f" * 32)
+    _assert_refused(buyer, response, 404, "unknown_connection", "Unknown connection",
+                    before)
+
+
+def test_refuses_a_replayed_request(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    # An old status (revision 0): accepted and ignored, so it changes nothing.
+    status = {"version": 1, "type": "status", "document_uid": "x/k2k.connection/1",
+              "revision": 0, "payload": {}, "attachments": []}
+    body = json.dumps(status).encode()
+    nonce, timestamp = wire.new_nonce(), time.time()
+    first, _ = _post(buyer, connection, body, nonce=nonce, timestamp=timestamp)
+    assert first.status_code == 200, first.text
+    before = _footprint(buyer)
+    again, _ = _post(buyer, connection, body, nonce=nonce, timestamp=timestamp)
+    _assert_refused(buyer, again, 409, "replayed_request", "received before", before)
+
+
+def test_refuses_a_stale_request(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    response, _ = _post(buyer, connection, _invoice_envelope(network),
+                        timestamp=time.time() - 3600)
+    _assert_refused(buyer, response, 401, "stale_request", "not within", before)
+
+
+def test_refuses_a_malformed_body(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    response, _ = _post(buyer, connection, b"{this is not json")
+    _assert_refused(buyer, response, 400, "malformed_body", "not a JSON object",
+                    before)
+    missing = _invoice_envelope(network)
+    del missing["revision"]
+    response, _ = _post(buyer, connection, missing)
+    _assert_refused(buyer, response, 400, "malformed_body", "revision", before)
+
+
+def test_refuses_an_oversized_body(network, buyer_endpoint):
+    buyer, connection, before = buyer_endpoint
+    buyer.call("ir.config_parameter", "set_param", "k2k_network.max_request_bytes",
+               "100000")
+    try:
+        envelope = _invoice_envelope(network)
+        envelope["payload"]["notes"] = "x" * 200_000
+        response, _ = _post(buyer, connection, envelope)
+    finally:
+        buyer.call("ir.config_parameter", "set_param",
+                   "k2k_network.max_request_bytes", str(25 * 1024 * 1024))
+    _assert_refused(buyer, response, 413, "body_too_large", "at most 100000", before)
+
+
+def test_refuses_a_message_for_a_suspended_connection(network, buyer_endpoint):
+    buyer, connection, _before = buyer_endpoint
+    buyer.call("k2k.connection", "action_suspend", [network["buyer_connection"]])
+    try:
+        before = _footprint(buyer)
+        response, _ = _post(buyer, connection, _invoice_envelope(network))
+        _assert_refused(buyer, response, 409, "connection_suspended", "suspended",
+                        before)
+    finally:
+        buyer.call("k2k.connection", "action_resume", [network["buyer_connection"]])
+
+
+def test_refuses_an_order_for_an_unknown_product(network):
+    vendor = network["vendor"]
+    connection = _secret(vendor, network["vendor_connection"])
+    before = _footprint(vendor)
+    envelope = {
+        "version": 1,
+        "type": "order",
+        "document_uid": f"{network['buyer'].dbuuid}/purchase.order/999999",
+        "revision": 1,
+        "payload": {
+            "purchase_order_id": 999999,
+            "purchase_order_name": "P-EVIL",
+            "currency": "USD",
+            "lines": [{"purchase_line_id": 1, "vendor_code": "NO-SUCH-CODE",
+                       "product_name": "Blue Rose", "name": "Blue Rose",
+                       "quantity": 1, "price_unit": 1.0, "discount": 0}],
+        },
+        "attachments": [],
+    }
+    response, _ = _post(vendor, connection, envelope)
+    _assert_refused(vendor, response, 422, "refused", "NO-SUCH-CODE", before)
