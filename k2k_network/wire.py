@@ -52,7 +52,9 @@ def sign(secret, database, connection_uid, timestamp, nonce, body):
     ).hexdigest()
 
 
-def signature_matches(secret, signature, database, connection_uid, timestamp, nonce, body):
+def signature_matches(
+    secret, signature, database, connection_uid, timestamp, nonce, body
+):
     expected = sign(secret, database, connection_uid, timestamp, nonce, body)
     return hmac.compare_digest(expected, signature or "")
 

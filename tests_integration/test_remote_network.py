@@ -15,7 +15,6 @@ import time
 
 import pytest
 import requests
-
 from remote_network import OdooServer, load_wire, wait_until
 
 wire = load_wire()
@@ -79,7 +78,12 @@ def _buyer_connection(net):
     return net["buyer"].read_one(
         "k2k.connection",
         net["buyer_connection"],
-        ["state", "remote_company_name", "vendor_invoice_sync_enabled", "remote_suspended"],
+        [
+            "state",
+            "remote_company_name",
+            "vendor_invoice_sync_enabled",
+            "remote_suspended",
+        ],
     )
 
 
@@ -91,8 +95,15 @@ def _buyer_po(net, qty=100, price=0.80):
         {
             "partner_id": net["buyer_vendor_partner"],
             "order_line": [
-                (0, 0, {"product_id": net["buyer_product"], "product_qty": qty,
-                        "price_unit": price})
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": net["buyer_product"],
+                        "product_qty": qty,
+                        "price_unit": price,
+                    },
+                )
             ],
         },
     )
@@ -122,7 +133,9 @@ def _vendor_invoice(net, sale_order, post=True):
         {"advance_payment_method": "delivered"},
         context=context,
     )
-    vendor.call("sale.advance.payment.inv", "create_invoices", [wizard], context=context)
+    vendor.call(
+        "sale.advance.payment.inv", "create_invoices", [wizard], context=context
+    )
     invoice_id = vendor.read_one("sale.order", sale_order["id"], ["invoice_ids"])[
         "invoice_ids"
     ][0]
@@ -166,8 +179,14 @@ def _vendor_message(net, invoice_id):
     messages = net["vendor"].search_read(
         "k2k.message",
         [("vendor_move_id", "=", invoice_id), ("message_type", "=", "invoice")],
-        ["state", "state_detail", "error", "attempt_count", "revision",
-         "next_attempt_date"],
+        [
+            "state",
+            "state_detail",
+            "error",
+            "attempt_count",
+            "revision",
+            "next_attempt_date",
+        ],
         order="id desc",
         limit=1,
     )
@@ -179,10 +198,18 @@ def _vendor_message(net, invoice_id):
 
 def test_handshake_through_the_addon_routes(network):
     vendor, buyer = network["vendor"], network["buyer"]
-    vendor.call("res.company", "write", [1], {"name": VENDOR_NAME,
-                                              "k2k_invoice_sync_enabled": True})
-    buyer.call("res.company", "write", [1], {"name": BUYER_NAME,
-                                             "k2k_invoice_upload_enabled": True})
+    vendor.call(
+        "res.company",
+        "write",
+        [1],
+        {"name": VENDOR_NAME, "k2k_invoice_sync_enabled": True},
+    )
+    buyer.call(
+        "res.company",
+        "write",
+        [1],
+        {"name": BUYER_NAME, "k2k_invoice_upload_enabled": True},
+    )
     customer = vendor.call(
         "res.partner", "create", {"name": BUYER_NAME, "is_company": True}
     )
@@ -211,9 +238,15 @@ def test_handshake_through_the_addon_routes(network):
         vendor_customer=customer,
     )
     buyer_side = buyer.read_one(
-        "k2k.connection", action["res_id"], ["state", "vendor_partner_id",
-                                             "remote_company_name", "local_role",
-                                             "vendor_invoice_sync_enabled"]
+        "k2k.connection",
+        action["res_id"],
+        [
+            "state",
+            "vendor_partner_id",
+            "remote_company_name",
+            "local_role",
+            "vendor_invoice_sync_enabled",
+        ],
     )
     assert buyer_side["state"] == "active"
     assert buyer_side["local_role"] == "buyer"
@@ -231,8 +264,13 @@ def test_handshake_through_the_addon_routes(network):
     vendor_product = vendor.call(
         "product.product",
         "create",
-        {"name": "Rose Freedom 50 cm", "default_code": "V-ROSE-50", "type": "consu",
-         "list_price": 0.80, "invoice_policy": "order"},
+        {
+            "name": "Rose Freedom 50 cm",
+            "default_code": "V-ROSE-50",
+            "type": "consu",
+            "list_price": 0.80,
+            "invoice_policy": "order",
+        },
     )
     buyer_product = buyer.call(
         "product.product",
@@ -240,8 +278,17 @@ def test_handshake_through_the_addon_routes(network):
         {
             "name": "Red Rose 50",
             "type": "consu",
-            "seller_ids": [(0, 0, {"partner_id": network["buyer_vendor_partner"],
-                                   "product_code": "V-ROSE-50", "price": 0.80})],
+            "seller_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "partner_id": network["buyer_vendor_partner"],
+                        "product_code": "V-ROSE-50",
+                        "price": 0.80,
+                    },
+                )
+            ],
         },
     )
     network.update(vendor_product=vendor_product, buyer_product=buyer_product)
@@ -254,7 +301,8 @@ def test_k2k_order_reaches_the_vendor(network):
     assert po["k2k_sale_order_ref"] == sale_order["name"]
     assert sale_order["partner_id"][0] == network["vendor_customer"]
     line = network["vendor"].read_one(
-        "sale.order.line", sale_order["order_line"][0],
+        "sale.order.line",
+        sale_order["order_line"][0],
         ["product_id", "product_uom_qty", "price_unit", "k2k_purchase_line_ref"],
     )
     assert line["product_id"][0] == network["vendor_product"]
@@ -273,7 +321,9 @@ def test_invoice_becomes_a_bill_with_pdf_linked_to_the_po(network):
     assert bill["ref"] == invoice["name"]
     assert bill["amount_untaxed"] == pytest.approx(80.0)
     attachment = network["buyer"].read_one(
-        "ir.attachment", bill["message_main_attachment_id"][0], ["mimetype", "file_size"]
+        "ir.attachment",
+        bill["message_main_attachment_id"][0],
+        ["mimetype", "file_size"],
     )
     assert attachment["mimetype"] == "application/pdf"
     assert attachment["file_size"] > 1000
@@ -293,7 +343,9 @@ def test_update_of_the_invoice_updates_the_bill(network):
         "invoice_line_ids"
     ][0]
     vendor.call(
-        "account.move", "write", [invoice_id],
+        "account.move",
+        "write",
+        [invoice_id],
         {"invoice_line_ids": [(1, line_id, {"price_unit": 0.70})]},
     )
     vendor.call("account.move", "action_post", [invoice_id])
@@ -311,19 +363,28 @@ def test_credit_note_becomes_a_refund_of_the_bill(network):
     reversal = vendor.call(
         "account.move.reversal",
         "create",
-        {"move_ids": [(6, 0, [invoice_id])], "reason": "5 broken stems",
-         "journal_id": vendor.read_one("account.move", invoice_id, ["journal_id"])[
-             "journal_id"][0]},
+        {
+            "move_ids": [(6, 0, [invoice_id])],
+            "reason": "5 broken stems",
+            "journal_id": vendor.read_one("account.move", invoice_id, ["journal_id"])[
+                "journal_id"
+            ][0],
+        },
         context=context,
     )
-    action = vendor.call("account.move.reversal", "refund_moves", [reversal],
-                         context=context)
+    action = vendor.call(
+        "account.move.reversal", "refund_moves", [reversal], context=context
+    )
     refund_id = action["res_id"]
     line_id = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])[
         "invoice_line_ids"
     ][0]
-    vendor.call("account.move", "write", [refund_id],
-                {"invoice_line_ids": [(1, line_id, {"quantity": 5})]})
+    vendor.call(
+        "account.move",
+        "write",
+        [refund_id],
+        {"invoice_line_ids": [(1, line_id, {"quantity": 5})]},
+    )
     vendor.call("account.move", "action_post", [refund_id])
     refund = _wait_bill(network, refund_id, "refund of the bill")
     assert refund["move_type"] == "in_refund"
@@ -345,7 +406,8 @@ def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
     invoice_id = _vendor_invoice(network, _vendor_order(network, po))
     waiting = f"Waiting for {BUYER_NAME} to allow automatic upload."
     message = wait_until(
-        lambda: (m := _vendor_message(network, invoice_id)) and m["state"] == "waiting"
+        lambda: (m := _vendor_message(network, invoice_id))
+        and m["state"] == "waiting"
         and m,
         90,
         "the invoice waits at the vendor",
@@ -358,8 +420,9 @@ def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
     bill = _wait_bill(network, invoice_id, "bill once the buyer allows upload")
     assert bill["amount_untaxed"] == pytest.approx(32.0)
     assert _vendor_message(network, invoice_id)["state"] == "applied"
-    network.setdefault("invoices", []).extend([network["invoice"], network["refund"],
-                                               invoice_id])
+    network.setdefault("invoices", []).extend(
+        [network["invoice"], network["refund"], invoice_id]
+    )
 
 
 def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
@@ -370,11 +433,17 @@ def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
 
     def all_postponed():
         messages = [_vendor_message(network, inv) for inv in invoices]
-        return all(
-            m and m["state"] == "queued" and m["attempt_count"] >= 1
-            and m["next_attempt_date"] and "Cannot reach" in (m["error"] or "")
-            for m in messages
-        ) and messages
+        return (
+            all(
+                m
+                and m["state"] == "queued"
+                and m["attempt_count"] >= 1
+                and m["next_attempt_date"]
+                and "Cannot reach" in (m["error"] or "")
+                for m in messages
+            )
+            and messages
+        )
 
     wait_until(all_postponed, 120, "invoices postponed while the buyer is down")
 
@@ -382,8 +451,9 @@ def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
     for invoice_id in invoices:
         _wait_bill(network, invoice_id, "bill after the buyer came back", timeout=150)
     wait_until(
-        lambda: all(_vendor_message(network, inv)["state"] == "applied"
-                    for inv in invoices),
+        lambda: all(
+            _vendor_message(network, inv)["state"] == "applied" for inv in invoices
+        ),
         60,
         "vendor log says applied",
     )
@@ -391,9 +461,9 @@ def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
     # Exactly once, each of them, and nothing else.
     for invoice_id in network["invoices"]:
         assert len(_bills(network, invoice_id)) == 1, invoice_id
-    assert buyer.count(
-        "account.move", [("k2k_document_uid", "!=", False)]
-    ) == len(network["invoices"])
+    assert buyer.count("account.move", [("k2k_document_uid", "!=", False)]) == len(
+        network["invoices"]
+    )
 
 
 def test_suspension_crosses_the_wire(network):
@@ -419,19 +489,30 @@ def test_suspension_crosses_the_wire(network):
 
 
 def _secret(server, connection_id):
-    return server.read_one("k2k.connection", connection_id, ["remote_secret",
-                                                              "remote_uid"])
+    return server.read_one(
+        "k2k.connection", connection_id, ["remote_secret", "remote_uid"]
+    )
 
 
-def _post(server, connection, body, *, secret=None, timestamp=None, nonce=None,
-          uid=None, database=None):
+def _post(
+    server,
+    connection,
+    body,
+    *,
+    secret=None,
+    timestamp=None,
+    nonce=None,
+    uid=None,
+    database=None,
+):
     body = body if isinstance(body, bytes) else json.dumps(body).encode()
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
     nonce = nonce or wire.new_nonce()
     uid = uid or connection["remote_uid"]
     database = database or server.db
-    signature = wire.sign(secret or connection["remote_secret"], database, uid,
-                          timestamp, nonce, body)
+    signature = wire.sign(
+        secret or connection["remote_secret"], database, uid, timestamp, nonce, body
+    )
     headers = {
         "Content-Type": "application/json",
         wire.HEADER_DATABASE: database,
@@ -440,8 +521,9 @@ def _post(server, connection, body, *, secret=None, timestamp=None, nonce=None,
         wire.HEADER_NONCE: nonce,
         wire.HEADER_SIGNATURE: signature,
     }
-    response = requests.post(server.url + wire.MESSAGE_PATH, data=body,
-                             headers=headers, timeout=60)
+    response = requests.post(
+        server.url + wire.MESSAGE_PATH, data=body, headers=headers, timeout=60
+    )
     return response, headers
 
 
@@ -451,9 +533,14 @@ def _invoice_envelope(network, number="INV/EVIL/0001"):
         "type": "invoice",
         "document_uid": f"{network['vendor'].dbuuid}/account.move/999999",
         "revision": 1,
-        "payload": {"move_type": "out_invoice", "invoice_number": number,
-                    "invoice_date": "2026-11-25", "invoice_date_due": "2026-11-25",
-                    "currency": "USD", "lines": []},
+        "payload": {
+            "move_type": "out_invoice",
+            "invoice_number": number,
+            "invoice_date": "2026-11-25",
+            "invoice_date_due": "2026-11-25",
+            "currency": "USD",
+            "lines": [],
+        },
         "attachments": [],
     }
 
@@ -473,8 +560,11 @@ def _assert_refused(server, response, status, error, reason_part, before):
     assert reason_part in answer["reason"]
     assert _footprint(server) == before, "a refused request created something"
     logged = server.search_read(
-        "k2k.request", [("error_code", "=", error)], ["status_code", "reason"],
-        order="id desc", limit=1,
+        "k2k.request",
+        [("error_code", "=", error)],
+        ["status_code", "reason"],
+        order="id desc",
+        limit=1,
     )
     assert logged and logged[0]["status_code"] == status, logged
 
@@ -487,23 +577,31 @@ def buyer_endpoint(network):
 
 def test_refuses_a_wrong_signature(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
-    response, _ = _post(buyer, connection, _invoice_envelope(network),
-                        secret="not-the-secret")
+    response, _ = _post(
+        buyer, connection, _invoice_envelope(network), secret="not-the-secret"
+    )
     _assert_refused(buyer, response, 401, "bad_signature", "Wrong signature", before)
 
 
 def test_refuses_an_unknown_connection(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
     response, _ = _post(buyer, connection, _invoice_envelope(network), uid="f" * 32)
-    _assert_refused(buyer, response, 404, "unknown_connection", "Unknown connection",
-                    before)
+    _assert_refused(
+        buyer, response, 404, "unknown_connection", "Unknown connection", before
+    )
 
 
 def test_refuses_a_replayed_request(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
     # An old status (revision 0): accepted and ignored, so it changes nothing.
-    status = {"version": 1, "type": "status", "document_uid": "x/k2k.connection/1",
-              "revision": 0, "payload": {}, "attachments": []}
+    status = {
+        "version": 1,
+        "type": "status",
+        "document_uid": "x/k2k.connection/1",
+        "revision": 0,
+        "payload": {},
+        "attachments": [],
+    }
     body = json.dumps(status).encode()
     nonce, timestamp = wire.new_nonce(), time.time()
     first, _ = _post(buyer, connection, body, nonce=nonce, timestamp=timestamp)
@@ -515,16 +613,16 @@ def test_refuses_a_replayed_request(network, buyer_endpoint):
 
 def test_refuses_a_stale_request(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
-    response, _ = _post(buyer, connection, _invoice_envelope(network),
-                        timestamp=time.time() - 3600)
+    response, _ = _post(
+        buyer, connection, _invoice_envelope(network), timestamp=time.time() - 3600
+    )
     _assert_refused(buyer, response, 401, "stale_request", "not within", before)
 
 
 def test_refuses_a_malformed_body(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
     response, _ = _post(buyer, connection, b"{this is not json")
-    _assert_refused(buyer, response, 400, "malformed_body", "not a JSON object",
-                    before)
+    _assert_refused(buyer, response, 400, "malformed_body", "not a JSON object", before)
     missing = _invoice_envelope(network)
     del missing["revision"]
     response, _ = _post(buyer, connection, missing)
@@ -533,15 +631,20 @@ def test_refuses_a_malformed_body(network, buyer_endpoint):
 
 def test_refuses_an_oversized_body(network, buyer_endpoint):
     buyer, connection, before = buyer_endpoint
-    buyer.call("ir.config_parameter", "set_param", "k2k_network.max_request_bytes",
-               "100000")
+    buyer.call(
+        "ir.config_parameter", "set_param", "k2k_network.max_request_bytes", "100000"
+    )
     try:
         envelope = _invoice_envelope(network)
         envelope["payload"]["notes"] = "x" * 200_000
         response, _ = _post(buyer, connection, envelope)
     finally:
-        buyer.call("ir.config_parameter", "set_param",
-                   "k2k_network.max_request_bytes", str(25 * 1024 * 1024))
+        buyer.call(
+            "ir.config_parameter",
+            "set_param",
+            "k2k_network.max_request_bytes",
+            str(25 * 1024 * 1024),
+        )
     _assert_refused(buyer, response, 413, "body_too_large", "at most 100000", before)
 
 
@@ -551,8 +654,9 @@ def test_refuses_a_message_for_a_suspended_connection(network, buyer_endpoint):
     try:
         before = _footprint(buyer)
         response, _ = _post(buyer, connection, _invoice_envelope(network))
-        _assert_refused(buyer, response, 409, "connection_suspended", "suspended",
-                        before)
+        _assert_refused(
+            buyer, response, 409, "connection_suspended", "suspended", before
+        )
     finally:
         buyer.call("k2k.connection", "action_resume", [network["buyer_connection"]])
 
@@ -570,9 +674,17 @@ def test_refuses_an_order_for_an_unknown_product(network):
             "purchase_order_id": 999999,
             "purchase_order_name": "P-EVIL",
             "currency": "USD",
-            "lines": [{"purchase_line_id": 1, "vendor_code": "NO-SUCH-CODE",
-                       "product_name": "Blue Rose", "name": "Blue Rose",
-                       "quantity": 1, "price_unit": 1.0, "discount": 0}],
+            "lines": [
+                {
+                    "purchase_line_id": 1,
+                    "vendor_code": "NO-SUCH-CODE",
+                    "product_name": "Blue Rose",
+                    "name": "Blue Rose",
+                    "quantity": 1,
+                    "price_unit": 1.0,
+                    "discount": 0,
+                }
+            ],
         },
         "attachments": [],
     }

@@ -143,8 +143,10 @@ class K2KController(http.Controller):
             raise K2KRefused(
                 401,
                 "unsigned",
-                env._("The K2K connection, timestamp, nonce and signature headers "
-                      "are required."),
+                env._(
+                    "The K2K connection, timestamp, nonce and signature headers "
+                    "are required."
+                ),
             )
         if database != env.cr.dbname:
             raise K2KRefused(

@@ -88,16 +88,21 @@ class K2KConnection(models.Model):
         index="btree_not_null",
         help="Names this connection in both databases.",
     )
-    remote_secret = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    remote_secret = fields.Char(
+        string="Shared Secret", readonly=True, copy=False, groups="base.group_system"
+    )
     invitation_code = fields.Char(
         readonly=True,
         copy=False,
         groups="base.group_system",
         help="Give this code to the partner (as you would give a password): "
-        "they join with it from K2K Network > Connections > Join with a Code.",
+        "they join with it from K2K Network > Configuration > Join with an "
+        "Invitation Code.",
     )
     remote_accepted_by = fields.Char(string="Accepted by (Partner)", readonly=True)
-    remote_settings = fields.Json(readonly=True, copy=False)
+    remote_settings = fields.Json(
+        string="Partner's Automations", readonly=True, copy=False
+    )
     remote_settings_date = fields.Datetime(
         string="Partner Status Received on", readonly=True, copy=False
     )
@@ -111,8 +116,10 @@ class K2KConnection(models.Model):
         readonly=True,
         groups="base.group_system",
     )
-    status_revision = fields.Integer(readonly=True, copy=False)
-    remote_status_revision = fields.Integer(readonly=True, copy=False)
+    status_revision = fields.Integer(string="Status Sent", readonly=True, copy=False)
+    remote_status_revision = fields.Integer(
+        string="Partner Status Received", readonly=True, copy=False
+    )
     vendor_company_id = fields.Many2one(
         "res.company",
         ondelete="restrict",

@@ -269,9 +269,7 @@ class TestK2KRemote(K2KCommon):
         self.assertEqual(order.state, "purchase", "the buyer is not held up")
         self.assertEqual(order.k2k_connection_id, connection)
         self.assertFalse(order.k2k_sale_order_ref)
-        message = self.env["k2k.message"].search(
-            [("purchase_order_id", "=", order.id)]
-        )
+        message = self.env["k2k.message"].search([("purchase_order_id", "=", order.id)])
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.payload["lines"][0]["vendor_code"], "V-1")
         self.assertTrue(message.next_attempt_date)
