@@ -9,3 +9,4 @@ from . import sale_order
 from . import sale_order_line
 from . import account_move
 from . import stock_rule
+from . import ir_actions_report

@@ -227,34 +227,21 @@ class AccountMove(models.Model):
 
     def _k2k_get_invoice_pdfs(self):
         """The PDF of each invoice, as ``{move id: ir.attachment}``: the one
-        the vendor already has, else rendered for all the others at once (one
-        wkhtmltopdf run per company where wkhtmltopdf can print several
-        documents, one per invoice where it cannot)."""
+        the vendor already has, else rendered for all the others of a company
+        in as few wkhtmltopdf runs as possible."""
         result = {}
         to_render = self.filtered(lambda m: not m.invoice_pdf_report_id)
         for move in self - to_render:
             result[move.id] = move.invoice_pdf_report_id
-        batches = []
         for company in to_render.company_id:
             moves = to_render.filtered(lambda m, c=company: m.company_id == c)
-            if _wkhtmltopdf_prints_several_documents():
-                batches.append(moves)
-            else:
-                batches.extend(moves)
-        for moves in batches:
             result.update(moves._k2k_render_invoice_pdfs())
         return result
 
     def _k2k_render_invoice_pdfs(self):
-        """Render the PDFs of ``self`` (invoices of one company) in one
-        wkhtmltopdf run; return ``{move id: ir.attachment}``."""
-        report_name = "account.account_invoices"
-        Report = self.env["ir.actions.report"].sudo().with_company(self.company_id)
-        content, report_type = Report._pre_render_qweb_pdf(
-            report_name, res_ids=self.ids
-        )
-        content_by_id = Report._get_splitted_report(report_name, content, report_type)
-        is_pdf = report_type == "pdf"
+        """Render the PDFs of ``self`` (invoices of one company); return
+        ``{move id: ir.attachment}``."""
+        content_by_id, is_pdf = self._k2k_render_invoice_contents()
         vals_list = []
         for move in self:
             vals = {
@@ -272,6 +259,46 @@ class AccountMove(models.Model):
         attachments = self.env["ir.attachment"].sudo().create(vals_list)
         self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
         return dict(zip(self.ids, attachments, strict=True))
+
+    def _k2k_render_invoice_contents(self):
+        """``({move id: bytes}, is_pdf)`` for ``self``, in one wkhtmltopdf
+        run when it can be split back into invoices.
+
+        A wkhtmltopdf with patched Qt prints the invoices as several
+        documents and Odoo splits them by their outlines; Debian's prints
+        them as one document, which Odoo splits page by page only when each
+        invoice made exactly one page. When one made more, the batch is
+        halved until every part can be split (an invoice alone always can).
+        """
+        report_name = "account.account_invoices"
+        Report = (
+            self.env["ir.actions.report"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(
+                k2k_print_as_one_document=len(self) > 1
+                and not _wkhtmltopdf_prints_several_documents()
+            )
+        )
+        content, report_type = Report._pre_render_qweb_pdf(
+            report_name, res_ids=self.ids
+        )
+        if report_type != "pdf":
+            # Odoo's test mode renders HTML instead of PDF.
+            return Report._get_splitted_report(report_name, content, report_type), False
+        if all((content.get(move_id) or {}).get("stream") for move_id in self.ids):
+            content.pop(False, None)
+            return Report._get_splitted_report(report_name, content, report_type), True
+        if len(self) == 1:
+            raise UserError(
+                self.env._(
+                    "The PDF of %(invoice)s could not be made.", invoice=self.name
+                )
+            )
+        half = len(self) // 2
+        first, is_pdf = self[:half]._k2k_render_invoice_contents()
+        second, _is_pdf = self[half:]._k2k_render_invoice_contents()
+        return {**first, **second}, is_pdf
 
     def _k2k_prepare_invoice_line_payload(self, line):
         sale_lines = line.sale_line_ids

@@ -1,7 +1,11 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import io
+
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools.pdf import PdfFileReader
 
 from .common import make_company_user
 from .common_flow import K2KFlowCommon
@@ -81,6 +85,35 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         self.assertEqual(pdf.name, f"{invoice.name.replace('/', '_')}.pdf")
         # The vendor keeps it as its own invoice PDF: Send & Print reuses it.
         self.assertEqual(invoice.invoice_pdf_report_id.raw, pdf.raw)
+
+    def test_real_pdfs_rendered_together_and_split_per_invoice(self):
+        invoices = self.env["account.move"]
+        for qty in (10, 20, 30):
+            po = self._buyer_po([(self.buyer_rose, qty, 0.80)])
+            self._validate_pickings(po.picking_ids)
+            invoice = self._vendor_invoice(po.k2k_sale_order_id, post=False)
+            invoices |= invoice
+        # The second one is long: it takes more than one page.
+        invoices[1].write(
+            {
+                "invoice_line_ids": [
+                    Command.create({"display_type": "line_note", "name": f"Note {i}"})
+                    for i in range(80)
+                ]
+            }
+        )
+        invoices.action_post()
+        self.env["k2k.message"].with_context(
+            force_report_rendering=True
+        )._cron_process_messages()
+        pages = []
+        for invoice in invoices:
+            pdf = self._bill_of(invoice).message_main_attachment_id
+            self.assertEqual(pdf.name, f"{invoice.name.replace('/', '_')}.pdf")
+            pages.append(len(PdfFileReader(io.BytesIO(pdf.raw)).pages))
+        self.assertEqual(pages[0], 1)
+        self.assertGreater(pages[1], 1, "the long invoice keeps all its pages")
+        self.assertEqual(pages[2], 1)
 
     def test_four_combinations_of_automations(self):
         for vendor_sync, buyer_upload in (
