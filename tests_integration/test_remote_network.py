@@ -394,7 +394,7 @@ def test_credit_note_becomes_a_refund_of_the_bill(network):
 
 
 def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
-    vendor, buyer = network["vendor"], network["buyer"]
+    buyer = network["buyer"]
     buyer.call("res.company", "write", [1], {"k2k_invoice_upload_enabled": False})
     # The buyer tells the vendor; the vendor does not guess.
     wait_until(
@@ -426,7 +426,7 @@ def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
 
 
 def test_buyer_down_while_invoices_are_posted_every_bill_once(network):
-    vendor, buyer = network["vendor"], network["buyer"]
+    buyer = network["buyer"]
     orders = [_vendor_order(network, _buyer_po(network, qty=10 + i)) for i in range(3)]
     buyer.stop()
     invoices = [_vendor_invoice(network, order) for order in orders]
