@@ -36,14 +36,21 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     # -- both sides --------------------------------------------------------
+    # Vendor side: computed from the invoice's K2K messages, so that posting
+    # only inserts a message (no second write of the invoice). Buyer side:
+    # given when the bill is made, which has no message of its own.
     k2k_connection_id = fields.Many2one(
         "k2k.connection",
-        readonly=True,
+        compute="_compute_k2k_connection_id",
+        store=True,
+        readonly=False,
         copy=False,
         index="btree_not_null",
     )
     k2k_revision = fields.Integer(
-        readonly=True,
+        compute="_compute_k2k_revision",
+        store=True,
+        readonly=False,
         copy=False,
         help="Vendor side: how many times this invoice was sent. Buyer side: "
         "the vendor's revision this bill holds.",
@@ -58,7 +65,8 @@ class AccountMove(models.Model):
             ("failed", "Failed"),
         ],
         string="K2K Synchronization",
-        readonly=True,
+        compute="_compute_k2k_sync_state",
+        store=True,
         copy=False,
         tracking=True,
     )
@@ -134,6 +142,24 @@ class AccountMove(models.Model):
     # Vendor side: queue a message when a K2K invoice is posted or cancelled
     # ======================================================================
 
+    @api.depends("k2k_message_ids.connection_id")
+    def _compute_k2k_connection_id(self):
+        for move in self:
+            move.k2k_connection_id = move.k2k_message_ids[:1].connection_id
+
+    @api.depends("k2k_message_ids.revision")
+    def _compute_k2k_revision(self):
+        for move in self:
+            move.k2k_revision = max(move.k2k_message_ids.mapped("revision"), default=0)
+
+    @api.depends("k2k_message_ids.state")
+    def _compute_k2k_sync_state(self):
+        # The newest message says where the invoice stands; a superseded one
+        # says nothing about it.
+        for move in self:
+            current = move.k2k_message_ids.filtered(lambda m: m.state != "superseded")
+            move.k2k_sync_state = current.sorted("id", reverse=True)[:1].state
+
     @api.depends("k2k_message_ids.buyer_move_id")
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_k2k_buyer_move_id(self):
@@ -183,18 +209,15 @@ class AccountMove(models.Model):
                 continue
             if message_type == "cancel" and not move.k2k_revision:
                 continue  # never sent, nothing to withdraw
-            vals = {"k2k_connection_id": connection.id}
-            if message_type == "invoice":
-                vals["k2k_revision"] = move.k2k_revision + 1
-            vals["k2k_sync_state"] = "queued"
-            move.sudo().write(vals)
+            # The invoice's K2K fields follow from this message (computed).
+            revision = move.k2k_revision + (1 if message_type == "invoice" else 0)
             message_vals.append(
                 {
                     "name": move.name,
                     "connection_id": connection.id,
                     "message_type": message_type,
                     "document_uid": move._k2k_document_uid_for_sending(),
-                    "revision": move.k2k_revision,
+                    "revision": revision,
                     "vendor_move_id": move.id,
                     "payload": {"invoice_number": move.name}
                     if message_type == "cancel"

@@ -37,11 +37,18 @@ class K2KMessage(models.Model):
     connection_id = fields.Many2one(
         "k2k.connection", required=True, readonly=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT, not an UPDATE right after it.
     vendor_company_id = fields.Many2one(
-        related="connection_id.vendor_company_id", store=True, index=True
+        related="connection_id.vendor_company_id",
+        store=True,
+        index=True,
+        precompute=True,
     )
     buyer_company_id = fields.Many2one(
-        related="connection_id.buyer_company_id", store=True, index=True
+        related="connection_id.buyer_company_id",
+        store=True,
+        index=True,
+        precompute=True,
     )
     message_type = fields.Selection(
         [
@@ -182,8 +189,6 @@ class K2KMessage(models.Model):
                 "next_attempt_date": when,
             }
         )
-        if self.vendor_move_id:
-            self.vendor_move_id.sudo().k2k_sync_state = "queued"
         cron = self.env.ref("k2k_network.ir_cron_k2k_process_messages", False)
         if cron:
             cron.sudo()._trigger(at=when)
@@ -247,8 +252,6 @@ class K2KMessage(models.Model):
         if outcome.get("sale_order_id"):
             vals["sale_order_id"] = outcome["sale_order_id"]
         self.write(vals)
-        if self.vendor_move_id and state != "superseded":
-            self.vendor_move_id.sudo().k2k_sync_state = state
         if self.purchase_order_id:
             self.purchase_order_id.sudo()._k2k_order_message_done(self, outcome)
 
