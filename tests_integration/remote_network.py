@@ -175,3 +175,86 @@ class OdooServer:
 
     def count(self, model, domain=()):
         return self.call(model, "search_count", list(domain))
+
+
+def join_network(vendor, buyer, vendor_name, buyer_name):
+    """The vendor invites, the buyer joins with the code, through the
+    addon's own routes; both servers' companies named and opted in.
+    Return the two connection ids and the invitation code."""
+    vendor.call(
+        "res.company",
+        "write",
+        [1],
+        {"name": vendor_name, "k2k_invoice_sync_enabled": True},
+    )
+    buyer.call(
+        "res.company",
+        "write",
+        [1],
+        {"name": buyer_name, "k2k_invoice_upload_enabled": True},
+    )
+    customer = vendor.call(
+        "res.partner", "create", {"name": buyer_name, "is_company": True}
+    )
+    connection = vendor.call(
+        "k2k.connection",
+        "create",
+        {
+            "transport": "http",
+            "local_role": "vendor",
+            "vendor_company_id": 1,
+            "buyer_partner_id": customer,
+        },
+    )
+    vendor.call("k2k.connection", "action_k2k_create_invitation", [connection])
+    code = vendor.read_one("k2k.connection", connection, ["invitation_code"])[
+        "invitation_code"
+    ]
+    wizard = buyer.call("k2k.invitation.wizard", "create", {"invitation_code": code})
+    action = buyer.call("k2k.invitation.wizard", "action_join", [wizard])
+    return {
+        "vendor_connection": connection,
+        "buyer_connection": action["res_id"],
+        "vendor_customer": customer,
+        "code": code,
+    }
+
+
+def make_k2k_products(vendor, buyer, buyer_vendor_partner, count=1):
+    """Products the vendor sells under its internal reference, and the
+    buyer's own products that name that reference as vendor code."""
+    pairs = []
+    for i in range(count):
+        code = f"V-ROSE-{50 + i}"
+        vendor_product = vendor.call(
+            "product.product",
+            "create",
+            {
+                "name": f"Rose Freedom {50 + i} cm",
+                "default_code": code,
+                "type": "consu",
+                "list_price": 0.80,
+                "invoice_policy": "order",
+            },
+        )
+        buyer_product = buyer.call(
+            "product.product",
+            "create",
+            {
+                "name": f"Red Rose {50 + i}",
+                "type": "consu",
+                "seller_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "partner_id": buyer_vendor_partner,
+                            "product_code": code,
+                            "price": 0.80,
+                        },
+                    )
+                ],
+            },
+        )
+        pairs.append((vendor_product, buyer_product))
+    return pairs

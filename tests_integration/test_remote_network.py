@@ -15,7 +15,13 @@ import time
 
 import pytest
 import requests
-from remote_network import OdooServer, load_wire, wait_until
+from remote_network import (
+    OdooServer,
+    join_network,
+    load_wire,
+    make_k2k_products,
+    wait_until,
+)
 
 wire = load_wire()
 
@@ -198,48 +204,12 @@ def _vendor_message(net, invoice_id):
 
 def test_handshake_through_the_addon_routes(network):
     vendor, buyer = network["vendor"], network["buyer"]
-    vendor.call(
-        "res.company",
-        "write",
-        [1],
-        {"name": VENDOR_NAME, "k2k_invoice_sync_enabled": True},
-    )
-    buyer.call(
-        "res.company",
-        "write",
-        [1],
-        {"name": BUYER_NAME, "k2k_invoice_upload_enabled": True},
-    )
-    customer = vendor.call(
-        "res.partner", "create", {"name": BUYER_NAME, "is_company": True}
-    )
-    connection = vendor.call(
-        "k2k.connection",
-        "create",
-        {
-            "transport": "http",
-            "local_role": "vendor",
-            "vendor_company_id": 1,
-            "buyer_partner_id": customer,
-        },
-    )
-    vendor.call("k2k.connection", "action_k2k_create_invitation", [connection])
-    code = vendor.read_one("k2k.connection", connection, ["invitation_code", "state"])
-    assert code["state"] == "draft"
-    assert code["invitation_code"].startswith("K2K1.")
-
-    wizard = buyer.call(
-        "k2k.invitation.wizard", "create", {"invitation_code": code["invitation_code"]}
-    )
-    action = buyer.call("k2k.invitation.wizard", "action_join", [wizard])
-    network.update(
-        vendor_connection=connection,
-        buyer_connection=action["res_id"],
-        vendor_customer=customer,
-    )
+    joined = join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME)
+    network.update(joined)
+    assert joined["code"].startswith("K2K1.")
     buyer_side = buyer.read_one(
         "k2k.connection",
-        action["res_id"],
+        joined["buyer_connection"],
         [
             "state",
             "vendor_partner_id",
@@ -258,38 +228,16 @@ def test_handshake_through_the_addon_routes(network):
     assert vendor_side["remote_company_name"] == BUYER_NAME
     assert vendor_side["buyer_invoice_upload_enabled"] is True
     assert vendor_side["invoice_sync_status"].startswith("In effect")
-    network["buyer_vendor_partner"] = buyer_side["vendor_partner_id"][0]
-
-    # The products: matched by the vendor's code, as the databases share none.
-    vendor_product = vendor.call(
-        "product.product",
-        "create",
-        {
-            "name": "Rose Freedom 50 cm",
-            "default_code": "V-ROSE-50",
-            "type": "consu",
-            "list_price": 0.80,
-            "invoice_policy": "order",
-        },
+    accepted = vendor.read_one(
+        "k2k.connection",
+        joined["vendor_connection"],
+        ["vendor_accepted_by_id", "remote_accepted_by"],
     )
-    buyer_product = buyer.call(
-        "product.product",
-        "create",
-        {
-            "name": "Red Rose 50",
-            "type": "consu",
-            "seller_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "partner_id": network["buyer_vendor_partner"],
-                        "product_code": "V-ROSE-50",
-                        "price": 0.80,
-                    },
-                )
-            ],
-        },
+    assert accepted["vendor_accepted_by_id"] and accepted["remote_accepted_by"]
+    network["buyer_vendor_partner"] = buyer_side["vendor_partner_id"][0]
+    # The products: matched by the vendor's code, as the databases share none.
+    [(vendor_product, buyer_product)] = make_k2k_products(
+        vendor, buyer, network["buyer_vendor_partner"]
     )
     network.update(vendor_product=vendor_product, buyer_product=buyer_product)
 

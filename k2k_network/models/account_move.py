@@ -3,6 +3,8 @@
 import functools
 import subprocess
 
+from markupsafe import Markup, escape
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
@@ -68,7 +70,8 @@ class AccountMove(models.Model):
         compute="_compute_k2k_sync_state",
         store=True,
         copy=False,
-        tracking=True,
+        # Not tracked: every step is in the Synchronization Log already, and
+        # a chatter line per step would cost each synced bill two inserts.
     )
     k2k_buyer_move_id = fields.Many2one(
         "account.move",
@@ -451,7 +454,7 @@ class AccountMove(models.Model):
         if bill.state == "draft":
             bill.k2k_approval_state = False
             bill.button_cancel()
-            bill.message_post(
+            bill._message_log(
                 body=self.env._(
                     "Cancelled: the vendor cancelled invoice %(number)s.", number=number
                 )
@@ -489,9 +492,12 @@ class AccountMove(models.Model):
         )
 
     @api.model
-    def _k2k_prepare_bill_line_vals(self, line, po_line, bill):
+    def _k2k_prepare_bill_line_vals(self, line, po_line):
         if po_line:
-            vals = po_line._prepare_account_move_line(bill)
+            vals = po_line._prepare_account_move_line()
+            # The amounts are the vendor's, not the order's: let the bill
+            # compute its balance from them.
+            vals.pop("balance", None)
         else:
             vals = {"display_type": "product"}
         vals.update(
@@ -549,12 +555,12 @@ class AccountMove(models.Model):
         return vals, po_lines
 
     @api.model
-    def _k2k_bill_line_commands(self, payload, po_lines, bill):
+    def _k2k_bill_line_commands(self, payload, po_lines):
         po_lines_by_id = {pol.id: pol for pol in po_lines}
         return [
             Command.create(
                 self._k2k_prepare_bill_line_vals(
-                    line, po_lines_by_id.get(line["purchase_line_id"]), bill
+                    line, po_lines_by_id.get(line["purchase_line_id"])
                 )
             )
             for line in payload["lines"]
@@ -563,14 +569,19 @@ class AccountMove(models.Model):
     @api.model
     def _k2k_create_bill(self, connection, envelope):
         vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
-        bill = self.with_company(connection.buyer_company_id).create(vals)
-        bill.invoice_line_ids = self._k2k_bill_line_commands(
-            envelope["payload"], po_lines, bill
+        # One create with its lines and its PDF: an account.move write is
+        # heavy, and each would recompute the bill's totals again.
+        vals["invoice_line_ids"] = self._k2k_bill_line_commands(
+            envelope["payload"], po_lines
         )
-        attachment = bill._k2k_attach_documents(envelope)
+        attachment = self._k2k_create_attachments(envelope)
+        vals["message_main_attachment_id"] = attachment[:1].id
+        bill = self.with_company(connection.buyer_company_id).create(vals)
+        attachment.write({"res_id": bill.id})
         # no_new_invoice: the PDF documents the bill, it is not to be decoded
         # into lines by Odoo's invoice import.
-        bill.with_context(no_new_invoice=True).message_post(
+        # A logged note (no notification to compute): the bill's own trace.
+        bill._message_log(
             body=self.env._(
                 "Vendor bill received from %(vendor)s through K2K: invoice "
                 "%(number)s. Pending approval by procurement.",
@@ -579,13 +590,7 @@ class AccountMove(models.Model):
             ),
             attachment_ids=attachment.ids,
         )
-        bill._k2k_notify_purchase_orders(
-            self.env._(
-                "Vendor bill %(bill)s received through K2K for invoice %(number)s.",
-                bill=bill._get_html_link(),
-                number=envelope["payload"]["invoice_number"],
-            )
-        )
+        bill._k2k_notify_purchase_orders(envelope["payload"]["invoice_number"])
         return bill
 
     def _k2k_update_bill(self, connection, envelope):
@@ -595,8 +600,13 @@ class AccountMove(models.Model):
         vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
         for key in ("move_type", "company_id", "k2k_document_uid", "invoice_line_ids"):
             vals.pop(key, None)
+        attachment = self._k2k_create_attachments(envelope, self.id)
         vals.update(
             {
+                "invoice_line_ids": [Command.clear()]
+                + self._k2k_bill_line_commands(envelope["payload"], po_lines),
+                "message_main_attachment_id": attachment[:1].id
+                or self.message_main_attachment_id.id,
                 "k2k_updated_by_vendor": True,
                 "k2k_changed_after_booking": False,
                 "k2k_pending_revision": 0,
@@ -604,11 +614,7 @@ class AccountMove(models.Model):
             }
         )
         self.write(vals)
-        self.invoice_line_ids = [Command.clear()] + self._k2k_bill_line_commands(
-            envelope["payload"], po_lines, self
-        )
-        attachment = self._k2k_attach_documents(envelope)
-        self.with_context(no_new_invoice=True).message_post(
+        self._message_log(
             body=self.env._(
                 "Warning: updated by the vendor (revision %(revision)s of invoice "
                 "%(number)s). Back to procurement for approval. The previous PDF "
@@ -617,7 +623,6 @@ class AccountMove(models.Model):
                 number=envelope["payload"]["invoice_number"],
             ),
             attachment_ids=(previous_pdf - attachment).ids,
-            subtype_xmlid="mail.mt_note",
         )
 
     def _k2k_hold_revision(self, envelope):
@@ -642,25 +647,34 @@ class AccountMove(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _k2k_attach_documents(self, envelope):
-        attachments = self.env["ir.attachment"]
-        for doc in envelope.get("attachments") or []:
-            attachments |= attachments.create(
+    @api.model
+    def _k2k_create_attachments(self, envelope, res_id=False):
+        return self.env["ir.attachment"].create(
+            [
                 {
                     "name": doc["name"],
                     "mimetype": doc.get("mimetype") or "application/pdf",
                     "datas": doc["datas"],
-                    "res_model": self._name,
-                    "res_id": self.id,
+                    "res_model": "account.move",
+                    "res_id": res_id,
                 }
-            )
-        if attachments:
-            self.message_main_attachment_id = attachments[:1]
-        return attachments
+                for doc in envelope.get("attachments") or []
+            ]
+        )
 
-    def _k2k_notify_purchase_orders(self, body):
-        for order in self.invoice_line_ids.purchase_line_id.order_id:
-            order.message_post(body=body)
+    def _k2k_notify_purchase_orders(self, invoice_number):
+        self.ensure_one()
+        orders = self.invoice_line_ids.purchase_line_id.order_id
+        if not orders:
+            return
+        template = self.env._(
+            "Vendor bill %(bill)s received through K2K for invoice %(number)s."
+        )
+        body = Markup(escape(template)) % {
+            "bill": self._get_html_link(),
+            "number": invoice_number,
+        }
+        orders._message_log_batch(dict.fromkeys(orders.ids, body))
 
     # -- approval ----------------------------------------------------------
 

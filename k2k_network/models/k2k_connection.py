@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from .. import wire
@@ -983,21 +983,27 @@ class K2KConnection(models.Model):
 
     def _k2k_get_currency(self, code):
         """The currency a message names by its ISO code, archived or not."""
+        currency_id = self._k2k_get_currency_id(code)
+        if not currency_id:
+            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
+        return self.env["res.currency"].browse(currency_id)
+
+    @api.model
+    @tools.ormcache("code")
+    def _k2k_get_currency_id(self, code):
+        # Cached: every message names its currency, and codes never move.
         currency = (
             self.env["res.currency"]
             .with_context(active_test=False)
             .search([("name", "=", code)], limit=1)
         )
-        if not currency:
-            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
-        return currency
+        return currency.id
 
     def _k2k_send_now(self, message):
         """Deliver a message inside the current transaction and raise if it
         is refused: used where the sender must know at once (K2K orders)."""
         self.ensure_one()
         message = message.sudo()
-        message.attempt_count += 1
         try:
             outcome = self._k2k_deliver(message)
         except K2KTransportError as error:

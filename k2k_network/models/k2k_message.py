@@ -176,10 +176,12 @@ class K2KMessage(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
         cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
-        delay = min(base * 2 ** max(self.attempt_count - 1, 0), cap)
+        attempts = self.attempt_count + 1
+        delay = min(base * 2 ** (attempts - 1), cap)
         when = fields.Datetime.now() + timedelta(seconds=delay)
         self.write(
             {
+                "attempt_count": attempts,
                 "state": "queued",
                 "error": error,
                 "state_detail": self.env._(
@@ -220,7 +222,6 @@ class K2KMessage(models.Model):
         for message in self:
             if message.state != "queued":
                 continue
-            message.attempt_count += 1
             try:
                 with self.env.cr.savepoint():
                     outcome = message.connection_id._k2k_deliver(message)
@@ -232,7 +233,9 @@ class K2KMessage(models.Model):
                 # Another worker applied the same document at the same time,
                 # or a lock was held: try again later, it will be recognised.
                 _logger.info("K2K message %s deferred: %s", message.id, error)
-                message.write({"error": str(error)})
+                message.write(
+                    {"error": str(error), "attempt_count": message.attempt_count + 1}
+                )
             except Exception as error:  # noqa: BLE001 - shown in the log
                 _logger.warning("K2K message %s failed", message.id, exc_info=True)
                 message._k2k_record_outcome({"outcome": "failed", "detail": str(error)})
@@ -240,7 +243,9 @@ class K2KMessage(models.Model):
     def _k2k_record_outcome(self, outcome):
         self.ensure_one()
         state = outcome["outcome"]
+        # Each outcome ends an attempt: counted in the same write.
         vals = {
+            "attempt_count": self.attempt_count + 1,
             "state": state,
             "state_detail": outcome.get("detail") or False,
             "error": outcome.get("detail") if state == "failed" else False,

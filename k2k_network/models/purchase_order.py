@@ -133,7 +133,7 @@ class PurchaseOrder(models.Model):
             self._k2k_prepare_order_payload(connection),
         )
         if outcome["outcome"] == "queued":
-            self.message_post(
+            self._message_log(
                 body=self.env._(
                     "%(vendor)s cannot be reached now: the K2K order will be "
                     "sent as soon as it can (see the Synchronization Log).",
@@ -157,7 +157,7 @@ class PurchaseOrder(models.Model):
                     else False,
                 }
             )
-            self.message_post(
+            self._message_log(
                 body=self.env._(
                     "K2K order %(order)s created at %(vendor)s.",
                     order=outcome.get("sale_order_name"),

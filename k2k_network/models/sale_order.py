@@ -149,7 +149,7 @@ class SaleOrder(models.Model):
         vals = self._k2k_prepare_order_vals(connection, payload, products)
         vals["k2k_document_uid"] = envelope["document_uid"]
         order = self.create(vals)
-        order.message_post(
+        order._message_log(
             body=self.env._(
                 "K2K order from %(buyer)s's purchase order %(order)s.",
                 buyer=connection._get_buyer_display_name(),
@@ -193,7 +193,7 @@ class SaleOrder(models.Model):
                 )
             )
         order._action_cancel()
-        order.message_post(
+        order._message_log(
             body=self.env._(
                 "Cancelled because %(buyer)s cancelled purchase order %(order)s.",
                 buyer=connection._get_buyer_display_name(),

@@ -1,0 +1,84 @@
+"""Helpers shared by the benchmark scripts that run inside ``odoo-bin shell``
+(they are exec'd before each script, with the shell's ``env``)."""
+
+import json
+import statistics
+import time
+
+RUN = time.strftime("%H%M%S")
+LINES = 5  # lines per invoice, as in the issue
+
+
+def bench_env(env):
+    env = env(context=dict(env.context, tracking_disable=False))
+    if env.context.get("k2k_report_url"):
+        # wkhtmltopdf fetches the report CSS from this server.
+        env["ir.config_parameter"].set_param(
+            "report.url", env.context["k2k_report_url"]
+        )
+    return env
+
+
+def make_company(env, name):
+    company = env["res.company"].create({"name": name})
+    env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    # Outside test mode Odoo leaves the first warehouse to the onboarding.
+    if not env["stock.warehouse"].search([("company_id", "=", company.id)]):
+        env["stock.warehouse"].create(
+            {"company_id": company.id, "name": name, "code": name[-5:]}
+        )
+    return company
+
+
+def make_products(env):
+    """Five products shared by both companies, as both databases have them."""
+    return env["product.product"].create(
+        [
+            {
+                "name": f"Bench flower {i}",
+                "default_code": f"BF{RUN}-{i}",
+                "type": "consu",
+                "invoice_policy": "order",
+                "purchase_method": "purchase",
+                "list_price": 1 + i,
+            }
+            for i in range(LINES)
+        ]
+    )
+
+
+def order_lines(products, qty=10):
+    return [
+        (0, 0, {"product_id": p.id, "product_uom_qty": qty, "price_unit": 1.0 + i})
+        for i, p in enumerate(products)
+    ]
+
+
+def timed(env, func):
+    """(milliseconds, SQL queries) of ``func()``, flushed."""
+    env.flush_all()
+    queries = env.cr.sql_log_count
+    start = time.perf_counter()
+    func()
+    env.flush_all()
+    return (time.perf_counter() - start) * 1000, env.cr.sql_log_count - queries
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summary(values):
+    return {
+        "median": statistics.median(values),
+        "p95": percentile(values, 0.95),
+        "mean": statistics.fmean(values),
+    }
+
+
+def save_result(env, result):
+    path = env.context["k2k_bench_out"]
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(result) + "\n")
+    print(json.dumps(result))

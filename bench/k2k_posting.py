@@ -1,0 +1,64 @@
+"""k2k_network: the vendor's action_post with automation 1 on versus off.
+
+Run by bench/run.sh inside ``odoo-bin shell``. Invoices of 5 lines from K2K
+orders, posted one by one, the automation switched on and off in turn so
+that both see the same database. Rolled back at the end.
+"""
+
+N = int(env.context["k2k_bench_n"])  # noqa: F821
+env = bench_env(env)  # noqa: F821
+
+vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
+buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+env.user.company_ids |= vendor | buyer
+env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
+products = make_products(env)  # noqa: F821
+connection = env["k2k.connection"].create(
+    {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
+)
+connection.sudo().state = "active"
+buyer.k2k_invoice_upload_enabled = True
+
+orders = (
+    env["sale.order"]
+    .with_company(vendor)
+    .create(
+        [
+            {
+                "partner_id": buyer.partner_id.id,
+                "company_id": vendor.id,
+                "k2k_connection_id": connection.id,
+                "order_line": order_lines(products),  # noqa: F821
+            }
+            for _ in range(2 * N)
+        ]
+    )
+)
+orders.action_confirm()
+invoices = orders._create_invoices(grouped=True)
+# Warm the caches (sequence, report, journal) on one invoice of each kind.
+for sync_on in (False, True):
+    vendor.k2k_invoice_sync_enabled = sync_on
+    extra = orders[:1].copy()
+    extra.action_confirm()
+    extra._create_invoices().action_post()
+
+results = {True: [], False: []}
+for i, invoice in enumerate(invoices):
+    sync_on = bool(i % 2)
+    vendor.k2k_invoice_sync_enabled = sync_on
+    results[sync_on].append(timed(env, invoice.action_post))  # noqa: F821
+
+for sync_on in (False, True):
+    save_result(  # noqa: F821
+        env,
+        {
+            "bench": "posting",
+            "impl": "k2k_network",
+            "sync": sync_on,
+            "n": N,
+            "ms": summary([ms for ms, _q in results[sync_on]]),  # noqa: F821
+            "queries": summary([q for _ms, q in results[sync_on]]),  # noqa: F821
+        },
+    )
+env.cr.rollback()

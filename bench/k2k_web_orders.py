@@ -1,0 +1,87 @@
+"""k2k_network automation 3: web-shop orders procured with it on versus off.
+
+Run by bench/run.sh inside ``odoo-bin shell``. The buyer sells two products
+bought from its K2K vendor (make to order + buy). Each web order is
+confirmed (timed: Odoo's procurement makes or joins the purchase order);
+the automation is switched on and off in turn, so with it off the orders
+consolidate into one growing purchase order as in Odoo, and with it on each
+gets its own. Rolled back at the end.
+"""
+
+N = int(env.context["k2k_bench_n"])  # noqa: F821
+env = bench_env(env)  # noqa: F821
+
+vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
+buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+env.user.company_ids |= vendor | buyer
+env = env(context=dict(env.context, allowed_company_ids=[buyer.id, vendor.id]))
+connection = env["k2k.connection"].create(
+    {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
+)
+connection.sudo().state = "active"
+mto = env.ref("stock.route_warehouse0_mto")
+mto.active = True
+buy = env.ref("purchase_stock.route_warehouse0_buy")
+products = env["product.product"].create(
+    [
+        {
+            "name": f"Bench web flower {i}",
+            "type": "consu",
+            "company_id": buyer.id,
+            "route_ids": [(6, 0, (mto | buy).ids)],
+            "seller_ids": [
+                (0, 0, {"partner_id": vendor.partner_id.id, "price": 1.0 + i,
+                        "product_code": f"BW{RUN}-{i}", "company_id": buyer.id})
+            ],
+        }
+        for i in range(2)
+    ]
+)
+website = env["website"].create({"name": f"Bench Shop {RUN}", "company_id": buyer.id})
+customer = env["res.partner"].create({"name": "Bench Web Customer"})
+
+orders = (
+    env["sale.order"]
+    .with_company(buyer)
+    .create(
+        [
+            {
+                "partner_id": customer.id,
+                "company_id": buyer.id,
+                "website_id": website.id,
+                "order_line": [
+                    (0, 0, {"product_id": p.id, "product_uom_qty": 3}) for p in products
+                ],
+            }
+            for _ in range(2 * N + 2)
+        ]
+    )
+)
+# Warm the caches on one order of each kind.
+for split_on, order in zip((False, True), orders[-2:]):
+    buyer.k2k_split_ecommerce_po_enabled = split_on
+    order.action_confirm()
+
+results = {True: [], False: []}
+for i, order in enumerate(orders[: 2 * N]):
+    split_on = bool(i % 2)
+    buyer.k2k_split_ecommerce_po_enabled = split_on
+    results[split_on].append(timed(env, order.action_confirm))  # noqa: F821
+
+pos = env["purchase.order"].search([("company_id", "=", buyer.id)])
+split_pos = pos.filtered("k2k_web_sale_order_id")
+assert len(split_pos) == N + 1, len(split_pos)
+for split_on in (False, True):
+    save_result(  # noqa: F821
+        env,
+        {
+            "bench": "web_orders",
+            "impl": "k2k_network",
+            "split": split_on,
+            "n": N,
+            "ms": summary([ms for ms, _q in results[split_on]]),  # noqa: F821
+            "queries": summary([q for _ms, q in results[split_on]]),  # noqa: F821
+            "purchase_orders": len(split_pos) - 1 if split_on else len(pos - split_pos),
+        },
+    )
+env.cr.rollback()

@@ -1,0 +1,79 @@
+"""OCA's account_invoice_inter_company 18.0: the same invoices as
+k2k_invoices.py (5 shared products, 5 lines, from sale orders) posted one by
+one; the module makes the buyer's bill (left in draft) and renders the PDF
+inside action_post, so the posting time is its end-to-end time. Posting the
+same invoices to a customer that is no company gives the posting time
+without any synchronization (its "off"). Rolled back at the end.
+"""
+
+N = int(env.context["k2k_bench_n"])  # noqa: F821
+env = bench_env(env)  # noqa: F821
+
+vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
+buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+(vendor | buyer).write({"intercompany_invoicing": True})
+buyer.invoice_auto_validation = False  # bills left in draft, as the K2K ones
+env.user.company_ids |= vendor | buyer
+env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
+products = make_products(env)  # noqa: F821
+customer = env["res.partner"].create({"name": "Bench Florist", "is_company": True})
+env.cr.commit()
+
+n_off = min(N, 50)
+orders = (
+    env["sale.order"]
+    .with_company(vendor)
+    .create(
+        [
+            {
+                "partner_id": (buyer.partner_id if i < N else customer).id,
+                "company_id": vendor.id,
+                "order_line": order_lines(products),  # noqa: F821
+            }
+            for i in range(N + n_off)
+        ]
+    )
+)
+orders.action_confirm()
+invoices = orders._create_invoices(grouped=True)
+to_buyer = invoices.filtered(lambda m: m.partner_id == buyer.partner_id)
+to_customer = invoices - to_buyer
+
+off = [timed(env, invoice.action_post) for invoice in to_customer]  # noqa: F821
+on = [timed(env, invoice.action_post) for invoice in to_buyer]  # noqa: F821
+bills = env["account.move"].search(
+    [("company_id", "=", buyer.id), ("move_type", "=", "in_invoice")]
+)
+with_pdf = env["ir.attachment"].search_count(
+    [("res_model", "=", "account.move"), ("res_id", "in", bills.ids),
+     ("mimetype", "=", "application/pdf")]
+)
+assert len(bills) == N and with_pdf == N, (len(bills), with_pdf)
+off_queries = statistics.median(q for _ms, q in off)  # noqa: F821
+
+save_result(  # noqa: F821
+    env,
+    {
+        "bench": "invoice_sync",
+        "impl": "oca",
+        "n": N,
+        "end_to_end_ms": summary([ms for ms, _q in on]),  # noqa: F821
+        "posting_ms": summary([ms for ms, _q in on]),  # noqa: F821
+        "queries_per_bill": statistics.fmean(q for _ms, q in on) - off_queries,  # noqa: F821
+        "bills_with_pdf": with_pdf,
+    },
+)
+if N == int(env.context.get("k2k_bench_posting_n") or N):
+    for sync_on, values in ((False, off), (True, on[: len(off)])):
+        save_result(  # noqa: F821
+            env,
+            {
+                "bench": "posting",
+                "impl": "oca",
+                "sync": sync_on,
+                "n": len(values),
+                "ms": summary([ms for ms, _q in values]),  # noqa: F821
+                "queries": summary([q for _ms, q in values]),  # noqa: F821
+            },
+        )
+env.cr.rollback()

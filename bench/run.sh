@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The K2K benchmark, in one command: builds its own databases, measures,
+# prints a markdown table and writes bench/results/ (report.md, chart.png,
+# results.jsonl).
+#
+#   ./bench/run.sh                       # N = 50, 200, 1000; 500 web orders; 50 across databases
+#   K2K_BENCH_SIZES=50,200 K2K_BENCH_OCA_SIZES=50 ./bench/run.sh   # quicker
+#
+#   K2K_BENCH_SIZES       invoice counts for k2k_network      (default 50,200,1000)
+#   K2K_BENCH_OCA_SIZES   invoice counts for the OCA module   (default: the same)
+#   K2K_BENCH_POSTING_N   invoices per side for posting latency (default 50)
+#   K2K_BENCH_WEB_N       web orders per side                  (default 500)
+#   K2K_BENCH_CROSS_N     invoices across two databases        (default 50; 0 skips)
+#   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
+require_odoo
+require_postgres
+
+SIZES="${K2K_BENCH_SIZES:-50,200,1000}"
+OCA_SIZES="${K2K_BENCH_OCA_SIZES:-$SIZES}"
+POSTING_N="${K2K_BENCH_POSTING_N:-50}"
+WEB_N="${K2K_BENCH_WEB_N:-500}"
+CROSS_N="${K2K_BENCH_CROSS_N:-50}"
+DB=k2k_bench
+OCA_DB=k2k_bench_oca
+TEMPLATE=k2k_bench_template
+OUT="$REPO_ROOT/bench/results"
+RESULTS="$OUT/results.jsonl"
+mkdir -p "$OUT"
+: > "$RESULTS"
+started=$(date +%s)
+
+# OCA's module from PyPI, unpacked beside (not into) the venv: installing it
+# into site-packages would shadow the Odoo source tree's "odoo" package.
+OCA_HOME="$K2K_HOME/bench-oca"
+if [ ! -d "$OCA_HOME/addons/odoo/addons/account_invoice_inter_company" ]; then
+    log "Fetching OCA account_invoice_inter_company 18.0 from PyPI"
+    rm -rf "$OCA_HOME" && mkdir -p "$OCA_HOME/wheel"
+    "$VENV/bin/pip" download -q --no-deps -d "$OCA_HOME/wheel" \
+        "odoo-addon-account_invoice_inter_company>=18.0,<18.1" \
+        || die "Could not download the OCA module from PyPI."
+    "$VENV/bin/python" -m zipfile -e "$OCA_HOME"/wheel/*.whl "$OCA_HOME/addons"
+fi
+OCA_ADDONS="$ADDONS_PATH,$OCA_HOME/addons/odoo/addons"
+
+build_db() {  # name modules addons_path
+    if [ -n "${K2K_BENCH_REUSE:-}" ] && psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$1" -Atqc \
+            "select 1 from ir_module_module where name = 'k2k_network' or name = 'account_invoice_inter_company'" \
+            2>/dev/null | grep -q 1; then
+        log "Reusing $1 (K2K_BENCH_REUSE)"
+        return
+    fi
+    log "Building $1 ($2, no demo data)"
+    drop_db "$1"
+    odoo_bin --addons-path="$3" -d "$1" -i "$2" --without-demo=all --stop-after-init \
+        --log-level=warn > "$K2K_HOME/bench-build-$1.log" 2>&1 \
+        || die "Could not build $1 (see $K2K_HOME/bench-build-$1.log)"
+}
+# Both databases get the same modules, so that posting costs the same but
+# for the synchronization itself.
+build_db "$DB" k2k_network "$ADDONS_PATH"
+[ -n "${K2K_BENCH_REUSE:-}" ] && odoo_bin -d "$DB" -u k2k_network --stop-after-init --log-level=warn >/dev/null 2>&1
+drop_db "$TEMPLATE"
+createdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -T "$DB" "$TEMPLATE"
+cp -a "$K2K_HOME/filestore/filestore/$DB" "$K2K_HOME/filestore/filestore/$TEMPLATE"
+build_db "$OCA_DB" purchase_stock,sale_stock,website_sale,account_invoice_inter_company "$OCA_ADDONS"
+
+# wkhtmltopdf fetches the report CSS over HTTP: one server per database,
+# without cron threads so that nothing else touches the data.
+servers=()
+serve() {  # db port addons_path
+    curl -sf "http://127.0.0.1:$2/web/login" >/dev/null \
+        && die "Port $2 is already taken."
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$3" \
+        --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$1" --db-filter="^$1\$" \
+        --http-interface=127.0.0.1 --http-port="$2" --max-cron-threads=0 --workers=0 \
+        --log-level=warn > "$K2K_HOME/bench-server-$1.log" 2>&1 &
+    servers+=($!)
+    for _ in $(seq 1 90); do
+        curl -sf "http://127.0.0.1:$2/web/login" >/dev/null && return
+        sleep 1
+    done
+    die "The server for $1 did not start."
+}
+trap 'kill "${servers[@]}" 2>/dev/null' EXIT
+serve "$DB" 8079 "$ADDONS_PATH"
+serve "$OCA_DB" 8078 "$OCA_ADDONS"
+
+shell() {  # db addons_path port n script [extra context]
+    log "$(basename "$5" .py): N = $4"
+    printf 'env = env(context=dict(env.context, k2k_bench_n=%s, k2k_report_url="http://127.0.0.1:%s", k2k_bench_out="%s"%s))\nexec(open("%s").read())\nexec(open("%s").read())\n' \
+        "$4" "$3" "$RESULTS" "${6:-}" "$REPO_ROOT/bench/bench_lib.py" "$5" \
+        | "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell --addons-path="$2" \
+            --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$1" --no-http \
+            --log-level=error > "$K2K_HOME/bench-shell.log" 2>&1 \
+        || { tail -30 "$K2K_HOME/bench-shell.log" >&2; die "$(basename "$5") failed"; }
+}
+
+shell "$DB" "$ADDONS_PATH" 8079 "$POSTING_N" "$REPO_ROOT/bench/k2k_posting.py"
+for n in ${SIZES//,/ }; do
+    shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
+done
+first_oca=1
+for n in ${OCA_SIZES//,/ }; do
+    extra=""
+    [ "$first_oca" = 1 ] && extra=", k2k_bench_posting_n=$n" && first_oca=0
+    shell "$OCA_DB" "$OCA_ADDONS" 8078 "$n" "$REPO_ROOT/bench/oca_invoices.py" "$extra"
+done
+if [ "$WEB_N" -gt 0 ]; then
+    shell "$DB" "$ADDONS_PATH" 8079 "$WEB_N" "$REPO_ROOT/bench/k2k_web_orders.py"
+fi
+kill "${servers[@]}" 2>/dev/null
+servers=()
+
+if [ "$CROSS_N" -gt 0 ]; then
+    log "cross_db: N = $CROSS_N"
+    K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
+    K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER" \
+        "$VENV/bin/python" "$REPO_ROOT/bench/cross_db.py" "$CROSS_N" "$TEMPLATE" "$RESULTS" \
+        || die "cross_db.py failed"
+fi
+
+"$VENV/bin/python" "$REPO_ROOT/bench/report.py" "$RESULTS" "$OUT/report.md" "$OUT/chart.png"
+log "Done in $(( $(date +%s) - started )) s: $OUT/report.md, $OUT/chart.png"
