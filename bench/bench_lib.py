@@ -21,7 +21,9 @@ def bench_env(env):
 
 def make_company(env, name):
     company = env["res.company"].create({"name": name})
-    env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    env["account.chart.template"].try_loading(
+        "generic_coa", company, install_demo=False
+    )
     # Outside test mode Odoo leaves the first warehouse to the onboarding.
     if not env["stock.warehouse"].search([("company_id", "=", company.id)]):
         env["stock.warehouse"].create(

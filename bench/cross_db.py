@@ -38,7 +38,9 @@ def main(n, template, out):
             server.create_from(template)
             server.set_param("k2k_network.retry_base_seconds", "5")
             server.start()
-        joined = join_network(vendor, buyer, "Bench Remote Vendor", "Bench Remote Buyer")
+        joined = join_network(
+            vendor, buyer, "Bench Remote Vendor", "Bench Remote Buyer"
+        )
         supplier = buyer.read_one(
             "k2k.connection", joined["buyer_connection"], ["vendor_partner_id"]
         )["vendor_partner_id"][0]
@@ -50,8 +52,15 @@ def main(n, template, out):
                 {
                     "partner_id": supplier,
                     "order_line": [
-                        (0, 0, {"product_id": bp, "product_qty": 10,
-                                "price_unit": 1.0 + i})
+                        (
+                            0,
+                            0,
+                            {
+                                "product_id": bp,
+                                "product_qty": 10,
+                                "price_unit": 1.0 + i,
+                            },
+                        )
                         for i, (_vp, bp) in enumerate(pairs)
                     ],
                 }
@@ -59,7 +68,9 @@ def main(n, template, out):
             ],
         )
         buyer.call("purchase.order", "button_confirm", pos)
-        names = [po["name"] for po in buyer.call("purchase.order", "read", pos, ["name"])]
+        names = [
+            po["name"] for po in buyer.call("purchase.order", "read", pos, ["name"])
+        ]
         sale_orders = vendor.call(
             "sale.order", "search", [("client_order_ref", "in", names)]
         )
@@ -72,10 +83,12 @@ def main(n, template, out):
             {"advance_payment_method": "delivered", "consolidated_billing": False},
             context=context,
         )
-        vendor.call("sale.advance.payment.inv", "create_invoices", [wizard],
-                    context=context)
+        vendor.call(
+            "sale.advance.payment.inv", "create_invoices", [wizard], context=context
+        )
         invoices = vendor.call(
-            "account.move", "search",
+            "account.move",
+            "search",
             [("move_type", "=", "out_invoice"), ("state", "=", "draft")],
         )
         assert len(invoices) == n, len(invoices)
@@ -85,16 +98,22 @@ def main(n, template, out):
         posted = time.perf_counter()
 
         def all_bills():
-            return buyer.count(
-                "account.move",
-                [("k2k_document_uid", "!=", False),
-                 ("message_main_attachment_id", "!=", False)],
-            ) >= n
+            return (
+                buyer.count(
+                    "account.move",
+                    [
+                        ("k2k_document_uid", "!=", False),
+                        ("message_main_attachment_id", "!=", False),
+                    ],
+                )
+                >= n
+            )
 
         wait_until(all_bills, 600, f"{n} bills at the buyer", interval=0.2)
         done = time.perf_counter()
-        applied = vendor.count("k2k.message", [("message_type", "=", "invoice"),
-                                                ("state", "=", "applied")])
+        applied = vendor.count(
+            "k2k.message", [("message_type", "=", "invoice"), ("state", "=", "applied")]
+        )
         assert applied == n, applied
         result = {
             "bench": "cross_db",

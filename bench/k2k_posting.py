@@ -5,14 +5,25 @@ orders, posted one by one, the automation switched on and off in turn so
 that both see the same database. Rolled back at the end.
 """
 
+from bench_lib import (
+    RUN,
+    bench_env,
+    make_company,
+    make_products,
+    order_lines,
+    save_result,
+    summary,
+    timed,
+)
+
 N = int(env.context["k2k_bench_n"])  # noqa: F821
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
-buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+vendor = make_company(env, f"Bench Vendor {RUN}")
+buyer = make_company(env, f"Bench Buyer {RUN}")
 env.user.company_ids |= vendor | buyer
 env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
-products = make_products(env)  # noqa: F821
+products = make_products(env)
 connection = env["k2k.connection"].create(
     {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
 )
@@ -28,7 +39,7 @@ orders = (
                 "partner_id": buyer.partner_id.id,
                 "company_id": vendor.id,
                 "k2k_connection_id": connection.id,
-                "order_line": order_lines(products),  # noqa: F821
+                "order_line": order_lines(products),
             }
             for _ in range(2 * N)
         ]
@@ -47,18 +58,18 @@ results = {True: [], False: []}
 for i, invoice in enumerate(invoices):
     sync_on = bool(i % 2)
     vendor.k2k_invoice_sync_enabled = sync_on
-    results[sync_on].append(timed(env, invoice.action_post))  # noqa: F821
+    results[sync_on].append(timed(env, invoice.action_post))
 
 for sync_on in (False, True):
-    save_result(  # noqa: F821
+    save_result(
         env,
         {
             "bench": "posting",
             "impl": "k2k_network",
             "sync": sync_on,
             "n": N,
-            "ms": summary([ms for ms, _q in results[sync_on]]),  # noqa: F821
-            "queries": summary([q for _ms, q in results[sync_on]]),  # noqa: F821
+            "ms": summary([ms for ms, _q in results[sync_on]]),
+            "queries": summary([q for _ms, q in results[sync_on]]),
         },
     )
 env.cr.rollback()

@@ -8,11 +8,13 @@ consolidate into one growing purchase order as in Odoo, and with it on each
 gets its own. Rolled back at the end.
 """
 
+from bench_lib import RUN, bench_env, make_company, save_result, summary, timed
+
 N = int(env.context["k2k_bench_n"])  # noqa: F821
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
-buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+vendor = make_company(env, f"Bench Vendor {RUN}")
+buyer = make_company(env, f"Bench Buyer {RUN}")
 env.user.company_ids |= vendor | buyer
 env = env(context=dict(env.context, allowed_company_ids=[buyer.id, vendor.id]))
 connection = env["k2k.connection"].create(
@@ -30,8 +32,16 @@ products = env["product.product"].create(
             "company_id": buyer.id,
             "route_ids": [(6, 0, (mto | buy).ids)],
             "seller_ids": [
-                (0, 0, {"partner_id": vendor.partner_id.id, "price": 1.0 + i,
-                        "product_code": f"BW{RUN}-{i}", "company_id": buyer.id})
+                (
+                    0,
+                    0,
+                    {
+                        "partner_id": vendor.partner_id.id,
+                        "price": 1.0 + i,
+                        "product_code": f"BW{RUN}-{i}",
+                        "company_id": buyer.id,
+                    },
+                )
             ],
         }
         for i in range(2)
@@ -58,7 +68,7 @@ orders = (
     )
 )
 # Warm the caches on one order of each kind.
-for split_on, order in zip((False, True), orders[-2:]):
+for split_on, order in zip((False, True), orders[-2:], strict=False):
     buyer.k2k_split_ecommerce_po_enabled = split_on
     order.action_confirm()
 
@@ -66,21 +76,21 @@ results = {True: [], False: []}
 for i, order in enumerate(orders[: 2 * N]):
     split_on = bool(i % 2)
     buyer.k2k_split_ecommerce_po_enabled = split_on
-    results[split_on].append(timed(env, order.action_confirm))  # noqa: F821
+    results[split_on].append(timed(env, order.action_confirm))
 
 pos = env["purchase.order"].search([("company_id", "=", buyer.id)])
 split_pos = pos.filtered("k2k_web_sale_order_id")
 assert len(split_pos) == N + 1, len(split_pos)
 for split_on in (False, True):
-    save_result(  # noqa: F821
+    save_result(
         env,
         {
             "bench": "web_orders",
             "impl": "k2k_network",
             "split": split_on,
             "n": N,
-            "ms": summary([ms for ms, _q in results[split_on]]),  # noqa: F821
-            "queries": summary([q for _ms, q in results[split_on]]),  # noqa: F821
+            "ms": summary([ms for ms, _q in results[split_on]]),
+            "queries": summary([q for _ms, q in results[split_on]]),
             "purchase_orders": len(split_pos) - 1 if split_on else len(pos - split_pos),
         },
     )

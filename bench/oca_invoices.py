@@ -6,16 +6,29 @@ same invoices to a customer that is no company gives the posting time
 without any synchronization (its "off"). Rolled back at the end.
 """
 
+import statistics
+
+from bench_lib import (
+    RUN,
+    bench_env,
+    make_company,
+    make_products,
+    order_lines,
+    save_result,
+    summary,
+    timed,
+)
+
 N = int(env.context["k2k_bench_n"])  # noqa: F821
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")  # noqa: F821
-buyer = make_company(env, f"Bench Buyer {RUN}")  # noqa: F821
+vendor = make_company(env, f"Bench Vendor {RUN}")
+buyer = make_company(env, f"Bench Buyer {RUN}")
 (vendor | buyer).write({"intercompany_invoicing": True})
 buyer.invoice_auto_validation = False  # bills left in draft, as the K2K ones
 env.user.company_ids |= vendor | buyer
 env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
-products = make_products(env)  # noqa: F821
+products = make_products(env)
 customer = env["res.partner"].create({"name": "Bench Florist", "is_company": True})
 env.cr.commit()
 
@@ -28,7 +41,7 @@ orders = (
             {
                 "partner_id": (buyer.partner_id if i < N else customer).id,
                 "company_id": vendor.id,
-                "order_line": order_lines(products),  # noqa: F821
+                "order_line": order_lines(products),
             }
             for i in range(N + n_off)
         ]
@@ -39,41 +52,44 @@ invoices = orders._create_invoices(grouped=True)
 to_buyer = invoices.filtered(lambda m: m.partner_id == buyer.partner_id)
 to_customer = invoices - to_buyer
 
-off = [timed(env, invoice.action_post) for invoice in to_customer]  # noqa: F821
-on = [timed(env, invoice.action_post) for invoice in to_buyer]  # noqa: F821
+off = [timed(env, invoice.action_post) for invoice in to_customer]
+on = [timed(env, invoice.action_post) for invoice in to_buyer]
 bills = env["account.move"].search(
     [("company_id", "=", buyer.id), ("move_type", "=", "in_invoice")]
 )
 with_pdf = env["ir.attachment"].search_count(
-    [("res_model", "=", "account.move"), ("res_id", "in", bills.ids),
-     ("mimetype", "=", "application/pdf")]
+    [
+        ("res_model", "=", "account.move"),
+        ("res_id", "in", bills.ids),
+        ("mimetype", "=", "application/pdf"),
+    ]
 )
 assert len(bills) == N and with_pdf == N, (len(bills), with_pdf)
-off_queries = statistics.median(q for _ms, q in off)  # noqa: F821
+off_queries = statistics.median(q for _ms, q in off)
 
-save_result(  # noqa: F821
+save_result(
     env,
     {
         "bench": "invoice_sync",
         "impl": "oca",
         "n": N,
-        "end_to_end_ms": summary([ms for ms, _q in on]),  # noqa: F821
-        "posting_ms": summary([ms for ms, _q in on]),  # noqa: F821
-        "queries_per_bill": statistics.fmean(q for _ms, q in on) - off_queries,  # noqa: F821
+        "end_to_end_ms": summary([ms for ms, _q in on]),
+        "posting_ms": summary([ms for ms, _q in on]),
+        "queries_per_bill": statistics.fmean(q for _ms, q in on) - off_queries,
         "bills_with_pdf": with_pdf,
     },
 )
 if N == int(env.context.get("k2k_bench_posting_n") or N):
     for sync_on, values in ((False, off), (True, on[: len(off)])):
-        save_result(  # noqa: F821
+        save_result(
             env,
             {
                 "bench": "posting",
                 "impl": "oca",
                 "sync": sync_on,
                 "n": len(values),
-                "ms": summary([ms for ms, _q in values]),  # noqa: F821
-                "queries": summary([q for _ms, q in values]),  # noqa: F821
+                "ms": summary([ms for ms, _q in values]),
+                "queries": summary([q for _ms, q in values]),
             },
         )
 env.cr.rollback()

@@ -88,8 +88,8 @@ serve "$OCA_DB" 8078 "$OCA_ADDONS"
 
 shell() {  # db addons_path port n script [extra context]
     log "$(basename "$5" .py): N = $4"
-    printf 'env = env(context=dict(env.context, k2k_bench_n=%s, k2k_report_url="http://127.0.0.1:%s", k2k_bench_out="%s"%s))\nexec(open("%s").read())\nexec(open("%s").read())\n' \
-        "$4" "$3" "$RESULTS" "${6:-}" "$REPO_ROOT/bench/bench_lib.py" "$5" \
+    printf 'import sys\nsys.path.insert(0, "%s")\nenv = env(context=dict(env.context, k2k_bench_n=%s, k2k_report_url="http://127.0.0.1:%s", k2k_bench_out="%s"%s))\nexec(open("%s").read())\n' \
+        "$REPO_ROOT/bench" "$4" "$3" "$RESULTS" "${6:-}" "$5" \
         | "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell --addons-path="$2" \
             --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$1" --no-http \
             --log-level=error > "$K2K_HOME/bench-shell.log" 2>&1 \

@@ -519,15 +519,42 @@ class K2KConnection(models.Model):
     def _get_active_for_supplier(self, buyer_company, partner):
         """The active connection through which ``buyer_company`` buys from
         ``partner`` (its commercial entity), if any."""
-        commercial = partner.commercial_partner_id
-        return self.sudo().search(
+        connection_id = self._get_active_id_for_supplier(
+            buyer_company.id, partner.commercial_partner_id.id
+        )
+        return self.sudo().browse(connection_id)
+
+    @api.model
+    @tools.ormcache("buyer_company_id", "partner_id")
+    def _get_active_id_for_supplier(self, buyer_company_id, partner_id):
+        # Asked for every purchase need and every purchase order confirmed;
+        # connections change seldom, and then the cache is cleared.
+        connection = self.sudo().search(
             [
                 ("state", "=", "active"),
-                ("buyer_company_id", "=", buyer_company.id),
-                ("vendor_partner_id", "=", commercial.id),
+                ("buyer_company_id", "=", buyer_company_id),
+                ("vendor_partner_id", "=", partner_id),
             ],
             limit=1,
         )
+        return connection.id or False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        connections = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return connections
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"state", "buyer_company_id", "vendor_partner_id"}.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     # -- transport ---------------------------------------------------------
     # The sending side builds a message, a transport carries its envelope,
