@@ -79,7 +79,7 @@ save_result(
         "bills_with_pdf": with_pdf,
     },
 )
-if N == int(env.context.get("k2k_bench_posting_n") or N):
+if env.context.get("k2k_bench_posting_n") == N:
     for sync_on, values in ((False, off), (True, on[: len(off)])):
         save_result(
             env,

@@ -12,6 +12,8 @@
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
 #   K2K_BENCH_CROSS_N     invoices across two databases        (default 50; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
+#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,cross: run only these and
+#                         replace their rows in the last results (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
 require_postgres
@@ -26,8 +28,29 @@ OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
 OUT="$REPO_ROOT/bench/results"
 RESULTS="$OUT/results.jsonl"
+ONLY="${K2K_BENCH_ONLY:-}"
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 mkdir -p "$OUT"
-: > "$RESULTS"
+if [ -z "$ONLY" ] || [ ! -f "$RESULTS" ]; then
+    : > "$RESULTS"
+else
+    # Drop the rows of the steps run again; keep the others.
+    "$VENV/bin/python" - "$RESULTS" "$ONLY" <<'PY'
+import json, sys
+path, only = sys.argv[1], set(sys.argv[2].split(","))
+def step(row):
+    if row["bench"] == "posting":
+        return "oca" if row["impl"] == "oca" else "posting"
+    if row["bench"] == "invoice_sync":
+        return "oca" if row["impl"] == "oca" else "sync"
+    return {"web_orders": "web", "cross_db": "cross"}[row["bench"]]
+rows = [json.loads(line) for line in open(path) if line.strip()]
+with open(path, "w") as out:
+    for row in rows:
+        if step(row) not in only:
+            out.write(json.dumps(row) + "\n")
+PY
+fi
 started=$(date +%s)
 
 # OCA's module from PyPI, unpacked beside (not into) the venv: installing it
@@ -63,7 +86,7 @@ build_db "$DB" k2k_network "$ADDONS_PATH"
 drop_db "$TEMPLATE"
 createdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -T "$DB" "$TEMPLATE"
 cp -a "$K2K_HOME/filestore/filestore/$DB" "$K2K_HOME/filestore/filestore/$TEMPLATE"
-build_db "$OCA_DB" purchase_stock,sale_stock,website_sale,account_invoice_inter_company "$OCA_ADDONS"
+want oca && build_db "$OCA_DB" purchase_stock,sale_stock,website_sale,account_invoice_inter_company "$OCA_ADDONS"
 
 # wkhtmltopdf fetches the report CSS over HTTP: one server per database,
 # without cron threads so that nothing else touches the data.
@@ -82,9 +105,14 @@ serve() {  # db port addons_path
     done
     die "The server for $1 did not start."
 }
-trap 'kill "${servers[@]}" 2>/dev/null' EXIT
+stop_servers() {
+    [ "${#servers[@]}" -gt 0 ] && kill "${servers[@]}" 2>/dev/null
+    servers=()
+    return 0
+}
+trap stop_servers EXIT
 serve "$DB" 8079 "$ADDONS_PATH"
-serve "$OCA_DB" 8078 "$OCA_ADDONS"
+want oca && serve "$OCA_DB" 8078 "$OCA_ADDONS"
 
 shell() {  # db addons_path port n script [extra context]
     log "$(basename "$5" .py): N = $4"
@@ -96,7 +124,11 @@ shell() {  # db addons_path port n script [extra context]
         || { tail -30 "$K2K_HOME/bench-shell.log" >&2; die "$(basename "$5") failed"; }
 }
 
-shell "$DB" "$ADDONS_PATH" 8079 "$POSTING_N" "$REPO_ROOT/bench/k2k_posting.py"
+want posting && shell "$DB" "$ADDONS_PATH" 8079 "$POSTING_N" "$REPO_ROOT/bench/k2k_posting.py"
+want sync || SIZES=""
+want oca || OCA_SIZES=""
+want web || WEB_N=0
+want cross || CROSS_N=0
 for n in ${SIZES//,/ }; do
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
 done
@@ -109,8 +141,7 @@ done
 if [ "$WEB_N" -gt 0 ]; then
     shell "$DB" "$ADDONS_PATH" 8079 "$WEB_N" "$REPO_ROOT/bench/k2k_web_orders.py"
 fi
-kill "${servers[@]}" 2>/dev/null
-servers=()
+stop_servers
 
 if [ "$CROSS_N" -gt 0 ]; then
     log "cross_db: N = $CROSS_N"

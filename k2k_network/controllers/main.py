@@ -56,7 +56,7 @@ class K2KController(http.Controller):
     # -- one path for both endpoints ---------------------------------------
 
     def _k2k_serve(self, handle):
-        env = request.env(user=SUPERUSER_ID)
+        env = request.env(user=SUPERUSER_ID, su=True)
         log = {
             "endpoint": request.httprequest.path,
             "remote_addr": request.httprequest.remote_addr,

@@ -701,7 +701,14 @@ class K2KConnection(models.Model):
             answer = response.json()
         except ValueError:
             answer = None
-        if not isinstance(answer, dict) or response.status_code >= 500:
+        # A K2K refusal says so ("ok": false); any other error page (a proxy,
+        # a server without the addon) is no answer, and is tried again.
+        refused = isinstance(answer, dict) and answer.get("ok") is False
+        if (
+            not isinstance(answer, dict)
+            or response.status_code >= 500
+            or (response.status_code >= 400 and not refused)
+        ):
             raise K2KTransportError(
                 self.env._(
                     "%(partner)s gave no K2K answer (HTTP %(status)s): %(text)s",

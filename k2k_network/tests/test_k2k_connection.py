@@ -48,6 +48,23 @@ class TestK2KConnection(K2KCommon):
         self.assertFalse(connection.buyer_accepted_date)
         self.assertFalse(connection.vendor_accepted_date)
 
+    def test_active_connection_lookup_follows_state_changes(self):
+        # The lookup is cached; suspending or resuming must show at once.
+        connection = self._activate(self._create_connection())
+        Connection = self.env["k2k.connection"]
+        vendor_partner = self.vendor_company.partner_id
+        found = Connection._get_active_for_supplier(self.buyer_company, vendor_partner)
+        self.assertEqual(found, connection)
+        connection.action_suspend()
+        self.assertFalse(
+            Connection._get_active_for_supplier(self.buyer_company, vendor_partner)
+        )
+        connection.action_resume()
+        self.assertEqual(
+            Connection._get_active_for_supplier(self.buyer_company, vendor_partner),
+            connection,
+        )
+
     def test_suspend_resume(self):
         connection = self._activate(self._create_connection())
         connection.with_user(self.buyer_admin).action_suspend()

@@ -8,8 +8,12 @@ port: real HTTP, refused) or speaks through the apply methods its endpoint
 calls.
 """
 
+import contextlib
 import socket
+import threading
+import time
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
@@ -26,6 +30,37 @@ def _closed_port_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+class _OddPartner(BaseHTTPRequestHandler):
+    """A partner's web server that is not a K2K endpoint: it answers HTML,
+    or answers too late."""
+
+    delay = 0
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        time.sleep(self.delay)
+        body = b"<html><body>Welcome to nginx!</body></html>"
+        # When the sender gave up waiting, writing fails: nothing to do.
+        with contextlib.suppress(OSError):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _odd_partner(delay=0):
+    """A real HTTP server on a loopback port, in a thread; return it and its
+    address."""
+    handler = type("Handler", (_OddPartner,), {"delay": delay})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @tagged("post_install", "-at_install")
@@ -219,6 +254,31 @@ class TestK2KRemote(K2KCommon):
         message.action_retry()
         self.assertFalse(message.next_attempt_date)
         self.assertFalse(message.error)
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message")
+    def test_partner_answering_garbage_or_too_late_keeps_it_queued(self):
+        # Odoo's test mode raises any timeout below 10 s to 10 s: the slow
+        # partner answers after 11 s, the sender waits for 10.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.http_timeout", "10"
+        )
+        for delay, expected in (
+            (0, "gave no K2K answer (HTTP 200)"),
+            (11, "timed out"),
+        ):
+            with self.subTest(delay=delay):
+                server, url = _odd_partner(delay)
+                self.addCleanup(server.shutdown)
+                connection = self._vendor_side(remote_url=url)
+                connection._k2k_queue_status()
+                message = self.env["k2k.message"].search(
+                    [("connection_id", "=", connection.id), ("state", "=", "queued")]
+                )
+                self.env["k2k.message"]._cron_process_messages()
+                self.assertEqual(message.state, "queued", "kept for a later attempt")
+                self.assertEqual(message.attempt_count, 1)
+                self.assertIn(expected, message.error)
+                self.assertTrue(message.next_attempt_date)
 
     @mute_logger("odoo.addons.k2k_network.models.k2k_message")
     def test_k2k_order_to_an_unreachable_vendor_waits_in_the_queue(self):
