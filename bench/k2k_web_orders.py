@@ -82,16 +82,23 @@ Purchase = env["purchase.order"]
 # costs, whoever asks for it). Only action_confirm is timed.
 results = {"off": [], "on": [], "off_new": []}
 kinds = ("off", "on", "off_new")
+# Only the consolidated order stays open (draft) between orders: a purchase
+# order made for one order is marked sent right away (not timed), as it
+# would be soon in real life, so that only "off" orders join.
+Purchase.search(
+    [("company_id", "=", buyer.id), ("id", "not in", consolidated.ids)]
+).state = "sent"
 for i, order in enumerate(orders[: 3 * N]):
     kind = kinds[i % 3]
     buyer.k2k_split_ecommerce_po_enabled = kind == "on"
     if kind == "off_new":
         consolidated.state = "sent"  # not open: Odoo must make a new one
-        before = Purchase.search([("company_id", "=", buyer.id)])
+    before = Purchase.search([("company_id", "=", buyer.id)])
     results[kind].append(timed(env, order.action_confirm))
-    if kind == "off_new":
-        (Purchase.search([("company_id", "=", buyer.id)]) - before).state = "sent"
-        consolidated.state = "draft"
+    made = Purchase.search([("company_id", "=", buyer.id)]) - before
+    assert len(made) == (0 if kind == "off" else 1), (kind, made)
+    made.state = "sent"
+    consolidated.state = "draft"
 
 pos = Purchase.search([("company_id", "=", buyer.id)])
 split_pos = pos.filtered("k2k_web_sale_order_id")
