@@ -32,6 +32,26 @@ def make_company(env, name):
     return company
 
 
+def make_companies(env, current="vendor"):
+    """A vendor and a buyer company of this run, both allowed to the user;
+    return the environment on both (``current`` first), vendor, buyer."""
+    vendor = make_company(env, f"Bench Vendor {RUN}")
+    buyer = make_company(env, f"Bench Buyer {RUN}")
+    env.user.company_ids |= vendor | buyer
+    companies = [vendor.id, buyer.id] if current == "vendor" else [buyer.id, vendor.id]
+    return env(context=dict(env.context, allowed_company_ids=companies)), vendor, buyer
+
+
+def connect(env, vendor, buyer):
+    """An active K2K connection between the two (the handshake is not what
+    is measured)."""
+    connection = env["k2k.connection"].create(
+        {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
+    )
+    connection.sudo().state = "active"
+    return connection
+
+
 def make_products(env):
     """Five products shared by both companies, as both databases have them."""
     return env["product.product"].create(

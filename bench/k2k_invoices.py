@@ -11,9 +11,9 @@ PDFs, payloads, delivery, bills). Everything is rolled back at the end.
 import time
 
 from bench_lib import (
-    RUN,
     bench_env,
-    make_company,
+    connect,
+    make_companies,
     make_products,
     order_lines,
     save_result,
@@ -24,15 +24,9 @@ from bench_lib import (
 N = int(env.context["k2k_bench_n"])  # noqa: F821 - the shell's env
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")
-buyer = make_company(env, f"Bench Buyer {RUN}")
-env.user.company_ids |= vendor | buyer
-env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
+env, vendor, buyer = make_companies(env)
 products = make_products(env)
-connection = env["k2k.connection"].create(
-    {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
-)
-connection.sudo().state = "active"
+connect(env, vendor, buyer)
 vendor.k2k_invoice_sync_enabled = True
 buyer.k2k_invoice_upload_enabled = True
 # Committed so that the server wkhtmltopdf talks to sees the companies

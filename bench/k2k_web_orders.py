@@ -8,19 +8,21 @@ consolidate into one growing purchase order as in Odoo, and with it on each
 gets its own. Rolled back at the end.
 """
 
-from bench_lib import RUN, bench_env, make_company, save_result, summary, timed
+from bench_lib import (
+    RUN,
+    bench_env,
+    connect,
+    make_companies,
+    save_result,
+    summary,
+    timed,
+)
 
 N = int(env.context["k2k_bench_n"])  # noqa: F821
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")
-buyer = make_company(env, f"Bench Buyer {RUN}")
-env.user.company_ids |= vendor | buyer
-env = env(context=dict(env.context, allowed_company_ids=[buyer.id, vendor.id]))
-connection = env["k2k.connection"].create(
-    {"vendor_company_id": vendor.id, "buyer_company_id": buyer.id}
-)
-connection.sudo().state = "active"
+env, vendor, buyer = make_companies(env, current="buyer")
+connect(env, vendor, buyer)
 mto = env.ref("stock.route_warehouse0_mto")
 mto.active = True
 buy = env.ref("purchase_stock.route_warehouse0_buy")

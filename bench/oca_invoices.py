@@ -9,9 +9,8 @@ without any synchronization (its "off"). Rolled back at the end.
 import statistics
 
 from bench_lib import (
-    RUN,
     bench_env,
-    make_company,
+    make_companies,
     make_products,
     order_lines,
     save_result,
@@ -22,12 +21,9 @@ from bench_lib import (
 N = int(env.context["k2k_bench_n"])  # noqa: F821
 env = bench_env(env)  # noqa: F821
 
-vendor = make_company(env, f"Bench Vendor {RUN}")
-buyer = make_company(env, f"Bench Buyer {RUN}")
+env, vendor, buyer = make_companies(env)
 (vendor | buyer).write({"intercompany_invoicing": True})
 buyer.invoice_auto_validation = False  # bills left in draft, as the K2K ones
-env.user.company_ids |= vendor | buyer
-env = env(context=dict(env.context, allowed_company_ids=[vendor.id, buyer.id]))
 products = make_products(env)
 customer = env["res.partner"].create({"name": "Bench Florist", "is_company": True})
 env.cr.commit()

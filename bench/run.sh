@@ -12,6 +12,7 @@
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
 #   K2K_BENCH_CROSS_N     invoices across two databases        (default 50; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
+#   K2K_BENCH_OUT         where to write the results            (default bench/results)
 #   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,cross: run only these and
 #                         replace their rows in the last results (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
@@ -26,7 +27,7 @@ CROSS_N="${K2K_BENCH_CROSS_N:-50}"
 DB=k2k_bench
 OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
-OUT="$REPO_ROOT/bench/results"
+OUT="${K2K_BENCH_OUT:-$REPO_ROOT/bench/results}"
 RESULTS="$OUT/results.jsonl"
 ONLY="${K2K_BENCH_ONLY:-}"
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
