@@ -11,19 +11,12 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from .. import wire
+from .res_company import K2K_AUTOMATION_KEYS
 
 _logger = logging.getLogger(__name__)
 
 # Outcomes a receiver may answer; anything else is not a K2K answer.
 K2K_OUTCOMES = ("applied", "delivered", "waiting", "superseded")
-
-# What a partner in another database tells about its company's switches,
-# keyed as it travels.
-K2K_REMOTE_SETTINGS = {
-    "invoice_sync_enabled": "k2k_invoice_sync_enabled",
-    "invoice_upload_enabled": "k2k_invoice_upload_enabled",
-    "split_ecommerce_po_enabled": "k2k_split_ecommerce_po_enabled",
-}
 
 
 class K2KTransportError(Exception):
@@ -281,6 +274,11 @@ class K2KConnection(models.Model):
             return self.buyer_company_id.sudo().name
         return self.remote_company_name or self.env._("Buyer")
 
+    def _get_partner_side(self):
+        """The side ("vendor" or "buyer") the partner in another database is."""
+        self.ensure_one()
+        return "buyer" if self.local_role == "vendor" else "vendor"
+
     def _get_local_company(self):
         """The company of this database that the connection serves."""
         self.ensure_one()
@@ -312,7 +310,7 @@ class K2KConnection(models.Model):
         if company:
             return company.sudo()._k2k_get_automation_settings()
         told = self.remote_settings or {}
-        return {key: bool(told.get(key)) for key in K2K_REMOTE_SETTINGS}
+        return {key: bool(told.get(key)) for key in K2K_AUTOMATION_KEYS}
 
     def _get_inactive_reason(self):
         self.ensure_one()
@@ -391,7 +389,7 @@ class K2KConnection(models.Model):
                 )
             if connection.transport != "http":
                 continue
-            other = "buyer" if connection.local_role == "vendor" else "vendor"
+            other = connection._get_partner_side()
             if not connection.local_role or not connection._get_local_company():
                 raise ValidationError(
                     self.env._(
@@ -747,7 +745,7 @@ class K2KConnection(models.Model):
         if not isinstance(status, dict) or not isinstance(status.get("settings"), dict):
             return
         settings = {
-            key: bool(status["settings"].get(key)) for key in K2K_REMOTE_SETTINGS
+            key: bool(status["settings"].get(key)) for key in K2K_AUTOMATION_KEYS
         }
         before = self.remote_settings or {}
         vals = {"remote_settings_date": fields.Datetime.now()}
@@ -794,9 +792,10 @@ class K2KConnection(models.Model):
                     "payload": connection._k2k_get_status(),
                 }
             )
-        if vals_list:
-            Message.create(vals_list)
+        messages = Message.create(vals_list)
+        if messages:
             Message._k2k_trigger_processing()
+        return messages
 
     def _k2k_apply_status_envelope(self, envelope):
         """The partner's state and switches changed."""
@@ -833,23 +832,11 @@ class K2KConnection(models.Model):
     def action_k2k_refresh_status(self):
         """Send our status now; the partner's answer carries its own."""
         self.check_access("write")
-        for connection in self.filtered(lambda c: c.transport == "http"):
-            connection._k2k_queue_status()
-            message = (
-                self.env["k2k.message"]
-                .sudo()
-                .search(
-                    [
-                        ("connection_id", "=", connection.id),
-                        ("message_type", "=", "status"),
-                        ("state", "=", "queued"),
-                    ],
-                    limit=1,
-                )
-            )
-            message._k2k_process()
-            if message.state == "queued":
-                raise UserError(message.error)
+        messages = self._k2k_queue_status()
+        messages._k2k_process()
+        postponed = messages.filtered(lambda m: m.state == "queued")
+        if postponed:
+            raise UserError("\n".join(postponed.mapped("error")))
 
     # -- partner in another database: handshake ----------------------------
 
@@ -866,7 +853,7 @@ class K2KConnection(models.Model):
             )
         company = self._get_local_company()
         self._check_user_in_company(company)
-        other = "buyer" if self.local_role == "vendor" else "vendor"
+        other = self._get_partner_side()
         if not self[f"{other}_partner_id"]:
             raise UserError(
                 self.env._(
@@ -876,7 +863,7 @@ class K2KConnection(models.Model):
             )
         uid = self.remote_uid or uuid.uuid4().hex
         secret = self.sudo().remote_secret or wire.new_secret()
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        base_url = self.get_base_url()
         code = wire.encode_invitation(
             {
                 "url": base_url,
@@ -910,30 +897,25 @@ class K2KConnection(models.Model):
         """The invited partner joined with our code (called by the endpoint,
         after the signature was checked). Return what the partner needs."""
         self.ensure_one()
-        other = "buyer" if self.local_role == "vendor" else "vendor"
+        other = self._get_partner_side()
         if data.get("role") != other:
             raise UserError(
                 self.env._("This invitation is for a %(side)s.", side=other)
             )
         if self.state == "draft":
-            self.write(
+            self._k2k_partner_accepted(
+                data,
+                self.env._(
+                    "%(user)s accepted the connection for %(partner)s.",
+                    user=data.get("accepted_by"),
+                    partner=data.get("company"),
+                ),
                 {
                     "remote_url": data.get("url") or self.remote_url,
                     "remote_database": data.get("database"),
                     "remote_company_name": data.get("company"),
-                    "remote_accepted_by": data.get("accepted_by"),
-                    f"{other}_accepted_date": fields.Datetime.now(),
-                }
+                },
             )
-            self.message_post(
-                body=self.env._(
-                    "%(user)s accepted the connection for %(partner)s.",
-                    user=data.get("accepted_by"),
-                    partner=data.get("company"),
-                )
-            )
-            self._k2k_store_remote_status(data.get("status"))
-            self._activate()
         elif self.remote_database != data.get("database"):
             raise UserError(self.env._("This invitation has already been used."))
         return {
@@ -974,7 +956,7 @@ class K2KConnection(models.Model):
                 f"{role}_accepted_date": fields.Datetime.now(),
             }
         )
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        base_url = self.get_base_url()
         try:
             status, answer = connection._k2k_http_post(
                 wire.HANDSHAKE_PATH,
@@ -997,23 +979,31 @@ class K2KConnection(models.Model):
                     reason=answer.get("reason") or answer.get("error"),
                 )
             )
-        connection.write(
-            {
-                "remote_accepted_by": answer.get("accepted_by"),
-                f"{data['role']}_accepted_date": fields.Datetime.now(),
-            }
-        )
-        connection.message_post(
-            body=self.env._(
+        connection._k2k_partner_accepted(
+            answer,
+            self.env._(
                 "%(user)s joined %(partner)s's invitation for %(company)s.",
                 user=self.env.user.name,
                 partner=data["company"],
                 company=company.name,
-            )
+            ),
         )
-        connection._k2k_store_remote_status(answer.get("status"))
-        connection._activate()
         return connection.with_env(self.env)
+
+    def _k2k_partner_accepted(self, told, body, vals=None):
+        """The partner in another database accepted (what it ``told`` us:
+        who accepted, its status): record it, say it, activate."""
+        self.ensure_one()
+        self.write(
+            {
+                **(vals or {}),
+                "remote_accepted_by": told.get("accepted_by"),
+                f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(body=body)
+        self._k2k_store_remote_status(told.get("status"))
+        self._activate()
 
     def _k2k_get_currency(self, code):
         """The currency a message names by its ISO code, archived or not."""

@@ -102,7 +102,8 @@ class PurchaseOrder(models.Model):
 
     def _k2k_send_message(self, connection, message_type, name, payload):
         """Send an order message through ``connection`` now; raise with the
-        receiver's reason unless it was applied."""
+        receiver's reason unless it was applied or, the partner being out of
+        reach, left in the queue."""
         self.ensure_one()
         message = (
             self.env["k2k.message"]

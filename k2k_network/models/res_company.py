@@ -3,13 +3,15 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
-# The three automations, in the order the settings show them. Each is a
-# per-company opt-in that only Settings administrators may change.
-K2K_AUTOMATION_FIELDS = (
-    "k2k_invoice_sync_enabled",
-    "k2k_invoice_upload_enabled",
-    "k2k_split_ecommerce_po_enabled",
-)
+# The three automations, in the order the settings show them, keyed as they
+# travel to a partner in another database. Each is a per-company opt-in that
+# only Settings administrators may change.
+K2K_AUTOMATION_KEYS = {
+    "invoice_sync_enabled": "k2k_invoice_sync_enabled",
+    "invoice_upload_enabled": "k2k_invoice_upload_enabled",
+    "split_ecommerce_po_enabled": "k2k_split_ecommerce_po_enabled",
+}
+K2K_AUTOMATION_FIELDS = tuple(K2K_AUTOMATION_KEYS.values())
 
 
 class ResCompany(models.Model):
@@ -77,11 +79,7 @@ class ResCompany(models.Model):
     def _k2k_get_automation_settings(self):
         """The three switches, keyed as they travel to a partner."""
         self.ensure_one()
-        return {
-            "invoice_sync_enabled": self.k2k_invoice_sync_enabled,
-            "invoice_upload_enabled": self.k2k_invoice_upload_enabled,
-            "split_ecommerce_po_enabled": self.k2k_split_ecommerce_po_enabled,
-        }
+        return {key: self[field] for key, field in K2K_AUTOMATION_KEYS.items()}
 
     def _k2k_requeue_waiting_messages(self):
         self.env["k2k.message"]._k2k_requeue_waiting(

@@ -28,28 +28,43 @@ class SaleOrder(models.Model):
     # -- vendor side: apply an order message -------------------------------
 
     @api.model
-    def _k2k_match_product(self, connection, line):
-        """The vendor's product for a line of the buyer's purchase order: by
-        the buyer's vendor product code against the vendor's internal
-        reference, else the very same product when both companies share it."""
+    def _k2k_match_products(self, connection, lines):
+        """The vendor's product for each line of the buyer's purchase order
+        (empty where none): by the buyer's vendor product code against the
+        vendor's internal reference, else the very same product when both
+        companies share it. One search for all the lines' codes."""
         Product = self.env["product.product"]
         company = connection.vendor_company_id
-        if line.get("vendor_code"):
-            product = Product.search(
+        codes = {line["vendor_code"] for line in lines if line.get("vendor_code")}
+        by_code = {}
+        if codes:
+            for product in Product.search(
                 [
-                    ("default_code", "=", line["vendor_code"]),
+                    ("default_code", "in", list(codes)),
                     ("company_id", "in", [company.id, False]),
                     ("sale_ok", "=", True),
-                ],
-                limit=1,
-            )
-            if product:
-                return product
-        if line.get("shared_product_id") and connection.transport == "local":
-            product = Product.browse(line["shared_product_id"]).exists()
-            if product and not product.company_id and product.sale_ok:
-                return product
-        return Product
+                ]
+            ):
+                # The first in Odoo's product order, as a search per code.
+                by_code.setdefault(product.default_code, product)
+        shared = Product
+        if connection.transport == "local":
+            shared = Product.browse(
+                [
+                    line["shared_product_id"]
+                    for line in lines
+                    if line.get("shared_product_id")
+                ]
+            ).exists()
+        products = []
+        for line in lines:
+            product = by_code.get(line.get("vendor_code")) or Product
+            if not product and line.get("shared_product_id") in shared.ids:
+                candidate = Product.browse(line["shared_product_id"])
+                if not candidate.company_id and candidate.sale_ok:
+                    product = candidate
+            products.append(product)
+        return products
 
     @api.model
     def _k2k_get_pricelist(self, connection, currency):
@@ -120,9 +135,7 @@ class SaleOrder(models.Model):
         )
         if existing:
             return self._k2k_order_outcome(existing, already=True)
-        products = [
-            self._k2k_match_product(connection, line) for line in payload["lines"]
-        ]
+        products = self._k2k_match_products(connection, payload["lines"])
         unmatched = [
             line
             for product, line in zip(products, payload["lines"], strict=True)
