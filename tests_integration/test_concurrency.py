@@ -63,7 +63,7 @@ def _envelope(document_uid, revision=1):
             "currency": "USD",
             "lines": [
                 {
-                    "purchase_line_id": False,
+                    "purchase_line_ref": False,
                     "name": "Roses",
                     "quantity": 10,
                     "price_unit": 2.5,
@@ -139,7 +139,7 @@ def test_two_workers_process_one_queue_once(registry, connected):
             {
                 "name": "INV/CONC/0002",
                 "connection_id": connected["connection"],
-                "message_type": "cancel",
+                "message_type": "invoice_cancel",
                 "document_uid": document_uid,
                 "payload": {"invoice_number": "INV/CONC/0002"},
             }

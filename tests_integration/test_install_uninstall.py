@@ -50,7 +50,7 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
     assert odoo_cli.query(
         scratch_db,
         "SELECT m.state, i.state FROM k2k_message m "
-        "JOIN account_move i ON i.id = m.vendor_move_id "
+        "JOIN account_move i ON i.id = m.res_id AND m.res_model = 'account.move' "
         "WHERE m.message_type = 'invoice'",
     ) == [("queued", "posted")]
     odoo_cli.shell(
@@ -60,7 +60,9 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         scratch_db,
         "SELECT b.move_type, b.state, b.k2k_approval_state, b.ref = i.name, "
         "b.message_main_attachment_id IS NOT NULL FROM account_move b "
-        "JOIN account_move i ON i.id = b.k2k_vendor_move_id",
+        "JOIN k2k_message m ON m.partner_res_id = b.id "
+        "AND m.partner_res_model = 'account.move' "
+        "JOIN account_move i ON i.id = m.res_id",
     ) == [("in_invoice", "draft", "pending", True, True)]
 
     odoo_cli.shell(

@@ -151,7 +151,14 @@ def _vendor_invoice(net, sale_order, post=True):
 
 
 def _uid(net, invoice_id):
-    return f"{net['vendor'].dbuuid}/account.move/{invoice_id}"
+    """The identifier the vendor's invoice travels under: its messages'."""
+    messages = net["vendor"].search_read(
+        "k2k.message",
+        [("res_model", "=", "account.move"), ("res_id", "=", invoice_id)],
+        ["document_uid"],
+        limit=1,
+    )
+    return messages[0]["document_uid"] if messages else "-"
 
 
 def _bills(net, invoice_id):
@@ -184,7 +191,11 @@ def _wait_bill(net, invoice_id, what, check=lambda bill: True, timeout=90):
 def _vendor_message(net, invoice_id):
     messages = net["vendor"].search_read(
         "k2k.message",
-        [("vendor_move_id", "=", invoice_id), ("message_type", "=", "invoice")],
+        [
+            ("res_model", "=", "account.move"),
+            ("res_id", "=", invoice_id),
+            ("message_type", "=", "invoice"),
+        ],
         [
             "state",
             "state_detail",
@@ -255,7 +266,10 @@ def test_k2k_order_reaches_the_vendor(network):
     )
     assert line["product_id"][0] == network["vendor_product"]
     assert line["product_uom_qty"] == 100
-    assert line["k2k_purchase_line_ref"] == po["order_line"][0]
+    po_line = network["buyer"].read_one(
+        "purchase.order.line", po["order_line"][0], ["k2k_line_uid"]
+    )
+    assert line["k2k_purchase_line_ref"] == po_line["k2k_line_uid"]
     network.update(po=po, sale_order=sale_order)
 
 
@@ -438,7 +452,7 @@ def test_suspension_crosses_the_wire(network):
 
 def _secret(server, connection_id):
     return server.read_one(
-        "k2k.connection", connection_id, ["remote_secret", "remote_uid"]
+        "k2k.connection", connection_id, ["remote_secret", "connection_uid"]
     )
 
 
@@ -456,7 +470,7 @@ def _post(
     body = body if isinstance(body, bytes) else json.dumps(body).encode()
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
     nonce = nonce or wire.new_nonce()
-    uid = uid or connection["remote_uid"]
+    uid = uid or connection["connection_uid"]
     database = database or server.db
     signature = wire.sign(
         secret or connection["remote_secret"], database, uid, timestamp, nonce, body
@@ -619,12 +633,11 @@ def test_refuses_an_order_for_an_unknown_product(network):
         "document_uid": f"{network['buyer'].dbuuid}/purchase.order/999999",
         "revision": 1,
         "payload": {
-            "purchase_order_id": 999999,
             "purchase_order_name": "P-EVIL",
             "currency": "USD",
             "lines": [
                 {
-                    "purchase_line_id": 1,
+                    "purchase_line_ref": "1",
                     "vendor_code": "NO-SUCH-CODE",
                     "product_name": "Blue Rose",
                     "name": "Blue Rose",

@@ -41,7 +41,7 @@ def test_wheel_builds_installs_and_is_found(tmp_path):
         ADDON,
     )
     (wheel,) = (tmp_path / "dist").iterdir()
-    assert wheel.name.startswith("odoo_addon_k2k_network-18.0.1.0.0")
+    assert wheel.name.startswith("odoo_addon_k2k_network-18.0.1.1.0")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(

@@ -17,7 +17,6 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from .. import wire
-from ..models.k2k_message import K2K_MESSAGE_VERSION
 
 _logger = logging.getLogger(__name__)
 
@@ -32,26 +31,19 @@ class K2KRefused(Exception):
 
 class K2KController(http.Controller):
     @http.route(
-        wire.MESSAGE_PATH,
+        [wire.MESSAGE_PATH, wire.HANDSHAKE_PATH],
         type="http",
         auth="none",
         methods=["POST"],
         csrf=False,
         save_session=False,
     )
-    def k2k_message(self):
-        return self._k2k_serve(self._k2k_handle_message)
-
-    @http.route(
-        wire.HANDSHAKE_PATH,
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
-    def k2k_handshake(self):
-        return self._k2k_serve(self._k2k_handle_handshake)
+    def k2k_endpoint(self):
+        handlers = {
+            wire.MESSAGE_PATH: self._k2k_handle_message,
+            wire.HANDSHAKE_PATH: self._k2k_handle_handshake,
+        }
+        return self._k2k_serve(handlers[request.httprequest.path])
 
     # -- one path for both endpoints ---------------------------------------
 
@@ -68,38 +60,9 @@ class K2KController(http.Controller):
                 message_type=data.get("type"),
                 document_uid=data.get("document_uid"),
             )
-            try:
-                # A refusal rolls back whatever the handler began.
-                with env.cr.savepoint():
-                    answer = handle(connection, data)
-            except (UserError, ValidationError) as error:
-                raise K2KRefused(422, "refused", error.args[0]) from error
-            except (KeyError, TypeError, ValueError) as error:
-                raise K2KRefused(
-                    400,
-                    "malformed_body",
-                    env._("The message lacks or garbles %(what)s.", what=error),
-                ) from error
+            answer = self._k2k_handle(env, handle, connection, data)
         except K2KRefused as refusal:
-            _logger.warning(
-                "K2K request to %s from %s refused (%s): %s",
-                log["endpoint"],
-                log["remote_addr"],
-                refusal.error,
-                refusal.reason,
-            )
-            env["k2k.request"].create(
-                dict(
-                    log,
-                    status_code=refusal.status,
-                    error_code=refusal.error,
-                    reason=refusal.reason,
-                )
-            )
-            return request.make_json_response(
-                {"ok": False, "error": refusal.error, "reason": refusal.reason},
-                status=refusal.status,
-            )
+            return self._k2k_refuse(env, log, refusal)
         env["k2k.request"].create(
             dict(
                 log,
@@ -109,14 +72,81 @@ class K2KController(http.Controller):
                 reason=answer.get("detail"),
             )
         )
-        answer = dict(answer, ok=True, status=connection._k2k_get_status())
-        # Record ids of this database mean nothing to the partner.
-        for key in ("buyer_move_id", "sale_order_id"):
-            answer.pop(key, None)
+        # Records of this database mean nothing to the partner: words only.
+        status = env["k2k.document.status"]._k2k_export_status(connection)
+        answer = dict(wire.public_outcome(answer), ok=True, status=status)
         return request.make_json_response(answer)
+
+    def _k2k_handle(self, env, handle, connection, data):
+        """Run the handler; a business refusal or a garbled body is a
+        ``K2KRefused``, and rolls back whatever the handler began."""
+        try:
+            with env.cr.savepoint():
+                return handle(connection, data)
+        except (UserError, ValidationError) as error:
+            raise K2KRefused(422, "refused", error.args[0]) from error
+        except (KeyError, TypeError, ValueError) as error:
+            raise K2KRefused(
+                400,
+                "malformed_body",
+                env._("The message lacks or garbles %(what)s.", what=error),
+            ) from error
+
+    def _k2k_refuse(self, env, log, refusal):
+        _logger.warning(
+            "K2K request to %s from %s refused (%s): %s",
+            log["endpoint"],
+            log["remote_addr"],
+            refusal.error,
+            refusal.reason,
+        )
+        env["k2k.request"].create(
+            dict(
+                log,
+                status_code=refusal.status,
+                error_code=refusal.error,
+                reason=refusal.reason,
+            )
+        )
+        return request.make_json_response(
+            {"ok": False, "error": refusal.error, "reason": refusal.reason},
+            status=refusal.status,
+        )
 
     def _k2k_authenticate(self, env, log):
         """Return (connection, decoded body, nonce) or raise K2KRefused."""
+        body = self._k2k_read_body(env)
+        headers = request.httprequest.headers
+        database = headers.get(wire.HEADER_DATABASE, "")
+        uid = headers.get(wire.HEADER_CONNECTION, "")
+        timestamp = headers.get(wire.HEADER_TIMESTAMP, "")
+        nonce = headers.get(wire.HEADER_NONCE, "")
+        signature = headers.get(wire.HEADER_SIGNATURE, "")
+        if not (uid and timestamp and nonce and signature):
+            raise K2KRefused(
+                401,
+                "unsigned",
+                env._(
+                    "The K2K connection, timestamp, nonce and signature headers "
+                    "are required."
+                ),
+            )
+        connection = self._k2k_find_connection(env, database, uid)
+        log["connection_id"] = connection.id
+        self._k2k_check_signature(
+            env, connection, signature, database, timestamp, nonce, body
+        )
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise K2KRefused(
+                400, "malformed_body", env._("The body is not a JSON object.")
+            )
+        return connection, data, nonce
+
+    def _k2k_read_body(self, env):
         httprequest = request.httprequest
         max_bytes = env["k2k.request"]._k2k_max_body_bytes()
         length = httprequest.content_length
@@ -132,22 +162,9 @@ class K2KController(http.Controller):
                     max=max_bytes,
                 ),
             )
-        body = httprequest.get_data(cache=False)
-        headers = httprequest.headers
-        database = headers.get(wire.HEADER_DATABASE, "")
-        uid = headers.get(wire.HEADER_CONNECTION, "")
-        timestamp = headers.get(wire.HEADER_TIMESTAMP, "")
-        nonce = headers.get(wire.HEADER_NONCE, "")
-        signature = headers.get(wire.HEADER_SIGNATURE, "")
-        if not (uid and timestamp and nonce and signature):
-            raise K2KRefused(
-                401,
-                "unsigned",
-                env._(
-                    "The K2K connection, timestamp, nonce and signature headers "
-                    "are required."
-                ),
-            )
+        return httprequest.get_data(cache=False)
+
+    def _k2k_find_connection(self, env, database, uid):
         if database != env.cr.dbname:
             raise K2KRefused(
                 421,
@@ -159,11 +176,15 @@ class K2KController(http.Controller):
                 ),
             )
         connection = env["k2k.connection"].search(
-            [("remote_uid", "=", uid), ("transport", "=", "http")], limit=1
+            [("connection_uid", "=", uid), ("transport", "=", "http")], limit=1
         )
         if not connection:
             raise K2KRefused(404, "unknown_connection", env._("Unknown connection."))
-        log["connection_id"] = connection.id
+        return connection
+
+    def _k2k_check_signature(
+        self, env, connection, signature, database, timestamp, nonce, body
+    ):
         try:
             skew = abs(time.time() - int(timestamp))
         except ValueError:
@@ -177,6 +198,7 @@ class K2KController(http.Controller):
                     seconds=wire.MAX_CLOCK_SKEW,
                 ),
             )
+        uid = connection.connection_uid
         if not wire.signature_matches(
             connection.remote_secret, signature, database, uid, timestamp, nonce, body
         ):
@@ -185,59 +207,15 @@ class K2KController(http.Controller):
             raise K2KRefused(
                 409, "replayed_request", env._("This request was received before.")
             )
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise K2KRefused(
-                400, "malformed_body", env._("The body is not a JSON object.")
-            )
-        return connection, data, nonce
 
     # -- handlers -----------------------------------------------------------
 
     def _k2k_handle_message(self, connection, envelope):
         env = connection.env
-        expected = {
-            "version": int,
-            "type": str,
-            "document_uid": str,
-            "revision": int,
-            "payload": dict,
-            "attachments": list,
-        }
-        wrong = [
-            key
-            for key, kind in expected.items()
-            if not isinstance(envelope.get(key), kind)
-        ]
-        if wrong:
-            raise K2KRefused(
-                400,
-                "malformed_body",
-                env._("Missing or wrong: %(keys)s.", keys=", ".join(wrong)),
-            )
-        if envelope["version"] > K2K_MESSAGE_VERSION:
-            raise K2KRefused(
-                400,
-                "unsupported_version",
-                env._(
-                    "Message format %(version)s is newer than ours (%(ours)s).",
-                    version=envelope["version"],
-                    ours=K2K_MESSAGE_VERSION,
-                ),
-            )
-        if envelope["type"] not in connection._k2k_get_receivable_types():
-            raise K2KRefused(
-                400,
-                "wrong_direction",
-                env._(
-                    "A %(side)s does not receive %(type)s messages.",
-                    side=connection.local_role,
-                    type=envelope["type"],
-                ),
-            )
+        try:
+            envelope = wire.check_envelope(envelope, connection.local_role)
+        except wire.EnvelopeError as error:
+            raise K2KRefused(400, error.code, str(error)) from error
         if connection.state == "draft":
             raise K2KRefused(
                 409,

@@ -1,39 +1,46 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
+import subprocess
+
 import lxml.html
 from lxml import etree
 
-from odoo import models
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+
+@functools.cache
+def _wkhtmltopdf_prints_several_documents():
+    """Only a wkhtmltopdf built with its patched Qt prints several HTML
+    documents into one PDF; Debian's (unpatched Qt) fails on it, so there
+    they are given to it as one document (see ``_run_wkhtmltopdf``)."""
+    try:
+        version = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout.lower()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "with patched qt" in version
 
 
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
-    def _run_wkhtmltopdf(
-        self,
-        bodies,
-        report_ref=False,
-        header=None,
-        footer=None,
-        landscape=False,
-        specific_paperformat_args=None,
-        set_viewport_size=False,
-    ):
+    def _run_wkhtmltopdf(self, bodies, *args, **kwargs):
         # Debian's wkhtmltopdf (unpatched Qt) fails on several input
         # documents; given them as one document, a page break before each,
         # it prints them in one run, and Odoo splits the result page by
         # page when each record made one page (the caller checks that).
         if self.env.context.get("k2k_print_as_one_document") and len(bodies) > 1:
             bodies = [self._k2k_merge_bodies(bodies)]
-        return super()._run_wkhtmltopdf(
-            bodies,
-            report_ref=report_ref,
-            header=header,
-            footer=footer,
-            landscape=landscape,
-            specific_paperformat_args=specific_paperformat_args,
-            set_viewport_size=set_viewport_size,
-        )
+        return super()._run_wkhtmltopdf(bodies, *args, **kwargs)
 
     def _k2k_merge_bodies(self, bodies):
         """One HTML document with the content of every body (each a whole
@@ -48,3 +55,81 @@ class IrActionsReport(models.Model):
         return lxml.html.tostring(
             document, encoding="unicode", doctype="<!DOCTYPE html>"
         )
+
+    # -- invoice PDFs for K2K messages, in batches ---------------------------
+
+    @api.model
+    def _k2k_get_invoice_pdfs(self, moves):
+        """The PDF of each invoice, as ``{move id: ir.attachment}``: the one
+        the vendor already has, else rendered for all the others of a company
+        in as few wkhtmltopdf runs as possible."""
+        result = {}
+        to_render = moves.filtered(lambda m: not m.invoice_pdf_report_id)
+        for move in moves - to_render:
+            result[move.id] = move.invoice_pdf_report_id
+        for company in to_render.company_id:
+            result.update(
+                self._k2k_render_invoice_pdfs(
+                    to_render.filtered(lambda m, c=company: m.company_id == c)
+                )
+            )
+        return result
+
+    @api.model
+    def _k2k_render_invoice_pdfs(self, moves):
+        """Render the PDFs of ``moves`` (invoices of one company); return
+        ``{move id: ir.attachment}``."""
+        content_by_id, is_pdf = self._k2k_render_invoice_contents(moves)
+        vals_list = []
+        for move in moves:
+            vals = {
+                "name": move._get_invoice_report_filename("pdf" if is_pdf else "html"),
+                "raw": content_by_id[move.id],
+                "mimetype": "application/pdf" if is_pdf else "text/html",
+                "res_model": move._name,
+                "res_id": move.id,
+            }
+            if is_pdf:
+                # It becomes the vendor's own invoice PDF, which Odoo then
+                # reuses (Send & Print) instead of rendering it again.
+                vals["res_field"] = "invoice_pdf_report_file"
+            vals_list.append(vals)
+        attachments = self.env["ir.attachment"].create(vals_list)
+        moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return dict(zip(moves.ids, attachments, strict=True))
+
+    @api.model
+    def _k2k_render_invoice_contents(self, moves):
+        """``({move id: bytes}, is_pdf)`` for ``moves``, in one wkhtmltopdf
+        run when it can be split back into invoices.
+
+        A wkhtmltopdf with patched Qt prints the invoices as several
+        documents and Odoo splits them by their outlines; Debian's prints
+        them as one document, which Odoo splits page by page only when each
+        invoice made exactly one page. When one made more, the batch is
+        halved until every part can be split (an invoice alone always can).
+        """
+        report_name = "account.account_invoices"
+        Report = self.with_company(moves.company_id).with_context(
+            k2k_print_as_one_document=len(moves) > 1
+            and not _wkhtmltopdf_prints_several_documents()
+        )
+        content, report_type = Report._pre_render_qweb_pdf(
+            report_name, res_ids=moves.ids
+        )
+        if report_type != "pdf":
+            # Odoo's test mode renders HTML instead of PDF.
+            return Report._get_splitted_report(report_name, content, report_type), False
+        if all((content.get(move_id) or {}).get("stream") for move_id in moves.ids):
+            content.pop(False, None)
+            return Report._get_splitted_report(report_name, content, report_type), True
+        if len(moves) == 1:
+            raise UserError(
+                self.env._(
+                    "The PDF of %(invoice)s could not be made.", invoice=moves.name
+                )
+            )
+        half = len(moves) // 2
+        first, is_pdf = self._k2k_render_invoice_contents(moves[:half])
+        second, _is_pdf = self._k2k_render_invoice_contents(moves[half:])
+        return {**first, **second}, is_pdf

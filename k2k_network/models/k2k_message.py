@@ -1,31 +1,22 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import base64
-import logging
-from datetime import timedelta
-
-from psycopg2 import IntegrityError, OperationalError
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .k2k_connection import K2KTransportError
-
-_logger = logging.getLogger(__name__)
-
-# Version of the message format, carried by every envelope so that a partner
-# running another version of the addon can tell what it receives.
-K2K_MESSAGE_VERSION = 1
+from .. import wire
 
 
 class K2KMessage(models.Model):
-    """One K2K message: the outbox of the sending side and the
-    synchronization log both sides read.
+    """The outbox of the sending side, and the synchronization log both
+    sides read.
 
-    The sending side records *what* is to be sent (a document and its
-    revision) at once and cheaply; the content (lines, amounts, PDF) is built
-    by the scheduled action, so that whoever posts never waits for it.
+    It knows connections, message types, documents (by model and id here,
+    by an identifier that only means something inside the connection on the
+    wire), revisions, states and retries; what a document contains is the
+    business of its adapter (``k2k.document.*``). A message is queued at once
+    and cheaply (``_k2k_enqueue``); what is costly to build (a PDF) is built
+    when it is sent (``_k2k_send``), so that whoever posts never waits.
     """
 
     _name = "k2k.message"
@@ -55,7 +46,7 @@ class K2KMessage(models.Model):
             ("order", "K2K Order"),
             ("order_cancel", "K2K Order Cancellation"),
             ("invoice", "Invoice"),
-            ("cancel", "Invoice Cancellation"),
+            ("invoice_cancel", "Invoice Cancellation"),
             ("status", "Connection Status"),
         ],
         required=True,
@@ -66,7 +57,7 @@ class K2KMessage(models.Model):
         required=True,
         readonly=True,
         index=True,
-        help="Identifies the sent document across databases.",
+        help="Names the sent document inside its connection.",
     )
     revision = fields.Integer(readonly=True, default=1)
     state = fields.Selection(
@@ -95,26 +86,209 @@ class K2KMessage(models.Model):
     )
     payload = fields.Json(readonly=True, copy=False)
     attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
-    vendor_move_id = fields.Many2one(
-        "account.move", string="Vendor Invoice", readonly=True, index="btree_not_null"
+    # The sent document, in this database.
+    res_model = fields.Char(string="Document Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Document ID", model_field="res_model", readonly=True, index=True
     )
-    buyer_move_id = fields.Many2one(
-        "account.move", string="Buyer Bill", readonly=True, index="btree_not_null"
+    # What the receiver made of it: its name, and the record itself when the
+    # receiver is in this database too.
+    partner_reference = fields.Char(string="Partner's Document", readonly=True)
+    partner_res_model = fields.Char(string="Received As Model", readonly=True)
+    partner_res_id = fields.Many2oneReference(
+        string="Received As ID",
+        model_field="partner_res_model",
+        readonly=True,
+        index="btree_not_null",
     )
-    purchase_order_id = fields.Many2one(
-        "purchase.order", readonly=True, index="btree_not_null"
+    document_ref = fields.Reference(
+        selection="_selection_document_model",
+        string="Sent Document",
+        compute="_compute_document_refs",
     )
-    sale_order_id = fields.Many2one(
-        "sale.order", string="K2K Order", readonly=True, index="btree_not_null"
+    partner_document_ref = fields.Reference(
+        selection="_selection_document_model",
+        string="Received As",
+        compute="_compute_document_refs",
     )
-
-    # -- queue -------------------------------------------------------------
 
     @api.model
-    def _k2k_trigger_processing(self):
+    def _selection_document_model(self):
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search([])
+        ]
+
+    @api.depends("res_model", "res_id", "partner_res_model", "partner_res_id")
+    def _compute_document_refs(self):
+        for message in self:
+            message.document_ref = message._k2k_reference(
+                message.res_model, message.res_id
+            )
+            message.partner_document_ref = message._k2k_reference(
+                message.partner_res_model, message.partner_res_id
+            )
+
+    def _k2k_reference(self, model, res_id):
+        if not (model and res_id and model in self.env):
+            return False
+        record = self.env[model].browse(res_id)
+        # Only what the reader may open: no access error in the log.
+        return f"{model},{res_id}" if record._filtered_access("read") else False
+
+    # -- the way in --------------------------------------------------------
+
+    @api.model
+    def _k2k_get_adapter(self, message_type):
+        """The document adapter that builds and applies ``message_type``."""
+        return self.env["k2k.document"]._k2k_get_adapter(message_type)
+
+    @api.model
+    def _k2k_enqueue(self, connection, message_type, records, payloads=None):
+        """Queue a ``message_type`` message through ``connection`` for each of
+        ``records``; return the messages.
+
+        Each document keeps its identifier from one message to the next; a
+        new message is a new revision, but a cancellation, which closes the
+        revision it follows. Older messages of the same document that are
+        still waiting to go are superseded. ``payloads`` maps a record id to
+        its payload; a message without one gets it from its adapter when it
+        is sent.
+        """
+        if not records:
+            return self.sudo().browse()
+        Message = self.sudo()
+        adapter = self._k2k_get_adapter(message_type)
+        known = Message._k2k_get_documents(connection, records)
+        vals_list = []
+        for record in records:
+            document_uid, revision = known.get(record.id, (None, 0))
+            if not wire.is_cancellation(message_type) or not revision:
+                revision += 1
+            vals_list.append(
+                {
+                    "name": adapter._k2k_get_message_name(message_type, record),
+                    "connection_id": connection.id,
+                    "message_type": message_type,
+                    "document_uid": document_uid or wire.new_document_uid(),
+                    "revision": revision,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "payload": (payloads or {}).get(record.id) or False,
+                }
+            )
+        Message._k2k_supersede_older(connection, [uid for uid, _rev in known.values()])
+        messages = Message.create(vals_list)
+        # Delivery happens in the scheduled action, after this commit.
+        self._k2k_trigger_processing()
+        return messages
+
+    @api.model
+    def _k2k_get_documents(self, connection, records):
+        """``{record id: (document identifier, last revision)}`` for the
+        records already sent through ``connection``."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT res_id, document_uid, max(revision) FROM k2k_message "
+                "WHERE connection_id = %s AND res_model = %s AND res_id IN %s "
+                "GROUP BY res_id, document_uid",
+                connection.id,
+                records._name,
+                tuple(records.ids),
+            )
+        )
+        return {
+            res_id: (uid, revision) for res_id, uid, revision in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _k2k_get_document_domain(self, record):
+        """The messages about ``record``: sent for it, or received as it
+        (the receiver's record is named by its connection and document)."""
+        record.ensure_one()
+        domain = [
+            "|",
+            "&",
+            ("res_model", "=", record._name),
+            ("res_id", "=", record.id),
+            "&",
+            ("partner_res_model", "=", record._name),
+            ("partner_res_id", "=", record.id),
+        ]
+        uid = record._fields.get("k2k_document_uid") and record.k2k_document_uid
+        if uid and record.k2k_connection_id:
+            domain = [
+                "|",
+                "&",
+                ("connection_id", "=", record.k2k_connection_id.id),
+                ("document_uid", "=", uid),
+                *domain,
+            ]
+        return domain
+
+    @api.model
+    def _k2k_get_counterparts(self, records):
+        """``{record id: the other side's record}`` for records of this
+        database that were sent to, or received from, a company of this
+        database too."""
+        if not records.ids:
+            return {}
+        model, ids = records._name, set(records.ids)
+        messages = self.sudo().search(
+            [
+                "|",
+                "&",
+                ("res_model", "=", model),
+                ("res_id", "in", list(ids)),
+                "&",
+                ("partner_res_model", "=", model),
+                ("partner_res_id", "in", list(ids)),
+            ],
+            order="id",
+        )
+        found = {}
+        for message in messages.filtered("partner_res_id"):
+            if message.res_model == model and message.res_id in ids:
+                found[message.res_id] = (
+                    message.partner_res_model,
+                    message.partner_res_id,
+                )
+            if message.partner_res_model == model and message.partner_res_id in ids:
+                found[message.partner_res_id] = (message.res_model, message.res_id)
+        return {
+            res_id: self.env[other_model].browse(other_id)
+            for res_id, (other_model, other_id) in found.items()
+        }
+
+    @api.model
+    def _k2k_supersede_older(self, connection, document_uids):
+        if not document_uids:
+            return
+        self.search(
+            [
+                ("connection_id", "=", connection.id),
+                ("document_uid", "in", document_uids),
+                ("state", "in", ("queued", "waiting")),
+            ]
+        )._k2k_mark_superseded(
+            self.env._("Superseded by a newer message of the same document.")
+        )
+
+    def _k2k_mark_superseded(self, detail):
+        """These messages need not go any more: a newer one says more."""
+        self.write(
+            {
+                "state": "superseded",
+                "state_detail": detail,
+                "date_done": fields.Datetime.now(),
+            }
+        )
+
+    @api.model
+    def _k2k_trigger_processing(self, at=None):
         cron = self.env.ref("k2k_network.ir_cron_k2k_process_messages", False)
         if cron:
-            cron.sudo()._trigger()
+            cron.sudo()._trigger(at=at)
 
     @api.model
     def _k2k_requeue_waiting(self, domain):
@@ -125,29 +299,11 @@ class K2KMessage(models.Model):
             waiting.write({"state": "queued"})
             self._k2k_trigger_processing()
 
-    @api.model
-    def _cron_process_messages(self, batch_size=200):
-        """Deliver queued messages, oldest first, each in its own savepoint
-        so that one failure never blocks the others."""
-        self.flush_model(["state", "next_attempt_date"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM k2k_message WHERE state = 'queued' "
-                "AND (next_attempt_date IS NULL OR next_attempt_date <= %s) "
-                "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
-                fields.Datetime.now(),
-                batch_size,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        messages = self.browse(ids).sudo()
-        messages._k2k_process()
-        if len(ids) == batch_size:
-            self._k2k_trigger_processing()
+    # -- user actions ------------------------------------------------------
 
     def action_process_now(self):
         self.check_access("write")
-        self.filtered(lambda m: m.state == "queued").sudo()._k2k_process()
+        self.filtered(lambda m: m.state == "queued")._k2k_send()
 
     def action_retry(self):
         """Put failed or waiting messages back in the queue, and try queued
@@ -168,148 +324,3 @@ class K2KMessage(models.Model):
             {"state": "queued", "error": False, "next_attempt_date": False}
         )
         self._k2k_trigger_processing()
-
-    def _k2k_schedule_retry(self, error):
-        """The partner could not be reached: keep the message queued and try
-        again later, waiting twice as long after each attempt (capped)."""
-        self.ensure_one()
-        params = self.env["ir.config_parameter"].sudo()
-        base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
-        cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
-        attempts = self.attempt_count + 1
-        delay = min(base * 2 ** (attempts - 1), cap)
-        when = fields.Datetime.now() + timedelta(seconds=delay)
-        self.write(
-            {
-                "attempt_count": attempts,
-                "state": "queued",
-                "error": error,
-                "state_detail": self.env._(
-                    "Partner unreachable, next attempt at %(when)s (UTC).",
-                    when=fields.Datetime.to_string(when),
-                ),
-                "next_attempt_date": when,
-            }
-        )
-        cron = self.env.ref("k2k_network.ir_cron_k2k_process_messages", False)
-        if cron:
-            cron.sudo()._trigger(at=when)
-
-    def _k2k_process(self):
-        # Build what must be built in batches first (PDFs are rendered by one
-        # wkhtmltopdf run per company), then deliver one by one.
-        invoices = self.filtered(lambda m: m.message_type == "invoice")
-        try:
-            with self.env.cr.savepoint():
-                invoices._k2k_prepare_invoice_payloads()
-        except Exception:  # noqa: BLE001 - retried one by one below
-            _logger.warning(
-                "K2K: batch preparation failed, retrying one by one", exc_info=True
-            )
-            for message in invoices:
-                try:
-                    with self.env.cr.savepoint():
-                        message._k2k_prepare_invoice_payloads()
-                except Exception as error:  # noqa: BLE001 - shown in the log
-                    message._k2k_record_outcome(
-                        {
-                            "outcome": "failed",
-                            "detail": self.env._(
-                                "Could not prepare the invoice: %(error)s", error=error
-                            ),
-                        }
-                    )
-        for message in self:
-            if message.state != "queued":
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    outcome = message.connection_id._k2k_deliver(message)
-                    message._k2k_record_outcome(outcome)
-            except K2KTransportError as error:
-                _logger.info("K2K message %s postponed: %s", message.id, error)
-                message._k2k_schedule_retry(str(error))
-            except (IntegrityError, OperationalError) as error:
-                # Another worker applied the same document at the same time,
-                # or a lock was held: try again later, it will be recognised.
-                _logger.info("K2K message %s deferred: %s", message.id, error)
-                message.write(
-                    {"error": str(error), "attempt_count": message.attempt_count + 1}
-                )
-            except Exception as error:  # noqa: BLE001 - shown in the log
-                _logger.warning("K2K message %s failed", message.id, exc_info=True)
-                message._k2k_record_outcome({"outcome": "failed", "detail": str(error)})
-
-    def _k2k_record_outcome(self, outcome):
-        self.ensure_one()
-        state = outcome["outcome"]
-        # Each outcome ends an attempt: counted in the same write.
-        vals = {
-            "attempt_count": self.attempt_count + 1,
-            "state": state,
-            "state_detail": outcome.get("detail") or False,
-            "error": outcome.get("detail") if state == "failed" else False,
-            "date_done": fields.Datetime.now(),
-            "next_attempt_date": False,
-        }
-        if outcome.get("buyer_move_id"):
-            vals["buyer_move_id"] = outcome["buyer_move_id"]
-        if outcome.get("sale_order_id"):
-            vals["sale_order_id"] = outcome["sale_order_id"]
-        self.write(vals)
-        if self.purchase_order_id:
-            self.purchase_order_id.sudo()._k2k_order_message_done(self, outcome)
-
-    # -- invoice payloads --------------------------------------------------
-
-    def _k2k_prepare_invoice_payloads(self):
-        to_build = self.env["k2k.message"]
-        for message in self:
-            if message.payload:
-                continue  # built on an earlier attempt: a retry resends it as it was
-            move = message.vendor_move_id
-            if move.state != "posted" or move.k2k_revision != message.revision:
-                # A newer revision (or a cancellation) is on its way.
-                message.write(
-                    {
-                        "state": "superseded",
-                        "state_detail": self.env._(
-                            "Superseded by a later change of the invoice."
-                        ),
-                        "date_done": fields.Datetime.now(),
-                    }
-                )
-                continue
-            to_build |= message
-        if not to_build:
-            return
-        pdfs = to_build.vendor_move_id._k2k_get_invoice_pdfs()
-        for message in to_build:
-            move = message.vendor_move_id
-            message.write(
-                {
-                    "payload": move._k2k_prepare_invoice_payload(message.connection_id),
-                    "attachment_id": pdfs.get(move.id, self.env["ir.attachment"]).id,
-                }
-            )
-
-    def _k2k_get_envelope(self):
-        """What travels: the same for every transport."""
-        self.ensure_one()
-        attachments = []
-        if self.attachment_id:
-            attachments.append(
-                {
-                    "name": self.attachment_id.name,
-                    "mimetype": self.attachment_id.mimetype,
-                    "datas": base64.b64encode(self.attachment_id.raw).decode(),
-                }
-            )
-        return {
-            "version": K2K_MESSAGE_VERSION,
-            "type": self.message_type,
-            "document_uid": self.document_uid,
-            "revision": self.revision,
-            "payload": self.payload or {},
-            "attachments": attachments,
-        }

@@ -1,5 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup, escape
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -16,11 +18,9 @@ class PurchaseOrder(models.Model):
     )
     k2k_sale_order_id = fields.Many2one(
         "sale.order",
-        readonly=True,
-        copy=False,
+        compute="_compute_k2k_sale_order_id",
         help="The vendor's sale order, when the vendor is in this database.",
     )
-
     k2k_web_sale_order_id = fields.Many2one(
         "sale.order",
         string="Web Order",
@@ -30,6 +30,11 @@ class PurchaseOrder(models.Model):
         help="The web-shop order this purchase order was made for alone "
         "(automation 3: separate purchase orders for e-commerce purchases).",
     )
+
+    def _compute_k2k_sale_order_id(self):
+        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self)
+        for order in self:
+            order.k2k_sale_order_id = counterparts.get(order.id, False)
 
     def _k2k_get_connection(self):
         """The active connection through which this order is bought."""
@@ -50,90 +55,32 @@ class PurchaseOrder(models.Model):
 
     def button_cancel(self):
         for order in self.filtered("k2k_connection_id"):
-            order._k2k_send_order_cancellation()
+            order._k2k_send_order_message(order.k2k_connection_id, "order_cancel")
         return super().button_cancel()
 
-    # -- K2K order message -------------------------------------------------
+    # -- K2K order messages ------------------------------------------------
 
-    def _k2k_document_uid(self):
-        self.ensure_one()
-        dbuuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        return f"{dbuuid}/purchase.order/{self.id}"
-
-    def _k2k_get_vendor_code(self, line, connection):
-        """The vendor's code of a product: the product code of its supplier
-        info for the connection's vendor, else its own internal reference."""
-        vendor = connection.vendor_partner_id
-        sellers = line.product_id.seller_ids.filtered(
-            lambda s: s.partner_id.commercial_partner_id == vendor
-            and s.company_id in (self.company_id, self.env["res.company"])
-        )
-        return sellers[:1].product_code or False
-
-    def _k2k_prepare_order_line_payload(self, line, connection):
-        product = line.product_id
-        return {
-            "purchase_line_id": line.id,
-            "vendor_code": self._k2k_get_vendor_code(line, connection),
-            "shared_product_id": product.id if not product.company_id else False,
-            "product_name": product.display_name,
-            "name": line.name,
-            "quantity": line.product_qty,
-            "uom": line.product_uom.name,
-            "price_unit": line.price_unit,
-            "discount": line.discount,
-            "date_planned": fields.Datetime.to_string(line.date_planned),
-        }
-
-    def _k2k_prepare_order_payload(self, connection):
-        self.ensure_one()
-        return {
-            "purchase_order_id": self.id,
-            "purchase_order_name": self.name,
-            "date_order": fields.Datetime.to_string(self.date_order),
-            "currency": self.currency_id.name,
-            "notes": self.notes or "",
-            "lines": [
-                self._k2k_prepare_order_line_payload(line, connection)
-                for line in self.order_line
-                if not line.display_type
-            ],
-        }
-
-    def _k2k_send_message(self, connection, message_type, name, payload):
+    def _k2k_send_order_message(self, connection, message_type):
         """Send an order message through ``connection`` now; raise with the
         receiver's reason unless it was applied or, the partner being out of
         reach, left in the queue."""
         self.ensure_one()
-        message = (
-            self.env["k2k.message"]
-            .sudo()
-            .create(
-                {
-                    "name": name,
-                    "connection_id": connection.id,
-                    "message_type": message_type,
-                    "document_uid": self._k2k_document_uid(),
-                    "purchase_order_id": self.id,
-                    "payload": payload,
-                }
-            )
+        payloads = None
+        if message_type == "order_cancel":
+            payloads = {self.id: {"purchase_order_name": self.name}}
+        message = self.env["k2k.message"]._k2k_enqueue(
+            connection, message_type, self, payloads
         )
-        outcome = connection._k2k_send_now(message)
+        message._k2k_send()
         # "queued": the partner is out of reach, the queue delivers it later.
-        if outcome["outcome"] not in ("applied", "queued"):
-            raise UserError(outcome.get("detail") or outcome["outcome"])
-        return outcome
+        if message.state not in ("applied", "queued"):
+            raise UserError(message.state_detail or message.state)
+        return message
 
     def _k2k_send_order(self, connection):
         self.k2k_connection_id = connection
-        outcome = self._k2k_send_message(
-            connection,
-            "order",
-            self.env._("Order %(order)s", order=self.name),
-            self._k2k_prepare_order_payload(connection),
-        )
-        if outcome["outcome"] == "queued":
+        message = self._k2k_send_order_message(connection, "order")
+        if message.state == "queued":
             self._message_log(
                 body=self.env._(
                     "%(vendor)s cannot be reached now: the K2K order will be "
@@ -142,45 +89,18 @@ class PurchaseOrder(models.Model):
                 )
             )
 
-    def _k2k_order_message_done(self, message, outcome):
-        """An order message got its outcome, at once or later from the
-        queue: link the vendor's order, or say why there is none."""
-        self.ensure_one()
-        if message.message_type != "order":
+    def _k2k_note_bill_received(self, bill, invoice_number):
+        """The vendor's invoice reached these orders as ``bill``."""
+        if not self:
             return
-        connection = message.connection_id
-        if outcome["outcome"] == "applied":
-            self.write(
-                {
-                    "k2k_sale_order_ref": outcome.get("sale_order_name"),
-                    "k2k_sale_order_id": outcome.get("sale_order_id")
-                    if connection.transport == "local"
-                    else False,
-                }
-            )
-            self._message_log(
-                body=self.env._(
-                    "K2K order %(order)s created at %(vendor)s.",
-                    order=outcome.get("sale_order_name"),
-                    vendor=connection._get_vendor_display_name(),
-                )
-            )
-        elif outcome["outcome"] == "failed":
-            self.message_post(
-                body=self.env._(
-                    "%(vendor)s did not take the K2K order: %(reason)s",
-                    vendor=connection._get_vendor_display_name(),
-                    reason=outcome.get("detail"),
-                )
-            )
-
-    def _k2k_send_order_cancellation(self):
-        self._k2k_send_message(
-            self.k2k_connection_id,
-            "order_cancel",
-            self.env._("Cancellation of order %(order)s", order=self.name),
-            {"purchase_order_name": self.name},
+        template = self.env._(
+            "Vendor bill %(bill)s received through K2K for invoice %(number)s."
         )
+        body = Markup(escape(template)) % {
+            "bill": bill._get_html_link(),
+            "number": invoice_number,
+        }
+        self._message_log_batch(dict.fromkeys(self.ids, body))
 
     def action_k2k_open_sale_order(self):
         self.ensure_one()

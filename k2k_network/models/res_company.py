@@ -65,15 +65,14 @@ class ResCompany(models.Model):
             # Invoices that were waiting for this company's consent go now.
             self._k2k_requeue_waiting_messages()
         if set(vals).intersection(K2K_AUTOMATION_FIELDS):
-            # Partners in other databases learn it from us, not by guessing.
-            self.env["k2k.connection"].sudo().search(
+            # Partners learn it from us, not by guessing.
+            self.env["k2k.connection"].search(
                 [
-                    ("transport", "=", "http"),
                     "|",
                     ("vendor_company_id", "in", self.ids),
                     ("buyer_company_id", "in", self.ids),
                 ]
-            )._k2k_queue_status()
+            )._k2k_notify_partner()
         return result
 
     def _k2k_get_automation_settings(self):

@@ -6,7 +6,7 @@ from odoo import fields, models
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
 
-    k2k_purchase_line_ref = fields.Integer(
+    k2k_purchase_line_ref = fields.Char(
         string="Buyer's Purchase Order Line",
         readonly=True,
         copy=False,

@@ -7,3 +7,4 @@ from . import test_k2k_web_split_tour
 from . import test_k2k_menus
 from . import test_k2k_translation_es
 from . import test_k2k_remote
+from . import test_k2k_migration

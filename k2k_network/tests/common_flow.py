@@ -139,11 +139,9 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         self.env["k2k.message"]._cron_process_messages()
 
     def _bill_of(self, vendor_move):
+        uids = vendor_move.k2k_message_ids.mapped("document_uid")
         return self.env["account.move"].search(
-            [
-                ("k2k_document_uid", "=", vendor_move._k2k_document_uid_for_sending()),
-                ("company_id", "=", self.buyer.id),
-            ]
+            [("k2k_document_uid", "in", uids), ("company_id", "=", self.buyer.id)]
         )
 
     def _full_flow(self, lines=None, receive=True):

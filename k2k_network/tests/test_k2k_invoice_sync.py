@@ -29,7 +29,7 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         bill = self._bill_of(invoice)
         self.assertEqual(len(bill), 1)
         self.assertEqual(message.state, "applied")
-        self.assertEqual(message.buyer_move_id, bill)
+        self.assertEqual(message.partner_document_ref, bill)
         self.assertEqual(invoice.k2k_sync_state, "applied")
         self.assertRecordValues(
             bill,
@@ -480,7 +480,9 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         )
         self.assertEqual(invoice.with_env(as_biller).k2k_sync_state, "applied")
         self.assertTrue(
-            as_biller["k2k.message"].search([("vendor_move_id", "=", invoice.id)])
+            as_biller["k2k.message"].search(
+                [("res_model", "=", "account.move"), ("res_id", "=", invoice.id)]
+            )
         )
         with self.assertRaises(AccessError):
             bill.with_env(as_biller).read(["name"])

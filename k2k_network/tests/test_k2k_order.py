@@ -29,7 +29,8 @@ class TestK2KOrder(K2KFlowCommon):
             [(self.vendor_rose, 100, 0.75), (self.vendor_tulip, 40, 0.50)],
         )
         self.assertEqual(
-            so.order_line.mapped("k2k_purchase_line_ref"), po.order_line.ids
+            so.order_line.mapped("k2k_purchase_line_ref"),
+            po.order_line.mapped("k2k_line_uid"),
         )
         self.assertEqual(so.state, "draft", "the vendor confirms the order itself")
         # Filterable on both sides.
@@ -37,9 +38,12 @@ class TestK2KOrder(K2KFlowCommon):
             po, self.env["purchase.order"].search([("is_k2k_order", "=", True)])
         )
         self.assertIn(so, self.env["sale.order"].search([("is_k2k_order", "=", True)]))
-        message = self.env["k2k.message"].search([("purchase_order_id", "=", po.id)])
+        message = self.env["k2k.message"].search(
+            [("res_model", "=", "purchase.order"), ("res_id", "=", po.id)]
+        )
         self.assertEqual(message.state, "applied")
-        self.assertEqual(message.sale_order_id, so)
+        self.assertEqual(message.partner_document_ref, so)
+        self.assertEqual(message.partner_reference, so.name)
 
     def test_unmatched_product_stops_confirmation(self):
         stranger = self.env["product.product"].create(

@@ -89,7 +89,7 @@ class TestK2KRemote(K2KCommon):
                 "remote_url": _closed_port_url(),
                 "remote_database": "buyer_db",
                 "remote_company_name": "Remote Buyer Co",
-                "remote_uid": wire.new_nonce(),
+                "connection_uid": wire.new_nonce(),
                 "remote_secret": wire.new_secret(),
                 **vals,
             }
@@ -135,15 +135,25 @@ class TestK2KRemote(K2KCommon):
         self.assertEqual(data["role"], "vendor")
         self.assertEqual(data["company"], "K2K Test Vendor")
         self.assertEqual(data["database"], self.env.cr.dbname)
-        self.assertEqual(data["uid"], connection.remote_uid)
+        self.assertEqual(data["uid"], connection.connection_uid)
         self.assertEqual(data["secret"], connection.remote_secret)
         self.assertIsNone(wire.decode_invitation("K2K1.bm90IGpzb24"))
         self.assertIsNone(wire.decode_invitation("hello"))
 
+    def _join(self, code):
+        wizard = self.env["k2k.invitation.wizard"].create(
+            {
+                "invitation_code": code,
+                "company_id": self.buyer_company.id,
+                "partner_id": self.remote_vendor.id,
+            }
+        )
+        return wizard.action_join()
+
     def test_join_refuses_bad_codes_and_unreachable_partners(self):
         Connection = self.env["k2k.connection"]
         with self.assertRaisesRegex(UserError, "not a K2K invitation code"):
-            Connection._k2k_join("hello", self.buyer_company, self.remote_vendor)
+            self._join("hello")
         code = wire.encode_invitation(
             {
                 "url": _closed_port_url(),
@@ -155,7 +165,7 @@ class TestK2KRemote(K2KCommon):
             }
         )
         with self.assertRaisesRegex(UserError, "Cannot reach Remote Vendor Co"):
-            Connection._k2k_join(code, self.buyer_company, self.remote_vendor)
+            self._join(code)
         self.assertFalse(Connection.search([("transport", "=", "http")]))
 
     # -- the partner's switches come from the partner ----------------------------
@@ -177,7 +187,8 @@ class TestK2KRemote(K2KCommon):
                 "state": "waiting",
             }
         )
-        connection._k2k_apply_status_envelope(
+        self.env["k2k.document.status"]._k2k_apply(
+            connection,
             {
                 "revision": 1,
                 "payload": {
@@ -185,28 +196,28 @@ class TestK2KRemote(K2KCommon):
                     "company": "Remote Buyer Co",
                     "settings": {"invoice_upload_enabled": True},
                 },
-            }
+            },
         )
         self.assertTrue(connection.buyer_invoice_upload_enabled)
         self.assertTrue(connection.invoice_sync_in_effect)
         self.assertEqual(waiting.state, "queued", "the buyer said yes: it goes again")
-        outcome = connection._k2k_apply_status_envelope(
-            {"revision": 1, "payload": {"settings": {}}}
+        outcome = self.env["k2k.document.status"]._k2k_apply(
+            connection, {"revision": 1, "payload": {"settings": {}}}
         )
         self.assertEqual(outcome["outcome"], "superseded")
         self.assertTrue(connection.buyer_invoice_upload_enabled)
 
     def test_partner_suspends_and_resumes(self):
         connection = self._vendor_side()
-        connection._k2k_apply_status_envelope(
-            {"revision": 1, "payload": {"state": "suspended"}}
+        self.env["k2k.document.status"]._k2k_apply(
+            connection, {"revision": 1, "payload": {"state": "suspended"}}
         )
         self.assertEqual(connection.state, "suspended")
         self.assertTrue(connection.remote_suspended)
         with self.assertRaisesRegex(UserError, "only Remote Buyer Co can resume"):
             connection.action_resume()
-        connection._k2k_apply_status_envelope(
-            {"revision": 2, "payload": {"state": "active"}}
+        self.env["k2k.document.status"]._k2k_apply(
+            connection, {"revision": 2, "payload": {"state": "active"}}
         )
         self.assertEqual(connection.state, "active")
         self.assertFalse(connection.remote_suspended)
@@ -270,7 +281,7 @@ class TestK2KRemote(K2KCommon):
                 server, url = _odd_partner(delay)
                 self.addCleanup(server.shutdown)
                 connection = self._vendor_side(remote_url=url)
-                connection._k2k_queue_status()
+                connection._k2k_notify_partner()
                 message = self.env["k2k.message"].search(
                     [("connection_id", "=", connection.id), ("state", "=", "queued")]
                 )
@@ -291,7 +302,7 @@ class TestK2KRemote(K2KCommon):
                 "remote_url": _closed_port_url(),
                 "remote_database": "vendor_db",
                 "remote_company_name": "Remote Vendor Co",
-                "remote_uid": wire.new_nonce(),
+                "connection_uid": wire.new_nonce(),
                 "remote_secret": wire.new_secret(),
             }
         )
@@ -329,13 +340,15 @@ class TestK2KRemote(K2KCommon):
         self.assertEqual(order.state, "purchase", "the buyer is not held up")
         self.assertEqual(order.k2k_connection_id, connection)
         self.assertFalse(order.k2k_sale_order_ref)
-        message = self.env["k2k.message"].search([("purchase_order_id", "=", order.id)])
+        message = self.env["k2k.message"].search(
+            [("res_model", "=", "purchase.order"), ("res_id", "=", order.id)]
+        )
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.payload["lines"][0]["vendor_code"], "V-1")
         self.assertTrue(message.next_attempt_date)
         self.assertIn("cannot be reached now", order.message_ids[0].body)
         # The vendor answers later, from the queue: the order is linked then.
         message._k2k_record_outcome(
-            {"outcome": "applied", "detail": "ok", "sale_order_name": "S00077"}
+            {"outcome": "applied", "detail": "ok", "reference": "S00077"}
         )
         self.assertEqual(order.k2k_sale_order_ref, "S00077")

@@ -1,8 +1,10 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .. import wire
+from ..http_client import K2KTransportError
 
 
 class K2KInvitationWizard(models.TransientModel):
@@ -52,7 +54,71 @@ class K2KInvitationWizard(models.TransientModel):
             partner = self.env["res.partner"].create(
                 {"name": self.partner_company_name, "is_company": True}
             )
-        connection = self.env["k2k.connection"]._k2k_join(
-            self.invitation_code, self.company_id, partner
-        )
+        connection = self._k2k_join(self.invitation_code, self.company_id, partner)
         return connection._get_records_action(name=self.env._("K2K Connection"))
+
+    def _k2k_join(self, code, company, partner):
+        """Join the connection a partner invited us to with ``code``: our
+        user accepts for ``company``, the partner hears it at once."""
+        data = wire.decode_invitation(code)
+        if not data:
+            raise UserError(self.env._("This is not a K2K invitation code."))
+        if data["role"] not in ("vendor", "buyer"):
+            raise UserError(self.env._("This invitation code names no known side."))
+        role = "buyer" if data["role"] == "vendor" else "vendor"
+        self.env["k2k.connection"]._check_user_in_company(company)
+        # Nothing stays here unless the partner took the handshake.
+        with self.env.cr.savepoint():
+            return self._k2k_join_partner(data, role, company, partner)
+
+    def _k2k_join_partner(self, data, role, company, partner):
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": role,
+                f"{role}_company_id": company.id,
+                f"{data['role']}_partner_id": partner.id,
+                "remote_url": data["url"],
+                "remote_database": data["database"],
+                "remote_company_name": data["company"],
+                "connection_uid": data["uid"],
+                "remote_secret": data["secret"],
+                f"{role}_accepted_by_id": self.env.user.id,
+                f"{role}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        base_url = self.get_base_url()
+        try:
+            status, answer = connection._k2k_http_post(
+                wire.HANDSHAKE_PATH,
+                {
+                    "role": role,
+                    "url": base_url,
+                    "database": self.env.cr.dbname,
+                    "company": company.name,
+                    "accepted_by": self.env.user.name,
+                    "status": self.env["k2k.document.status"]._k2k_export_status(
+                        connection
+                    ),
+                },
+            )
+        except K2KTransportError as error:
+            raise UserError(connection._k2k_describe_error(error)) from error
+        if status >= 400:
+            raise UserError(
+                self.env._(
+                    "%(partner)s refused the handshake: %(reason)s",
+                    partner=data["company"],
+                    reason=answer.get("reason") or answer.get("error"),
+                )
+            )
+        connection._k2k_partner_accepted(
+            answer,
+            self.env._(
+                "%(user)s joined %(partner)s's invitation for %(company)s.",
+                user=self.env.user.name,
+                partner=data["company"],
+                company=company.name,
+            ),
+        )
+        return connection

@@ -1,0 +1,385 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import uuid
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import http_client, wire
+from ..http_client import K2KTransportError
+from .res_company import K2K_AUTOMATION_KEYS
+
+
+# The transport to another database lives apart from the record, as Odoo's
+# account_edi_proxy_client does from the business that uses it.
+class K2KConnection(models.Model):
+    """The side of a connection whose partner is in another database: its
+    address and keys, the invitation handshake, the exchange of each side's
+    state and switches, and the signed HTTP transport."""
+
+    _inherit = "k2k.connection"  # pylint: disable=consider-merging-classes-inherited
+
+    local_role = fields.Selection(
+        [("vendor", "Vendor"), ("buyer", "Buyer")],
+        string="Our Company Is the",
+        help="Which side of the connection lives in this database.",
+    )
+    remote_url = fields.Char(
+        string="Partner Address",
+        help="Web address of the partner's Odoo, e.g. https://erp.example.com. "
+        "Learned from the invitation code or from the partner's handshake.",
+    )
+    remote_database = fields.Char(string="Partner Database")
+    remote_company_name = fields.Char(string="Partner Company", readonly=True)
+    connection_uid = fields.Char(
+        string="Connection Identifier",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Names this connection in both databases.",
+    )
+    remote_secret = fields.Char(
+        string="Shared Secret", readonly=True, copy=False, groups="base.group_system"
+    )
+    invitation_code = fields.Char(
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Give this code to the partner (as you would give a password): "
+        "they join with it from K2K Network > Configuration > Join with an "
+        "Invitation Code.",
+    )
+    remote_accepted_by = fields.Char(string="Accepted by (Partner)", readonly=True)
+    remote_settings = fields.Json(
+        string="Partner's Automations", readonly=True, copy=False
+    )
+    remote_settings_date = fields.Datetime(
+        string="Partner Status Received on", readonly=True, copy=False
+    )
+    remote_suspended = fields.Boolean(
+        string="Suspended by the Partner", readonly=True, copy=False
+    )
+    request_ids = fields.One2many(
+        "k2k.request",
+        "connection_id",
+        string="Inbound Requests",
+        readonly=True,
+        groups="base.group_system",
+    )
+    remote_status_revision = fields.Integer(
+        string="Partner Status Received", readonly=True, copy=False
+    )
+
+    _sql_constraints = [
+        (
+            "connection_uid_uniq",
+            "UNIQUE(connection_uid)",
+            "This invitation code has already been used in this database.",
+        ),
+    ]
+
+    # Odoo adds these dependencies to those of the methods overridden.
+    @api.depends("remote_company_name")
+    def _compute_name(self):
+        return super()._compute_name()
+
+    @api.depends("remote_settings")
+    def _compute_automation_status(self):
+        return super()._compute_automation_status()
+
+    def _get_vendor_display_name(self):
+        if self.transport == "http" and not self.vendor_company_id:
+            return self.remote_company_name or super()._get_vendor_display_name()
+        return super()._get_vendor_display_name()
+
+    def _get_buyer_display_name(self):
+        if self.transport == "http" and not self.buyer_company_id:
+            return self.remote_company_name or super()._get_buyer_display_name()
+        return super()._get_buyer_display_name()
+
+    def _get_side_settings(self, side):
+        """The partner's switches as it last told them (never guessed)."""
+        if self.transport == "http" and not self[f"{side}_company_id"]:
+            told = self.remote_settings or {}
+            return {key: bool(told.get(key)) for key in K2K_AUTOMATION_KEYS}
+        return super()._get_side_settings(side)
+
+    def _get_partner_side(self):
+        """The side ("vendor" or "buyer") the partner in another database is."""
+        self.ensure_one()
+        return wire.other_side(self.local_role)
+
+    def _get_local_company(self):
+        """The company of this database that a remote connection serves."""
+        self.ensure_one()
+        if self.transport != "http" or not self.local_role:
+            return self.env["res.company"]
+        return self[f"{self.local_role}_company_id"]
+
+    @api.constrains("transport", "local_role", "vendor_company_id", "buyer_company_id")
+    def _check_remote_companies(self):
+        for connection in self.filtered(lambda c: c.transport == "http"):
+            other = connection._get_partner_side()
+            if not connection.local_role or not connection._get_local_company():
+                raise ValidationError(
+                    self.env._(
+                        "A connection to another database needs to know which "
+                        "side our company is (vendor or buyer) and which of our "
+                        "companies it is."
+                    )
+                )
+            if connection[f"{other}_company_id"]:
+                raise ValidationError(
+                    self.env._(
+                        "A connection to another database has its partner company "
+                        "there, not here: leave the %(side)s company empty.",
+                        side=other,
+                    )
+                )
+
+    # -- suspension and status -----------------------------------------------
+
+    def action_suspend(self):
+        result = super().action_suspend()
+        self.filtered("remote_suspended").write({"remote_suspended": False})
+        return result
+
+    def _k2k_check_resumable(self):
+        result = super()._k2k_check_resumable()
+        if self.remote_suspended:
+            raise UserError(
+                self.env._(
+                    "%(partner)s suspended this connection: only %(partner)s "
+                    "can resume it.",
+                    partner=self.remote_company_name,
+                )
+            )
+        return result
+
+    def _k2k_notify_partner(self):
+        """Tell partners in other databases about a change of state or of
+        switches, through the outbox so that a partner down hears it later."""
+        super()._k2k_notify_partner()
+        Message = self.env["k2k.message"]
+        Status = self.env["k2k.document.status"]
+        messages = Message.browse()
+        for connection in self.filtered(
+            lambda c: c.transport == "http" and c.state in ("active", "suspended")
+        ):
+            messages |= Message._k2k_enqueue(
+                connection,
+                "status",
+                connection,
+                {connection.id: Status._k2k_export_status(connection)},
+            )
+        return messages
+
+    def _k2k_follow_partner_state(self, state, partner):
+        """The partner suspended or resumed the connection."""
+        self.ensure_one()
+        if state == "suspended" and self.state == "active":
+            self.write({"state": "suspended", "remote_suspended": True})
+            self.message_post(
+                body=self.env._(
+                    "%(partner)s suspended the connection.", partner=partner
+                )
+            )
+        elif state == "active" and self.state == "suspended" and self.remote_suspended:
+            self.write({"state": "active", "remote_suspended": False})
+            self.message_post(
+                body=self.env._("%(partner)s resumed the connection.", partner=partner)
+            )
+            self._k2k_requeue_waiting_messages()
+
+    def action_k2k_refresh_status(self):
+        """Send our status now; the partner's answer carries its own."""
+        self.check_access("write")
+        messages = self._k2k_notify_partner()
+        messages._k2k_send()
+        postponed = messages.filtered(lambda m: m.state == "queued")
+        if postponed:
+            raise UserError("\n".join(postponed.mapped("error")))
+
+    # -- the handshake: invitation code -------------------------------------
+
+    def action_k2k_create_invitation(self):
+        """Our side accepts and gets a code for the partner to join with."""
+        self.check_access("write")
+        self.ensure_one()
+        if self.transport != "http" or self.state != "draft":
+            raise UserError(
+                self.env._(
+                    "Invitations are for connections to another database that "
+                    "wait for their handshake."
+                )
+            )
+        company = self._get_local_company()
+        self._check_user_in_company(company)
+        other = self._get_partner_side()
+        if not self[f"{other}_partner_id"]:
+            raise UserError(
+                self.env._(
+                    "Choose first the partner that stands for the %(side)s here.",
+                    side=other,
+                )
+            )
+        self.write(
+            {
+                **self._k2k_prepare_invitation_vals(company),
+                f"{self.local_role}_accepted_by_id": self.env.user.id,
+                f"{self.local_role}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "%(user)s accepted the connection for %(company)s and created an "
+                "invitation code for the partner.",
+                user=self.env.user.name,
+                company=company.name,
+            )
+        )
+        return True
+
+    def _k2k_prepare_invitation_vals(self, company):
+        """A connection identifier, a secret and the code that carries them
+        with our address to the partner."""
+        uid = self.connection_uid or uuid.uuid4().hex
+        secret = self.remote_secret or wire.new_secret()
+        code = wire.encode_invitation(
+            {
+                "url": self.get_base_url(),
+                "database": self.env.cr.dbname,
+                "uid": uid,
+                "secret": secret,
+                "role": self.local_role,
+                "company": company.name,
+            }
+        )
+        return {"connection_uid": uid, "remote_secret": secret, "invitation_code": code}
+
+    def _k2k_accept_remote_handshake(self, data):
+        """The invited partner joined with our code (called by the endpoint,
+        after the signature was checked). Return what the partner needs."""
+        self.ensure_one()
+        other = self._get_partner_side()
+        if data.get("role") != other:
+            raise UserError(
+                self.env._("This invitation is for a %(side)s.", side=other)
+            )
+        if self.state == "draft":
+            self._k2k_partner_accepted(
+                data,
+                self.env._(
+                    "%(user)s accepted the connection for %(partner)s.",
+                    user=data.get("accepted_by"),
+                    partner=data.get("company"),
+                ),
+                {
+                    "remote_url": data.get("url") or self.remote_url,
+                    "remote_database": data.get("database"),
+                    "remote_company_name": data.get("company"),
+                },
+            )
+        elif self.remote_database != data.get("database"):
+            raise UserError(self.env._("This invitation has already been used."))
+        return {
+            "outcome": "applied",
+            "accepted_by": self[f"{self.local_role}_accepted_by_id"].name,
+            "status": self.env["k2k.document.status"]._k2k_export_status(self),
+        }
+
+    def _k2k_partner_accepted(self, told, body, vals=None):
+        """The partner in another database accepted (what it ``told`` us:
+        who accepted, its status): record it, say it, activate."""
+        self.ensure_one()
+        self.write(
+            {
+                **(vals or {}),
+                "remote_accepted_by": told.get("accepted_by"),
+                f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(body=body)
+        self.env["k2k.document.status"]._k2k_store_partner_status(
+            self, told.get("status")
+        )
+        self._activate()
+
+    # -- the signed HTTP transport -------------------------------------------
+
+    def _k2k_deliver_http(self, envelope):
+        """Post the envelope to the partner's endpoint; its answer is the
+        receiver's own outcome. Raise ``K2KTransportError`` when there is no
+        answer to trust, so that the message is tried again later."""
+        status, answer = self._k2k_http_post(wire.MESSAGE_PATH, envelope)
+        if status >= 400:
+            error = answer.get("error")
+            reason = answer.get("reason") or error
+            if error in ("connection_suspended", "connection_not_active"):
+                return {
+                    "outcome": wire.OUTCOME_WAITING,
+                    "detail": self.env._(
+                        "%(partner)s does not take messages now: %(reason)s",
+                        partner=self.remote_company_name,
+                        reason=reason,
+                    ),
+                }
+            return {
+                "outcome": "failed",
+                "detail": self.env._(
+                    "Refused by %(partner)s: %(reason)s",
+                    partner=self.remote_company_name,
+                    reason=reason,
+                ),
+            }
+        if answer.get("outcome") not in wire.OUTCOMES:
+            raise K2KTransportError("no_answer", self.remote_url, status)
+        self.env["k2k.document.status"]._k2k_store_partner_status(
+            self, answer.get("status")
+        )
+        return wire.public_outcome(answer)
+
+    def _k2k_http_post(self, path, data):
+        """Sign and post ``data`` to the partner; return (HTTP status, JSON
+        answer). Raise ``K2KTransportError`` when there is no K2K answer."""
+        self.ensure_one()
+        if not self.remote_url:
+            raise UserError(
+                self.env._("Give the partner's address before sending to it.")
+            )
+        return http_client.post_signed(
+            self.remote_url,
+            path,
+            self.remote_database,
+            self.connection_uid,
+            self.remote_secret,
+            data,
+            self._k2k_get_timeout(),
+        )
+
+    @api.model
+    def _k2k_get_timeout(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return float(params.get_param("k2k_network.http_timeout", "30"))
+
+    def _k2k_describe_error(self, error):
+        """A transport failure in words for the synchronization log."""
+        self.ensure_one()
+        partner = self.remote_company_name or self.remote_url
+        if error.kind == "unreachable":
+            return self.env._(
+                "Cannot reach %(partner)s at %(url)s: %(error)s",
+                partner=partner,
+                url=error.url,
+                error=error.detail,
+            )
+        if error.status and error.status < 400 and not error.detail:
+            return self.env._(
+                "%(partner)s answered without a K2K outcome.", partner=partner
+            )
+        return self.env._(
+            "%(partner)s gave no K2K answer (HTTP %(status)s): %(text)s",
+            partner=partner,
+            status=error.status,
+            text=error.detail,
+        )

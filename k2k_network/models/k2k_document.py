@@ -1,0 +1,122 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, models, tools
+from odoo.exceptions import UserError
+
+from .. import wire
+
+
+class K2KDocument(models.AbstractModel):
+    """What every document adapter offers, and which adapter serves which
+    message type.
+
+    An adapter (``k2k.document.invoice``, ``k2k.document.order``, ...) has
+    an export side, which turns a business record into a payload, and an
+    apply side, which turns a received envelope into a business record of
+    the receiving company. Neither side knows how the envelope travels.
+    """
+
+    _name = "k2k.document"
+    _description = "K2K Document Adapter"
+
+    @api.model
+    def _k2k_get_adapters(self):
+        """Message type -> adapter model: the receiver's routing table."""
+        return {
+            "order": "k2k.document.order",
+            "order_cancel": "k2k.document.order",
+            "invoice": "k2k.document.invoice",
+            "invoice_cancel": "k2k.document.invoice",
+            "status": "k2k.document.status",
+        }
+
+    @api.model
+    def _k2k_get_adapter(self, message_type):
+        model = self._k2k_get_adapters().get(message_type)
+        if not model:
+            raise UserError(
+                self.env._("Unknown K2K message type: %(type)s", type=message_type)
+            )
+        return self.env[model]
+
+    # -- export side -------------------------------------------------------
+
+    @api.model
+    def _k2k_get_message_name(self, message_type, record):
+        """How the synchronization log names a message about ``record``."""
+        return record.display_name
+
+    @api.model
+    def _k2k_prepare_messages(self, messages):
+        """Build the payloads the messages were queued without (they are all
+        of this adapter's types), or mark the ones that no longer need to go
+        as superseded. Called in one batch before sending."""
+
+    @api.model
+    def _k2k_describe_prepare_error(self, error):
+        return self.env._("Could not prepare the message: %(error)s", error=error)
+
+    @api.model
+    def _k2k_on_outcome(self, message, outcome):
+        """The receiver's outcome of ``message`` is known (at once or later
+        from the queue): tell the sent document."""
+
+    # -- apply side --------------------------------------------------------
+
+    @api.model
+    def _k2k_apply(self, connection, envelope):
+        """Apply ``envelope`` received through ``connection`` in the
+        receiving company; return the outcome ``{"outcome": ..., "detail":
+        text, "reference": the receiver's name for its document, "record":
+        its record}``. Raise ``UserError`` to refuse it."""
+        if wire.is_cancellation(envelope["type"]):
+            return self._k2k_apply_cancel(connection, envelope)
+        return self._k2k_apply_document(connection, envelope)
+
+    @api.model
+    def _k2k_apply_document(self, connection, envelope):
+        raise NotImplementedError
+
+    @api.model
+    def _k2k_apply_cancel(self, connection, envelope):
+        raise NotImplementedError
+
+    @api.model
+    def _k2k_find_received(self, model, connection, document_uid):
+        """The record a document became on this side, among those received
+        through ``connection`` only."""
+        return self.env[model].search(
+            [
+                ("k2k_connection_id", "=", connection.id),
+                ("k2k_document_uid", "=", document_uid),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _k2k_get_currency(self, code):
+        """The currency a message names by its ISO code, archived or not."""
+        currency_id = self._k2k_get_currency_id(code)
+        if not currency_id:
+            raise UserError(self.env._("Unknown currency %(code)s.", code=code))
+        return self.env["res.currency"].browse(currency_id)
+
+    @api.model
+    @tools.ormcache("code")
+    def _k2k_get_currency_id(self, code):
+        # Cached: every message names its currency, and codes never move.
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        return currency.id
+
+    @api.model
+    def _k2k_outcome(self, outcome, detail, record=None, reference=None):
+        result = {"outcome": outcome, "detail": detail}
+        if record:
+            result["record"] = record
+        if reference:
+            result["reference"] = reference
+        return result

@@ -1,0 +1,105 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The 18.0.1.1.0 migration, on a database put back in the 18.0.1.0.0 shape
+(DDL is transactional: the test's rollback undoes it)."""
+
+import os
+
+from odoo.modules.migration import load_script
+from odoo.tests import tagged
+
+from .common_flow import K2KFlowCommon
+
+SCRIPT = os.path.join(
+    os.path.dirname(__file__), "..", "migrations", "18.0.1.1.0", "pre-migration.py"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestK2KMigration(K2KFlowCommon):
+    def _back_to_1_0(self, invoice_message, order_message, po, so_line):
+        """The columns and values as 18.0.1.0.0 had them."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "ALTER TABLE k2k_connection RENAME COLUMN connection_uid TO remote_uid"
+        )
+        cr.execute(
+            "ALTER TABLE k2k_message ADD COLUMN vendor_move_id int4, "
+            "ADD COLUMN buyer_move_id int4, ADD COLUMN purchase_order_id int4, "
+            "ADD COLUMN sale_order_id int4"
+        )
+        cr.execute(
+            "UPDATE k2k_message SET vendor_move_id = res_id, "
+            "buyer_move_id = partner_res_id WHERE id = %s",
+            [invoice_message.id],
+        )
+        cr.execute(
+            "UPDATE k2k_message SET purchase_order_id = res_id, "
+            "sale_order_id = partner_res_id WHERE id = %s",
+            [order_message.id],
+        )
+        cr.execute(
+            "UPDATE k2k_message SET res_model = NULL, res_id = NULL, "
+            "partner_res_model = NULL, partner_res_id = NULL, "
+            "partner_reference = NULL"
+        )
+        cr.execute(
+            "ALTER TABLE k2k_message DROP COLUMN res_model, DROP COLUMN res_id, "
+            "DROP COLUMN partner_res_model, DROP COLUMN partner_res_id, "
+            "DROP COLUMN partner_reference"
+        )
+        cr.execute(
+            "UPDATE k2k_message SET state = 'queued', payload = '{\"lines\": []}' "
+            "WHERE id = %s",
+            [invoice_message.id],
+        )
+        cr.execute(
+            "INSERT INTO k2k_message (name, connection_id, vendor_company_id, "
+            "buyer_company_id, message_type, document_uid, revision, state) "
+            "VALUES ('old', %s, %s, %s, 'cancel', 'old', 1, 'applied') RETURNING id",
+            [self.connection.id, self.vendor.id, self.buyer.id],
+        )
+        old_cancel_id = cr.fetchone()[0]
+        cr.execute("ALTER TABLE purchase_order_line DROP COLUMN k2k_line_uid")
+        cr.execute(
+            "ALTER TABLE sale_order_line ALTER COLUMN k2k_purchase_line_ref "
+            "TYPE int4 USING NULL"
+        )
+        cr.execute(
+            "UPDATE sale_order_line SET k2k_purchase_line_ref = %s WHERE id = %s",
+            [po.order_line[0].id, so_line.id],
+        )
+        self.env.invalidate_all()
+        return old_cancel_id
+
+    def test_migration_from_1_0(self):
+        po, invoice, bill = self._full_flow()
+        so = po.k2k_sale_order_id
+        invoice_message = invoice.k2k_message_ids
+        order_message = self.env["k2k.message"].search(
+            [("res_model", "=", "purchase.order"), ("res_id", "=", po.id)]
+        )
+        uid = self.connection.connection_uid
+        old_cancel_id = self._back_to_1_0(
+            invoice_message, order_message, po, so.order_line[0]
+        )
+
+        load_script(SCRIPT, "k2k_migration").migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+
+        self.assertEqual(self.connection.connection_uid, uid)
+        old_cancel = self.env["k2k.message"].browse(old_cancel_id)
+        self.assertEqual(old_cancel.message_type, "invoice_cancel")
+        self.assertEqual(invoice_message.document_ref, invoice)
+        self.assertEqual(invoice_message.partner_document_ref, bill)
+        self.assertFalse(invoice_message.payload, "an unsent payload is rebuilt")
+        self.assertEqual(order_message.document_ref, po)
+        self.assertEqual(order_message.partner_reference, so.name)
+        self.assertEqual(po.k2k_sale_order_id, so)
+        self.assertEqual(so.k2k_purchase_order_id, po)
+        self.assertEqual(bill.k2k_vendor_move_id, invoice)
+        # Lines keep being named the same on both sides: the buyer's old id.
+        ref = str(po.order_line[0].id)
+        self.assertEqual(po.order_line[0].k2k_line_uid, ref)
+        self.assertEqual(so.order_line[0].k2k_purchase_line_ref, ref)
