@@ -4,7 +4,8 @@
 
 No ORM here: the caller gives the address, the keys and the data, and gets
 the partner's JSON answer or one exception type, ``K2KTransportError``, for
-every way the partner can fail to give one (down, slow, not a K2K endpoint).
+every way the partner can fail to give one (down, slow, not a K2K endpoint,
+an answer too large, unsigned or signed with another key).
 """
 
 import json
@@ -28,39 +29,77 @@ class K2KTransportError(Exception):
         self.detail = detail
 
 
+def _read_capped(response, target):
+    body = b""
+    for chunk in response.iter_content(chunk_size=65536):
+        body += chunk
+        if len(body) > wire.MAX_ANSWER_BYTES:
+            raise K2KTransportError(
+                "no_answer", target, response.status_code, "the answer is too large"
+            )
+    return body
+
+
+def _post(target, body, headers, timeout):
+    """POST without following redirects; return the response and at most
+    ``wire.MAX_ANSWER_BYTES`` of its body."""
+    try:
+        with requests.post(
+            target,
+            data=body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            return response, _read_capped(response, target)
+    except requests.RequestException as error:
+        raise K2KTransportError("unreachable", target, detail=str(error)) from error
+
+
 def post_signed(url, path, database, connection_uid, secret, data, timeout):
     """Sign ``data`` (JSON) and post it to ``url + path``; return
     ``(HTTP status, answer dict)``.
 
-    A K2K refusal (a 4xx answer whose JSON says ``"ok": false``) is an
-    answer, returned as such; anything else that is not a JSON object with
-    a status below 400 raises ``K2KTransportError``.
+    Redirects are not followed (the signed body goes to the address given,
+    or nowhere). A K2K refusal (a 4xx answer whose JSON says ``"ok":
+    false``) is an answer, returned as such; anything else that is not a
+    signed JSON object with a status below 400 raises ``K2KTransportError``.
     """
-    body = json.dumps(data).encode()
+    if not wire.check_partner_url(url):
+        raise K2KTransportError("unreachable", url, detail="not an https address")
+    body = json.dumps(data, allow_nan=False).encode()
+    database = database or ""
     headers = wire.signed_headers(
-        secret, database or "", connection_uid, body, time.time()
+        secret, path, database, connection_uid, body, time.time()
     )
     target = url.rstrip("/") + path
+    response, content = _post(target, body, headers, timeout)
     try:
-        response = requests.post(target, data=body, headers=headers, timeout=timeout)
-    except requests.RequestException as error:
-        raise K2KTransportError("unreachable", target, detail=str(error)) from error
-    try:
-        answer = response.json()
+        answer = wire.loads(content)
     except ValueError:
         answer = None
     refused = isinstance(answer, dict) and answer.get("ok") is False
-    if (
-        not isinstance(answer, dict)
-        or response.status_code >= 500
-        or (response.status_code >= 400 and not refused)
-    ):
+    status = response.status_code
+    if not isinstance(answer, dict) or status >= 500 or (status >= 400 and not refused):
         detail = (
             answer.get("reason")
             if isinstance(answer, dict)
-            else (response.text or "")[:200]
+            else content[:200].decode(errors="replace")
         )
+        raise K2KTransportError("no_answer", target, status=status, detail=detail)
+    if not wire.answer_matches(
+        secret,
+        response.headers,
+        path,
+        database,
+        connection_uid,
+        headers[wire.HEADER_NONCE],
+        status,
+        content,
+        time.time(),
+    ):
         raise K2KTransportError(
-            "no_answer", target, status=response.status_code, detail=detail
+            "no_answer", target, status=status, detail="the answer is not signed"
         )
-    return response.status_code, answer
+    return status, answer

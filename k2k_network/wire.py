@@ -12,13 +12,19 @@ and reused on its own.
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import urllib.parse
 import uuid
 
+from . import wire_values
+from .wire_values import EnvelopeError
+
 # Version of the envelope, carried by every message so that a partner running
-# another version of the addon can tell what it receives.
-PROTOCOL_VERSION = 1
+# another version of the addon can tell what it receives. 2: documents and
+# lines named by references, signatures over method and path, signed answers.
+PROTOCOL_VERSION = 2
 
 # Paths of the endpoints, versioned so that a later format can live beside.
 MESSAGE_PATH = "/k2k/v1/message"
@@ -33,6 +39,8 @@ HEADER_SIGNATURE = "X-K2K-Signature"
 # A request older or newer than this (seconds) is refused as stale; its nonce
 # only needs to be remembered for that long.
 MAX_CLOCK_SKEW = 300
+# The most a sender reads of an answer.
+MAX_ANSWER_BYTES = 1024 * 1024
 
 INVITATION_PREFIX = "K2K1."
 
@@ -61,7 +69,19 @@ OUTCOME_WAITING = "waiting"
 OUTCOME_SUPERSEDED = "superseded"
 OUTCOMES = (OUTCOME_APPLIED, OUTCOME_DELIVERED, OUTCOME_WAITING, OUTCOME_SUPERSEDED)
 # Keys of an outcome that may cross to the partner: words, never record ids.
-OUTCOME_KEYS = ("outcome", "detail", "reference")
+OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by")
+
+# Refusals a sender treats as "not now" rather than "no".
+ERROR_NOT_ACTIVE = "connection_not_active"
+ERROR_SUSPENDED = "connection_suspended"
+NOT_NOW_ERRORS = (ERROR_NOT_ACTIVE, ERROR_SUSPENDED)
+
+# The automation switches a side tells the other, by the name they travel by.
+AUTOMATION_KEYS = (
+    "invoice_sync_enabled",
+    "invoice_upload_enabled",
+    "split_ecommerce_po_enabled",
+)
 
 ENVELOPE_KEYS = {
     "version": int,
@@ -71,15 +91,6 @@ ENVELOPE_KEYS = {
     "payload": dict,
     "attachments": list,
 }
-
-
-class EnvelopeError(ValueError):
-    """An envelope the receiver cannot take: ``code`` names the reason for
-    machines, the message for people."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
 
 
 def other_side(side):
@@ -94,9 +105,9 @@ def is_cancellation(message_type):
     return message_type in CANCEL_TYPES
 
 
-def new_document_uid():
-    """Names a document inside one connection: random, so that it means
-    nothing outside it and cannot be guessed."""
+def new_uid():
+    """Names a document (or a line) inside one connection: random, so that it
+    means nothing outside it and cannot be guessed."""
     return uuid.uuid4().hex
 
 
@@ -134,11 +145,11 @@ def check_envelope(envelope, receiver_side):
         raise EnvelopeError(
             "malformed_body", "Missing or wrong: {}.".format(", ".join(wrong))
         )
-    if envelope["version"] > PROTOCOL_VERSION:
+    if envelope["version"] != PROTOCOL_VERSION:
         raise EnvelopeError(
             "unsupported_version",
-            f"Message format {envelope['version']} is newer than ours "
-            f"({PROTOCOL_VERSION}).",
+            f"Message format {envelope['version']} is not ours "
+            f"({PROTOCOL_VERSION}): both sides need the same version of k2k_network.",
         )
     side = receiving_side(envelope["type"])
     if side is None or side not in (receiver_side, ANY_SIDE):
@@ -150,35 +161,58 @@ def check_envelope(envelope, receiver_side):
     return dict(envelope, type=message_type)
 
 
+def check_payload(envelope):
+    """Raise ``EnvelopeError`` unless every value the receiver reads has the
+    type and range it expects, and every attachment is a PDF."""
+    wire_values.check_payload(envelope)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number K2K takes")
+
+
+def loads(data):
+    """JSON as K2K reads it: NaN and Infinity are refused."""
+    return json.loads(data, parse_constant=_refuse_constant)
+
+
 def public_outcome(outcome):
     """What of a receiver's outcome crosses back to the sender."""
     return {key: outcome[key] for key in OUTCOME_KEYS if key in outcome}
 
 
-def signed_bytes(database, connection_uid, timestamp, nonce, body):
-    """The bytes a signature covers: the routing headers and the body, so
-    that none of them can be changed or moved to another connection."""
-    head = f"{database}\n{connection_uid}\n{timestamp}\n{nonce}\n".encode()
-    return head + body
+def signed_bytes(method, path, database, connection_uid, timestamp, nonce, body):
+    """The bytes a signature covers: the method and path, the routing
+    headers and the body, so that none of them can be changed, nor the
+    request moved to another endpoint or connection."""
+    head = "\n".join(
+        (method.upper(), path, database, connection_uid, timestamp, nonce, "")
+    )
+    return head.encode() + body
 
 
-def sign(secret, database, connection_uid, timestamp, nonce, body):
+def sign(secret, method, path, database, connection_uid, timestamp, nonce, body):
     return hmac.new(
         secret.encode(),
-        signed_bytes(database, connection_uid, timestamp, nonce, body),
+        signed_bytes(method, path, database, connection_uid, timestamp, nonce, body),
         hashlib.sha256,
     ).hexdigest()
 
 
-def signature_matches(
-    secret, signature, database, connection_uid, timestamp, nonce, body
-):
-    expected = sign(secret, database, connection_uid, timestamp, nonce, body)
-    return hmac.compare_digest(expected, signature or "")
+def signature_matches(secret, signature, *signed):
+    """Whether ``signature`` is ``sign(secret, *signed)``."""
+    return hmac.compare_digest(sign(secret, *signed), signature or "")
 
 
-def signed_headers(secret, database, connection_uid, body, timestamp, nonce=None):
-    """The headers of a signed request carrying ``body``."""
+def is_fresh(timestamp, now):
+    try:
+        return abs(now - int(timestamp)) <= MAX_CLOCK_SKEW
+    except (TypeError, ValueError):
+        return False
+
+
+def signed_headers(secret, path, database, connection_uid, body, timestamp, nonce=None):
+    """The headers of a signed POST of ``body`` to ``path``."""
     nonce = nonce or new_nonce()
     timestamp = str(int(timestamp))
     return {
@@ -188,9 +222,65 @@ def signed_headers(secret, database, connection_uid, body, timestamp, nonce=None
         HEADER_TIMESTAMP: timestamp,
         HEADER_NONCE: nonce,
         HEADER_SIGNATURE: sign(
-            secret, database, connection_uid, timestamp, nonce, body
+            secret, "POST", path, database, connection_uid, timestamp, nonce, body
         ),
     }
+
+
+def _answer_method(status):
+    # An answer is signed as its own kind of message, bound to the request's
+    # nonce and to its HTTP status: neither a request's signature nor an
+    # older answer can pass for it.
+    return f"ANSWER {int(status)}"
+
+
+def _answer_signature(secret, path, database, connection_uid, nonce, status, body, ts):
+    return sign(
+        secret, _answer_method(status), path, database, connection_uid, ts, nonce, body
+    )
+
+
+def answer_headers(secret, path, database, connection_uid, nonce, status, body, now):
+    timestamp = str(int(now))
+    signature = _answer_signature(
+        secret, path, database, connection_uid, nonce, status, body, timestamp
+    )
+    return {HEADER_TIMESTAMP: timestamp, HEADER_SIGNATURE: signature}
+
+
+def answer_matches(
+    secret, headers, path, database, connection_uid, nonce, status, body, now
+):
+    """Whether an answer comes, fresh, from the holder of ``secret`` for the
+    request signed with ``nonce``."""
+    timestamp = headers.get(HEADER_TIMESTAMP, "")
+    expected = _answer_signature(
+        secret, path, database, connection_uid, nonce, status, body, timestamp
+    )
+    return is_fresh(timestamp, now) and hmac.compare_digest(
+        expected, headers.get(HEADER_SIGNATURE, "")
+    )
+
+
+def check_partner_url(url):
+    """Whether ``url`` may be a partner's address: https, or plain http to
+    this machine only (tests, the demo)."""
+    try:
+        parsed = urllib.parse.urlsplit(url or "")
+    except ValueError:
+        return False
+    if not parsed.hostname or parsed.username or parsed.password:
+        return False
+    if parsed.scheme == "https":
+        return True
+    if parsed.scheme != "http":
+        return False
+    if parsed.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def encode_invitation(data):

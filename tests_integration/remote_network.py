@@ -2,11 +2,13 @@
 K2K network across databases: started, driven over JSON-RPC as their
 administrators would, stopped and started again."""
 
-import importlib.util
+import importlib
 import os
 import shutil
 import subprocess
+import sys
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -17,12 +19,13 @@ ADDON_DIR = Path(__file__).resolve().parent.parent / "k2k_network"
 
 
 def load_wire():
-    """The addon's wire module (signing), loaded on its own so that the
-    test signs exactly as the addon does without importing Odoo models."""
-    spec = importlib.util.spec_from_file_location("k2k_wire", ADDON_DIR / "wire.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The addon's wire module (the protocol and its value rules), loaded on
+    its own so that the test signs exactly as the addon does without
+    importing Odoo models: the addon's folder stands for a bare package."""
+    package = types.ModuleType("k2k_wire_package")
+    package.__path__ = [str(ADDON_DIR)]
+    sys.modules.setdefault("k2k_wire_package", package)
+    return importlib.import_module("k2k_wire_package.wire")
 
 
 class RpcError(Exception):

@@ -46,7 +46,7 @@ def connected(registry):
             }
         )
         cr.commit()
-        return {"connection": connection.id, "buyer": buyer.id}
+        return {"connection": connection.id, "buyer": buyer.id, "vendor": vendor.id}
 
 
 def _envelope(document_uid, revision=1):
@@ -130,18 +130,27 @@ def test_two_cursors_one_bill(registry, connected):
 
 def test_two_workers_process_one_queue_once(registry, connected):
     """Two cron workers at once: each message is taken by one of them."""
-    document_uid = f"test/account.move/{uuid.uuid4().hex}"
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        # A message whose content is already built (no vendor invoice needed
-        # for this test): the worker delivers it as it is.
+        # A message whose content is already built: the cancellation of a
+        # purchase order the vendor never heard of ("nothing to cancel").
+        order = env["purchase.order"].create(
+            {
+                "partner_id": env["res.company"]
+                .browse(connected["vendor"])
+                .partner_id.id,
+                "company_id": connected["buyer"],
+            }
+        )
         message = env["k2k.message"].create(
             {
-                "name": "INV/CONC/0002",
+                "name": "Cancellation of a purchase order",
                 "connection_id": connected["connection"],
-                "message_type": "invoice_cancel",
-                "document_uid": document_uid,
-                "payload": {"invoice_number": "INV/CONC/0002"},
+                "message_type": "order_cancel",
+                "document_uid": uuid.uuid4().hex,
+                "res_model": "purchase.order",
+                "res_id": order.id,
+                "payload": {"purchase_order_name": order.name},
             }
         )
         message_id = message.id

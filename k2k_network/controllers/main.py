@@ -21,6 +21,11 @@ from .. import wire
 _logger = logging.getLogger(__name__)
 
 
+# How far above k2k_network.max_request_bytes a body is still read, so that
+# the sender gets a K2K refusal (which it takes as final) and not Odoo's page.
+ROUTE_MARGIN_BYTES = 1024 * 1024
+
+
 class K2KRefused(Exception):
     def __init__(self, status, error, reason):
         super().__init__(reason)
@@ -37,6 +42,10 @@ class K2KController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        # Odoo refuses a larger body before it reads (or parses) it; up to
+        # there, the addon answers a refusal of its own, logged.
+        max_content_length=lambda controller: controller._k2k_max_body_bytes()
+        + ROUTE_MARGIN_BYTES,
     )
     def k2k_endpoint(self):
         handlers = {
@@ -44,6 +53,9 @@ class K2KController(http.Controller):
             wire.HANDSHAKE_PATH: self._k2k_handle_handshake,
         }
         return self._k2k_serve(handlers[request.httprequest.path])
+
+    def _k2k_max_body_bytes(self):
+        return request.env(su=True)["k2k.request"]._k2k_max_body_bytes()
 
     # -- one path for both endpoints ---------------------------------------
 
@@ -53,8 +65,10 @@ class K2KController(http.Controller):
             "endpoint": request.httprequest.path,
             "remote_addr": request.httprequest.remote_addr,
         }
+        # Filled as soon as the connection is known: its answers are signed.
+        signer = {}
         try:
-            connection, data, nonce = self._k2k_authenticate(env, log)
+            connection, data, nonce = self._k2k_authenticate(env, log, signer)
             log.update(
                 connection_id=connection.id,
                 message_type=data.get("type"),
@@ -62,7 +76,7 @@ class K2KController(http.Controller):
             )
             answer = self._k2k_handle(env, handle, connection, data)
         except K2KRefused as refusal:
-            return self._k2k_refuse(env, log, refusal)
+            return self._k2k_refuse(env, log, refusal, signer)
         env["k2k.request"].create(
             dict(
                 log,
@@ -75,7 +89,25 @@ class K2KController(http.Controller):
         # Records of this database mean nothing to the partner: words only.
         status = env["k2k.document.status"]._k2k_export_status(connection)
         answer = dict(wire.public_outcome(answer), ok=True, status=status)
-        return request.make_json_response(answer)
+        return self._k2k_respond(answer, 200, signer)
+
+    def _k2k_respond(self, answer, status, signer):
+        """The JSON answer, signed for the connection that asked (when it is
+        known) and bound to its request's nonce."""
+        body = json.dumps(answer).encode()
+        headers = [("Content-Type", "application/json")]
+        if signer:
+            headers += wire.answer_headers(
+                signer["connection"].remote_secret,
+                request.httprequest.path,
+                signer["database"],
+                signer["connection"].connection_uid,
+                signer["nonce"],
+                status,
+                body,
+                time.time(),
+            ).items()
+        return request.make_response(body, headers=headers, status=status)
 
     def _k2k_handle(self, env, handle, connection, data):
         """Run the handler; a business refusal or a garbled body is a
@@ -85,6 +117,8 @@ class K2KController(http.Controller):
                 return handle(connection, data)
         except (UserError, ValidationError) as error:
             raise K2KRefused(422, "refused", error.args[0]) from error
+        except wire.EnvelopeError as error:
+            raise K2KRefused(400, error.code, str(error)) from error
         except (KeyError, TypeError, ValueError) as error:
             raise K2KRefused(
                 400,
@@ -92,7 +126,7 @@ class K2KController(http.Controller):
                 env._("The message lacks or garbles %(what)s.", what=error),
             ) from error
 
-    def _k2k_refuse(self, env, log, refusal):
+    def _k2k_refuse(self, env, log, refusal, signer):
         _logger.warning(
             "K2K request to %s from %s refused (%s): %s",
             log["endpoint"],
@@ -100,7 +134,7 @@ class K2KController(http.Controller):
             refusal.error,
             refusal.reason,
         )
-        env["k2k.request"].create(
+        env["k2k.request"]._k2k_log_refusal(
             dict(
                 log,
                 status_code=refusal.status,
@@ -108,12 +142,13 @@ class K2KController(http.Controller):
                 reason=refusal.reason,
             )
         )
-        return request.make_json_response(
+        return self._k2k_respond(
             {"ok": False, "error": refusal.error, "reason": refusal.reason},
-            status=refusal.status,
+            refusal.status,
+            signer,
         )
 
-    def _k2k_authenticate(self, env, log):
+    def _k2k_authenticate(self, env, log, signer):
         """Return (connection, decoded body, nonce) or raise K2KRefused."""
         body = self._k2k_read_body(env)
         headers = request.httprequest.headers
@@ -133,11 +168,12 @@ class K2KController(http.Controller):
             )
         connection = self._k2k_find_connection(env, database, uid)
         log["connection_id"] = connection.id
+        signer.update(connection=connection, nonce=nonce, database=database)
         self._k2k_check_signature(
             env, connection, signature, database, timestamp, nonce, body
         )
         try:
-            data = json.loads(body)
+            data = wire.loads(body)
         except ValueError:
             data = None
         if not isinstance(data, dict):
@@ -162,18 +198,17 @@ class K2KController(http.Controller):
                     max=max_bytes,
                 ),
             )
-        return httprequest.get_data(cache=False)
+        # Cached: Odoo runs the handler again after a serialization failure,
+        # and the second run must read the same body.
+        return httprequest.get_data()
 
     def _k2k_find_connection(self, env, database, uid):
         if database != env.cr.dbname:
+            # Named neither way: a prober learns no database name here.
             raise K2KRefused(
                 421,
                 "wrong_database",
-                env._(
-                    "This server answers for database %(here)s, not %(asked)s.",
-                    here=env.cr.dbname,
-                    asked=database,
-                ),
+                env._("This server does not answer for that database."),
             )
         connection = env["k2k.connection"].search(
             [("connection_uid", "=", uid), ("transport", "=", "http")], limit=1
@@ -185,11 +220,7 @@ class K2KController(http.Controller):
     def _k2k_check_signature(
         self, env, connection, signature, database, timestamp, nonce, body
     ):
-        try:
-            skew = abs(time.time() - int(timestamp))
-        except ValueError:
-            skew = None
-        if skew is None or skew > wire.MAX_CLOCK_SKEW:
+        if not wire.is_fresh(timestamp, time.time()):
             raise K2KRefused(
                 401,
                 "stale_request",
@@ -198,9 +229,17 @@ class K2KController(http.Controller):
                     seconds=wire.MAX_CLOCK_SKEW,
                 ),
             )
-        uid = connection.connection_uid
+        httprequest = request.httprequest
         if not wire.signature_matches(
-            connection.remote_secret, signature, database, uid, timestamp, nonce, body
+            connection.remote_secret,
+            signature,
+            httprequest.method,
+            httprequest.path,
+            database,
+            connection.connection_uid,
+            timestamp,
+            nonce,
+            body,
         ):
             raise K2KRefused(401, "bad_signature", env._("Wrong signature."))
         if env["k2k.request"]._k2k_nonce_seen(connection, nonce):
@@ -219,12 +258,12 @@ class K2KController(http.Controller):
         if connection.state == "draft":
             raise K2KRefused(
                 409,
-                "connection_not_active",
+                wire.ERROR_NOT_ACTIVE,
                 env._("The connection waits for its handshake."),
             )
         if connection.state == "suspended" and envelope["type"] != "status":
             raise K2KRefused(
-                409, "connection_suspended", env._("The connection is suspended.")
+                409, wire.ERROR_SUSPENDED, env._("The connection is suspended.")
             )
         local = connection._get_local_company()
         return connection.with_company(local)._k2k_receive(envelope)

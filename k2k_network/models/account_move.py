@@ -6,7 +6,8 @@ from odoo.tools import float_compare, float_is_zero
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "k2k.guarded.mixin"]
 
     # -- both sides --------------------------------------------------------
     # Vendor side: computed from the invoice's K2K messages, so that posting
@@ -110,7 +111,7 @@ class AccountMove(models.Model):
     _sql_constraints = [
         (
             "k2k_document_uid_uniq",
-            "UNIQUE(company_id, k2k_document_uid)",
+            "UNIQUE(k2k_connection_id, k2k_document_uid)",
             "This vendor invoice already has a bill in this company.",
         ),
     ]
@@ -140,7 +141,7 @@ class AccountMove(models.Model):
     @api.depends("k2k_message_ids.partner_res_id")
     @api.depends_context("uid", "allowed_company_ids")
     def _compute_k2k_buyer_move_id(self):
-        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self)
+        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=True)
         for move in self:
             # Only shown to whom may open it: a vendor-only user never
             # meets an access error for the buyer's books.
@@ -148,7 +149,7 @@ class AccountMove(models.Model):
             move.k2k_buyer_move_id = bill.with_env(self.env)._filtered_access("read")
 
     def _compute_k2k_vendor_move_id(self):
-        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self)
+        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=False)
         for move in self:
             move.k2k_vendor_move_id = counterparts.get(move.id, self.browse())
 
@@ -243,12 +244,20 @@ class AccountMove(models.Model):
         )
 
     def _k2k_set_approval(self, state, note):
-        self.write({"k2k_approval_state": state})
+        # The group was checked by the action: the guarded field is written
+        # by the addon itself, for bills this user may write.
+        self.check_access("write")
+        self.sudo().write({"k2k_approval_state": state})
         for bill in self:
             bill.message_post(body=note)
 
     def action_k2k_apply_vendor_changes(self):
         """Accounting applies the revision the vendor sent after booking."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(
+                self.env._("Only billing users can apply the vendor's changes.")
+            )
+        self.check_access("write")
         for bill in self:
             if not bill.k2k_pending_envelope:
                 raise UserError(
@@ -259,7 +268,8 @@ class AccountMove(models.Model):
             envelope = bill.k2k_pending_envelope
             if bill.state != "draft":
                 bill.button_draft()
-            self.env["k2k.document.invoice"]._k2k_update_bill(
+            bill = bill.sudo()
+            self.env["k2k.document.invoice"].sudo()._k2k_update_bill(
                 bill, bill.k2k_connection_id, envelope
             )
             bill.k2k_approval_state = "pending"

@@ -305,4 +305,6 @@ class K2KConnection(models.Model):
         adapter; return the outcome. Raise ``UserError`` to refuse it."""
         self.ensure_one()
         adapter = self.env["k2k.document"]._k2k_get_adapter(envelope.get("type"))
+        # Whatever transport brought it, and whoever wrote it.
+        wire.check_payload(envelope)
         return adapter._k2k_apply(self, envelope)

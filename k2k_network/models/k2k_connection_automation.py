@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models, tools
 
-from .res_company import K2K_AUTOMATION_KEYS
+from .. import wire
 
 
 class K2KConnection(models.Model):
@@ -91,7 +91,7 @@ class K2KConnection(models.Model):
         company = self[f"{side}_company_id"]
         if company:
             return company.sudo()._k2k_get_automation_settings()
-        return dict.fromkeys(K2K_AUTOMATION_KEYS, False)
+        return dict.fromkeys(wire.AUTOMATION_KEYS, False)
 
     def _get_invoice_sync_status(self, vendor_sync, buyer_upload):
         self.ensure_one()

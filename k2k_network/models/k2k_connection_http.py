@@ -1,13 +1,10 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import uuid
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import http_client, wire
 from ..http_client import K2KTransportError
-from .res_company import K2K_AUTOMATION_KEYS
 
 
 # The transport to another database lives apart from the record, as Odoo's
@@ -101,7 +98,7 @@ class K2KConnection(models.Model):
         """The partner's switches as it last told them (never guessed)."""
         if self.transport == "http" and not self[f"{side}_company_id"]:
             told = self.remote_settings or {}
-            return {key: bool(told.get(key)) for key in K2K_AUTOMATION_KEYS}
+            return {key: bool(told.get(key)) for key in wire.AUTOMATION_KEYS}
         return super()._get_side_settings(side)
 
     def _get_partner_side(self):
@@ -115,6 +112,18 @@ class K2KConnection(models.Model):
         if self.transport != "http" or not self.local_role:
             return self.env["res.company"]
         return self[f"{self.local_role}_company_id"]
+
+    @api.constrains("remote_url")
+    def _check_remote_url(self):
+        for connection in self.filtered("remote_url"):
+            if not wire.check_partner_url(connection.remote_url):
+                raise ValidationError(
+                    self.env._(
+                        "%(url)s cannot be a partner's address: it must start with "
+                        "https:// (plain http:// only to this machine, for tests).",
+                        url=connection.remote_url,
+                    )
+                )
 
     @api.constrains("transport", "local_role", "vendor_company_id", "buyer_company_id")
     def _check_remote_companies(self):
@@ -200,122 +209,22 @@ class K2KConnection(models.Model):
         if postponed:
             raise UserError("\n".join(postponed.mapped("error")))
 
-    # -- the handshake: invitation code -------------------------------------
-
-    def action_k2k_create_invitation(self):
-        """Our side accepts and gets a code for the partner to join with."""
-        self.check_access("write")
-        self.ensure_one()
-        if self.transport != "http" or self.state != "draft":
-            raise UserError(
-                self.env._(
-                    "Invitations are for connections to another database that "
-                    "wait for their handshake."
-                )
-            )
-        company = self._get_local_company()
-        self._check_user_in_company(company)
-        other = self._get_partner_side()
-        if not self[f"{other}_partner_id"]:
-            raise UserError(
-                self.env._(
-                    "Choose first the partner that stands for the %(side)s here.",
-                    side=other,
-                )
-            )
-        self.write(
-            {
-                **self._k2k_prepare_invitation_vals(company),
-                f"{self.local_role}_accepted_by_id": self.env.user.id,
-                f"{self.local_role}_accepted_date": fields.Datetime.now(),
-            }
-        )
-        self.message_post(
-            body=self.env._(
-                "%(user)s accepted the connection for %(company)s and created an "
-                "invitation code for the partner.",
-                user=self.env.user.name,
-                company=company.name,
-            )
-        )
-        return True
-
-    def _k2k_prepare_invitation_vals(self, company):
-        """A connection identifier, a secret and the code that carries them
-        with our address to the partner."""
-        uid = self.connection_uid or uuid.uuid4().hex
-        secret = self.remote_secret or wire.new_secret()
-        code = wire.encode_invitation(
-            {
-                "url": self.get_base_url(),
-                "database": self.env.cr.dbname,
-                "uid": uid,
-                "secret": secret,
-                "role": self.local_role,
-                "company": company.name,
-            }
-        )
-        return {"connection_uid": uid, "remote_secret": secret, "invitation_code": code}
-
-    def _k2k_accept_remote_handshake(self, data):
-        """The invited partner joined with our code (called by the endpoint,
-        after the signature was checked). Return what the partner needs."""
-        self.ensure_one()
-        other = self._get_partner_side()
-        if data.get("role") != other:
-            raise UserError(
-                self.env._("This invitation is for a %(side)s.", side=other)
-            )
-        if self.state == "draft":
-            self._k2k_partner_accepted(
-                data,
-                self.env._(
-                    "%(user)s accepted the connection for %(partner)s.",
-                    user=data.get("accepted_by"),
-                    partner=data.get("company"),
-                ),
-                {
-                    "remote_url": data.get("url") or self.remote_url,
-                    "remote_database": data.get("database"),
-                    "remote_company_name": data.get("company"),
-                },
-            )
-        elif self.remote_database != data.get("database"):
-            raise UserError(self.env._("This invitation has already been used."))
-        return {
-            "outcome": "applied",
-            "accepted_by": self[f"{self.local_role}_accepted_by_id"].name,
-            "status": self.env["k2k.document.status"]._k2k_export_status(self),
-        }
-
-    def _k2k_partner_accepted(self, told, body, vals=None):
-        """The partner in another database accepted (what it ``told`` us:
-        who accepted, its status): record it, say it, activate."""
-        self.ensure_one()
-        self.write(
-            {
-                **(vals or {}),
-                "remote_accepted_by": told.get("accepted_by"),
-                f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
-            }
-        )
-        self.message_post(body=body)
-        self.env["k2k.document.status"]._k2k_store_partner_status(
-            self, told.get("status")
-        )
-        self._activate()
-
     # -- the signed HTTP transport -------------------------------------------
 
     def _k2k_deliver_http(self, envelope):
         """Post the envelope to the partner's endpoint; its answer is the
         receiver's own outcome. Raise ``K2KTransportError`` when there is no
         answer to trust, so that the message is tried again later."""
+        if self._k2k_is_neutralized():
+            return {
+                "outcome": wire.OUTCOME_WAITING,
+                "detail": self._k2k_neutralized_text(),
+            }
         status, answer = self._k2k_http_post(wire.MESSAGE_PATH, envelope)
         if status >= 400:
             error = answer.get("error")
             reason = answer.get("reason") or error
-            if error in ("connection_suspended", "connection_not_active"):
+            if error in wire.NOT_NOW_ERRORS:
                 return {
                     "outcome": wire.OUTCOME_WAITING,
                     "detail": self.env._(
@@ -343,6 +252,8 @@ class K2KConnection(models.Model):
         """Sign and post ``data`` to the partner; return (HTTP status, JSON
         answer). Raise ``K2KTransportError`` when there is no K2K answer."""
         self.ensure_one()
+        if self._k2k_is_neutralized():
+            raise UserError(self._k2k_neutralized_text())
         if not self.remote_url:
             raise UserError(
                 self.env._("Give the partner's address before sending to it.")
@@ -355,6 +266,18 @@ class K2KConnection(models.Model):
             self.remote_secret,
             data,
             self._k2k_get_timeout(),
+        )
+
+    @api.model
+    def _k2k_is_neutralized(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return bool(params.get_param("database.is_neutralized"))
+
+    @api.model
+    def _k2k_neutralized_text(self):
+        return self.env._(
+            "This database is a neutralized copy: it sends nothing to other "
+            "databases."
         )
 
     @api.model
@@ -373,7 +296,7 @@ class K2KConnection(models.Model):
                 url=error.url,
                 error=error.detail,
             )
-        if error.status and error.status < 400 and not error.detail:
+        if error.status == 200 and not error.detail:
             return self.env._(
                 "%(partner)s answered without a K2K outcome.", partner=partner
             )

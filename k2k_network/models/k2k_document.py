@@ -47,10 +47,25 @@ class K2KDocument(models.AbstractModel):
         return record.display_name
 
     @api.model
+    def _k2k_get_sender(self, message_type, record):
+        """Who sends ``record`` in a ``message_type`` message: the company
+        whose document it is."""
+        return record.company_id
+
+    @api.model
+    def _k2k_on_enqueue(self, messages):
+        """``messages`` were just queued (as the superuser): mark their
+        documents as sent through their connection."""
+
+    @api.model
     def _k2k_prepare_messages(self, messages):
         """Build the payloads the messages were queued without (they are all
         of this adapter's types), or mark the ones that no longer need to go
         as superseded. Called in one batch before sending."""
+
+    @api.model
+    def _k2k_describe_superseded(self):
+        return self.env._("Superseded by a newer message of the same document.")
 
     @api.model
     def _k2k_describe_prepare_error(self, error):
@@ -69,8 +84,25 @@ class K2KDocument(models.AbstractModel):
         receiving company; return the outcome ``{"outcome": ..., "detail":
         text, "reference": the receiver's name for its document, "record":
         its record}``. Raise ``UserError`` to refuse it."""
+        Received = self.env["k2k.received"]
+        uid = envelope["document_uid"]
+        cancelled = Received._k2k_get_cancelled_revision(connection, uid)
+        if cancelled and wire.is_cancellation(envelope["type"]):
+            return self._k2k_outcome("applied", self.env._("Already cancelled."))
+        if cancelled:
+            # Whatever comes after a cancellation, older or newer, is late.
+            return self._k2k_outcome(
+                "superseded",
+                self.env._(
+                    "The sender cancelled this document (revision %(revision)s): "
+                    "this message is ignored.",
+                    revision=cancelled,
+                ),
+            )
         if wire.is_cancellation(envelope["type"]):
-            return self._k2k_apply_cancel(connection, envelope)
+            outcome = self._k2k_apply_cancel(connection, envelope)
+            Received._k2k_remember_cancellation(connection, uid, envelope["revision"])
+            return outcome
         return self._k2k_apply_document(connection, envelope)
 
     @api.model
@@ -95,11 +127,20 @@ class K2KDocument(models.AbstractModel):
 
     @api.model
     def _k2k_get_currency(self, code):
-        """The currency a message names by its ISO code, archived or not."""
-        currency_id = self._k2k_get_currency_id(code)
-        if not currency_id:
+        """The currency a message names by its ISO code. An archived one is
+        refused, not switched on: its rates are this database's business."""
+        currency = self.env["res.currency"].browse(self._k2k_get_currency_id(code))
+        if not currency:
             raise UserError(self.env._("Unknown currency %(code)s.", code=code))
-        return self.env["res.currency"].browse(currency_id)
+        if not currency.active:
+            raise UserError(
+                self.env._(
+                    "Currency %(code)s is not active here: activate it (with its "
+                    "rates) to take documents in it.",
+                    code=code,
+                )
+            )
+        return currency
 
     @api.model
     @tools.ormcache("code")

@@ -26,28 +26,45 @@ class K2KDocumentInvoice(models.AbstractModel):
         their payloads; a message whose invoice changed since it was queued
         is superseded (the newer message is on its way)."""
         to_build = messages.browse()
-        for message in messages.filtered(lambda m: m.message_type == "invoice"):
+        invoices = messages.filtered(lambda m: m.message_type == "invoice")
+        # Iterated from one recordset: the invoices are read together.
+        moves = {
+            move.id: move
+            for move in self.env["account.move"].browse(invoices.mapped("res_id"))
+        }
+        for message in invoices:
             if message.payload:
                 continue  # built on an earlier attempt: a retry resends it as it was
-            move = self.env["account.move"].browse(message.res_id)
+            move = moves[message.res_id]
             if move.state != "posted" or move.k2k_revision != message.revision:
-                message._k2k_mark_superseded(
-                    self.env._("Superseded by a later change of the invoice.")
-                )
+                message._k2k_mark_superseded(self._k2k_describe_superseded())
                 continue
             to_build |= message
         if not to_build:
             return
-        moves = self.env["account.move"].browse(to_build.mapped("res_id"))
-        pdfs = self.env["ir.actions.report"]._k2k_get_invoice_pdfs(moves)
+        pdfs = self.env["ir.actions.report"]._k2k_get_invoice_pdfs(
+            self.env["account.move"].browse(to_build.mapped("res_id"))
+        )
         for message in to_build:
-            move = moves.browse(message.res_id)
+            move = moves[message.res_id]
+            pdf = pdfs.get(move.id, self.env["ir.attachment"])
             message.write(
                 {
                     "payload": self._k2k_export_invoice(move, message.connection_id),
-                    "attachment_id": pdfs.get(move.id, self.env["ir.attachment"]).id,
+                    # Only a PDF travels (Odoo's test mode renders HTML).
+                    "attachment_id": pdf.id
+                    if pdf.mimetype == "application/pdf"
+                    else False,
                 }
             )
+
+    @api.model
+    def _k2k_get_message_name(self, message_type, record):
+        return record.name
+
+    @api.model
+    def _k2k_describe_superseded(self):
+        return self.env._("Superseded by a later change of the invoice.")
 
     @api.model
     def _k2k_describe_prepare_error(self, error):
@@ -199,22 +216,6 @@ class K2KDocumentInvoice(models.AbstractModel):
     # -- building the bill -------------------------------------------------
 
     @api.model
-    def _k2k_get_purchase_lines(self, connection, payload):
-        """The purchase order lines the invoice lines name, among those of
-        the orders sent through this connection only."""
-        refs = [line["purchase_line_ref"] for line in payload["lines"]]
-        refs = [ref for ref in refs if ref]
-        if not refs:
-            return self.env["purchase.order.line"]
-        return self.env["purchase.order.line"].search(
-            [
-                ("k2k_line_uid", "in", refs),
-                ("order_id.k2k_connection_id", "=", connection.id),
-                ("company_id", "=", connection.buyer_company_id.id),
-            ]
-        )
-
-    @api.model
     def _k2k_prepare_bill_line_vals(self, line, po_line):
         if po_line:
             vals = po_line._prepare_account_move_line()
@@ -238,7 +239,9 @@ class K2KDocumentInvoice(models.AbstractModel):
         payload = envelope["payload"]
         buyer = connection.buyer_company_id
         move_type = K2K_BUYER_MOVE_TYPES[payload["move_type"]]
-        po_lines = self._k2k_get_purchase_lines(connection, payload)
+        po_lines = self.env["purchase.order.line"]._k2k_find_sent_lines(
+            connection, [line["purchase_line_ref"] for line in payload["lines"]]
+        )
         orders = po_lines.order_id
         if orders:
             vals = (
@@ -248,8 +251,6 @@ class K2KDocumentInvoice(models.AbstractModel):
         else:
             vals = {}
         currency = self._k2k_get_currency(payload["currency"])
-        if not currency.active:
-            currency.active = True
         vals.update(
             {
                 "move_type": move_type,

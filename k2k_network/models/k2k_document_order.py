@@ -26,6 +26,12 @@ class K2KDocumentOrder(models.AbstractModel):
         return self.env._("Order %(order)s", order=record.name)
 
     @api.model
+    def _k2k_on_enqueue(self, messages):
+        for message in messages.filtered(lambda m: m.message_type == "order"):
+            order = self.env["purchase.order"].browse(message.res_id)
+            order.k2k_connection_id = message.connection_id
+
+    @api.model
     def _k2k_prepare_messages(self, messages):
         for message in messages.filtered(
             lambda m: m.message_type == "order" and not m.payload
@@ -39,7 +45,7 @@ class K2KDocumentOrder(models.AbstractModel):
         # Each line is named by a reference that means nothing outside this
         # connection; the vendor's invoice names it back.
         for line in lines.filtered(lambda line: not line.k2k_line_uid):
-            line.k2k_line_uid = wire.new_document_uid()
+            line.k2k_line_uid = wire.new_uid()
         return {
             "purchase_order_name": order.name,
             "currency": order.currency_id.name,

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from .res_company import K2K_AUTOMATION_KEYS
+from .. import wire
 
 
 class K2KDocumentStatus(models.AbstractModel):
@@ -21,6 +21,15 @@ class K2KDocumentStatus(models.AbstractModel):
         return self.env._(
             "Status of %(company)s", company=record._get_local_company().name
         )
+
+    @api.model
+    def _k2k_describe_superseded(self):
+        return self.env._("Superseded by a newer status.")
+
+    @api.model
+    def _k2k_get_sender(self, message_type, record):
+        # The connection tells its own status.
+        return record
 
     @api.model
     def _k2k_export_status(self, connection):
@@ -58,7 +67,7 @@ class K2KDocumentStatus(models.AbstractModel):
         if not isinstance(status, dict) or not isinstance(status.get("settings"), dict):
             return
         settings = {
-            key: bool(status["settings"].get(key)) for key in K2K_AUTOMATION_KEYS
+            key: bool(status["settings"].get(key)) for key in wire.AUTOMATION_KEYS
         }
         before = connection.remote_settings or {}
         vals = {"remote_settings_date": fields.Datetime.now()}

@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .. import wire
@@ -132,7 +132,7 @@ class K2KMessage(models.Model):
     def _k2k_reference(self, model, res_id):
         if not (model and res_id and model in self.env):
             return False
-        record = self.env[model].browse(res_id)
+        record = self.env[model].browse(res_id).exists()
         # Only what the reader may open: no access error in the log.
         return f"{model},{res_id}" if record._filtered_access("read") else False
 
@@ -170,23 +170,30 @@ class K2KMessage(models.Model):
                     "name": adapter._k2k_get_message_name(message_type, record),
                     "connection_id": connection.id,
                     "message_type": message_type,
-                    "document_uid": document_uid or wire.new_document_uid(),
+                    "document_uid": document_uid or wire.new_uid(),
                     "revision": revision,
                     "res_model": record._name,
                     "res_id": record.id,
                     "payload": (payloads or {}).get(record.id) or False,
                 }
             )
-        Message._k2k_supersede_older(connection, [uid for uid, _rev in known.values()])
+        Message._k2k_supersede_older(
+            connection,
+            [uid for uid, _rev in known.values()],
+            adapter._k2k_describe_superseded(),
+        )
         messages = Message.create(vals_list)
-        # Delivery happens in the scheduled action, after this commit.
+        adapter.sudo()._k2k_on_enqueue(messages)
+        # The scheduled action delivers them after this commit, unless the
+        # caller sends them at once.
         self._k2k_trigger_processing()
-        return messages
+        return messages.with_env(self.env)
 
     @api.model
     def _k2k_get_documents(self, connection, records):
         """``{record id: (document identifier, last revision)}`` for the
         records already sent through ``connection``."""
+        self.flush_model(["connection_id", "res_model", "res_id", "revision"])
         self.env.cr.execute(
             SQL(
                 "SELECT res_id, document_uid, max(revision) FROM k2k_message "
@@ -227,41 +234,33 @@ class K2KMessage(models.Model):
         return domain
 
     @api.model
-    def _k2k_get_counterparts(self, records):
-        """``{record id: the other side's record}`` for records of this
-        database that were sent to, or received from, a company of this
-        database too."""
+    def _k2k_get_counterparts(self, records, sent):
+        """``{record id: the other side's record}``, when both sides are in
+        this database: for ``records`` that were sent (``sent``), what the
+        receiver made of them; else, what they were received from."""
         if not records.ids:
             return {}
-        model, ids = records._name, set(records.ids)
+        own, other = ("res", "partner_res") if sent else ("partner_res", "res")
         messages = self.sudo().search(
             [
-                "|",
-                "&",
-                ("res_model", "=", model),
-                ("res_id", "in", list(ids)),
-                "&",
-                ("partner_res_model", "=", model),
-                ("partner_res_id", "in", list(ids)),
+                (f"{own}_model", "=", records._name),
+                (f"{own}_id", "in", records.ids),
+                (f"{other}_id", "!=", False),
             ],
             order="id",
         )
         found = {}
-        for message in messages.filtered("partner_res_id"):
-            if message.res_model == model and message.res_id in ids:
-                found[message.res_id] = (
-                    message.partner_res_model,
-                    message.partner_res_id,
+        for message in messages:
+            model = message[f"{other}_model"]
+            if model in self.env:
+                found[message[f"{own}_id"]] = self.env[model].browse(
+                    message[f"{other}_id"]
                 )
-            if message.partner_res_model == model and message.partner_res_id in ids:
-                found[message.partner_res_id] = (message.res_model, message.res_id)
-        return {
-            res_id: self.env[other_model].browse(other_id)
-            for res_id, (other_model, other_id) in found.items()
-        }
+        # A record deleted since (a draft bill, say) is no counterpart.
+        return {res_id: record.exists() for res_id, record in found.items()}
 
     @api.model
-    def _k2k_supersede_older(self, connection, document_uids):
+    def _k2k_supersede_older(self, connection, document_uids, detail):
         if not document_uids:
             return
         self.search(
@@ -270,9 +269,7 @@ class K2KMessage(models.Model):
                 ("document_uid", "in", document_uids),
                 ("state", "in", ("queued", "waiting")),
             ]
-        )._k2k_mark_superseded(
-            self.env._("Superseded by a newer message of the same document.")
-        )
+        )._k2k_mark_superseded(detail)
 
     def _k2k_mark_superseded(self, detail):
         """These messages need not go any more: a newer one says more."""
@@ -301,14 +298,28 @@ class K2KMessage(models.Model):
 
     # -- user actions ------------------------------------------------------
 
+    def _k2k_check_operator(self):
+        """Sending again is for the users who follow the log: purchase and
+        billing users (and administrators), on messages they may read."""
+        user = self.env.user
+        if not (
+            self.env.is_system()
+            or user.has_group("purchase.group_purchase_user")
+            or user.has_group("account.group_account_invoice")
+        ):
+            raise AccessError(
+                self.env._("Only purchase and billing users can send K2K messages.")
+            )
+        self.check_access("read")
+
     def action_process_now(self):
-        self.check_access("write")
+        self._k2k_check_operator()
         self.filtered(lambda m: m.state == "queued")._k2k_send()
 
     def action_retry(self):
         """Put failed or waiting messages back in the queue, and try queued
         ones that wait for their next attempt now."""
-        self.check_access("write")
+        self._k2k_check_operator()
         retryable = self.filtered(
             lambda m: m.state in ("failed", "waiting", "delivered")
             or (m.state == "queued" and m.next_attempt_date)

@@ -2,12 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
 import logging
+import time
 from datetime import timedelta
 
 from psycopg2 import IntegrityError, OperationalError
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.exceptions import MissingError, UserError
+from odoo.tools import SQL, config
 
 from .. import wire
 from ..http_client import K2KTransportError
@@ -23,46 +25,112 @@ class K2KMessage(models.Model):
     _inherit = "k2k.message"
 
     @api.model
-    def _cron_process_messages(self, batch_size=200):
-        """Deliver a batch of due messages, oldest first, and tell Odoo's
-        scheduler how many remain: it calls again (committing in between)
-        while some do, and reschedules itself when its run is over."""
-        self.flush_model(["state", "next_attempt_date"])
-        due = SQL(
+    def _cron_process_messages(self, batch_size=None):
+        """Deliver one small batch of due messages, partners in turn, and
+        tell Odoo's scheduler how many remain: it commits the batch and calls
+        again while some do. A run that nears Odoo's cron time limit ends,
+        and a run of its own takes the rest."""
+        params = self.env["ir.config_parameter"].sudo()
+        batch_size = batch_size or int(params.get_param("k2k_network.batch_size", 50))
+        if self._k2k_run_is_over():
+            # done=0: Odoo ends this run (and would call again past its limit).
+            self._k2k_trigger_processing()
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        messages = self._k2k_take_due(batch_size)
+        messages._k2k_send()
+        remaining = self._k2k_count_due() if len(messages) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(messages), remaining=remaining)
+
+    # Start of each scheduled run in this process, by (database, cron, the
+    # run's "lastcall"): all the calls of one run share it.
+    _k2k_run_starts = {}
+
+    @api.model
+    def _k2k_run_is_over(self):
+        context = self.env.context
+        if "cron_id" not in context:
+            return False  # called by hand, not by the scheduler
+        key = (self.env.cr.dbname, context["cron_id"], context.get("lastcall"))
+        now = time.monotonic()
+        starts = type(self)._k2k_run_starts
+        for old in [k for k, start in starts.items() if now - start > 3600]:
+            del starts[old]
+        return now - starts.setdefault(key, now) > self._k2k_get_time_budget()
+
+    @api.model
+    def _k2k_get_time_budget(self):
+        """Seconds one run may spend starting deliveries: half of Odoo's cron
+        time limit, less one delivery's worst case."""
+        limit = config["limit_time_real_cron"]
+        if not limit or limit < 0:
+            limit = config["limit_time_real"] or 120
+        timeout = self.env["k2k.connection"]._k2k_get_timeout()
+        return max(limit / 2 - timeout, 5)
+
+    @api.model
+    def _k2k_due_condition(self):
+        return SQL(
             "state = 'queued' "
             "AND (next_attempt_date IS NULL OR next_attempt_date <= %s)",
             fields.Datetime.now(),
         )
+
+    @api.model
+    def _k2k_count_due(self):
+        self.flush_model(["state", "next_attempt_date"])
+        self.env.cr.execute(
+            SQL("SELECT count(*) FROM k2k_message WHERE %s", self._k2k_due_condition())
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _k2k_take_due(self, limit):
+        """Lock up to ``limit`` due messages that no other worker holds,
+        partners in turn (the first of each connection, then the second...),
+        each connection's in the order they were queued."""
+        self.flush_model(["state", "next_attempt_date"])
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM k2k_message WHERE %s "
-                "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
-                due,
-                batch_size,
+                """
+                SELECT id FROM k2k_message
+                 WHERE id IN (
+                     SELECT id FROM (
+                         SELECT id, row_number() OVER (
+                                    PARTITION BY connection_id ORDER BY id
+                                ) AS turn
+                           FROM k2k_message WHERE %s
+                     ) AS due
+                      ORDER BY turn, id LIMIT %s
+                 )
+                 ORDER BY id
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                self._k2k_due_condition(),
+                limit,
             )
         )
-        messages = self.browse([row[0] for row in self.env.cr.fetchall()])
-        messages._k2k_send()
-        remaining = 0
-        if len(messages) == batch_size:
-            self.env.cr.execute(SQL("SELECT count(*) FROM k2k_message WHERE %s", due))
-            remaining = self.env.cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=len(messages), remaining=remaining)
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _k2k_send(self):
         """Build what is still to be built, then deliver each message through
         its connection and record the outcome. Each message in its own
-        savepoint, so that one failure never blocks the others. Runs as the
-        superuser: a message goes out on behalf of its company, whoever
+        savepoint, so that one failure never blocks the others; a partner
+        that cannot be reached is not tried again in the same run. Runs as
+        the superuser: a message goes out on behalf of its company, whoever
         asked for it."""
         messages = self.sudo().filtered(lambda m: m.state == "queued")
         for message_type in set(messages.mapped("message_type")):
             messages.filtered(
                 lambda m, t=message_type: m.message_type == t
             )._k2k_prepare()
+        messages._k2k_prefetch_documents()
+        unreachable = self.env["k2k.connection"]
         for message in messages:
-            if message.state == "queued":
-                message._k2k_send_one()
+            if message.state != "queued" or message.connection_id in unreachable:
+                continue
+            if not message._k2k_send_one():
+                unreachable |= message.connection_id
 
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)
@@ -88,14 +156,17 @@ class K2KMessage(models.Model):
                     )
 
     def _k2k_send_one(self):
+        """Deliver one message; return whether its partner could be reached."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
+                self._k2k_check_sendable()
                 outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
                 self._k2k_record_outcome(outcome)
         except K2KTransportError as error:
             _logger.info("K2K message %s postponed: %s", self.id, error)
             self._k2k_schedule_retry(self.connection_id._k2k_describe_error(error))
+            return False
         except (IntegrityError, OperationalError) as error:
             # Another worker applied the same document at the same time, or a
             # lock was held: try again later, it will be recognised.
@@ -104,6 +175,56 @@ class K2KMessage(models.Model):
         except Exception as error:  # noqa: BLE001 - shown in the log
             _logger.warning("K2K message %s failed", self.id, exc_info=True)
             self._k2k_record_outcome({"outcome": "failed", "detail": str(error)})
+        return True
+
+    def _k2k_prefetch_documents(self):
+        """Read the documents and files of ``self`` together, for the checks
+        before each one goes."""
+        self.attachment_id.mapped("res_id")
+        for model in set(self.mapped("res_model")) & set(self.env):
+            records = self.env[model].browse(
+                self.filtered(lambda m, model=model: m.res_model == model).mapped(
+                    "res_id"
+                )
+            )
+            if "company_id" in records._fields:
+                records.mapped("company_id")
+
+    def _k2k_check_sendable(self):
+        """A message carries its own document, from that document's company
+        and with that document's PDF only: whatever was written on it."""
+        self.ensure_one()
+        adapter = self._k2k_get_adapter(self.message_type)
+        sender = None
+        if self.res_model in self.env and self.res_id:
+            record = self.env[self.res_model].browse(self.res_id)
+            try:
+                sender = adapter._k2k_get_sender(self.message_type, record)
+            except MissingError:
+                sender = None  # deleted since it was queued
+        if not sender:
+            raise UserError(self.env._("The document of this message is gone."))
+        side = wire.receiving_side(self.message_type)
+        expected = (
+            self.connection_id
+            if side == wire.ANY_SIDE
+            else self.connection_id[f"{wire.other_side(side)}_company_id"]
+        )
+        if sender != expected:
+            raise UserError(
+                self.env._(
+                    "%(document)s does not belong to the sending side of "
+                    "%(connection)s.",
+                    document=record.display_name,
+                    connection=self.connection_id.display_name,
+                )
+            )
+        own = (self.res_model, self.res_id)
+        for attachment in self.attachment_id:
+            if (attachment.res_model, attachment.res_id) != own:
+                raise UserError(
+                    self.env._("A message carries its own document's files only.")
+                )
 
     def _k2k_get_envelope(self):
         """What travels: the same for every transport."""
@@ -146,6 +267,19 @@ class K2KMessage(models.Model):
                 "next_attempt_date": when,
             }
         )
+        # The partner is down, not this message: its other messages wait as
+        # long, without an attempt of their own.
+        detail = self.state_detail
+        self.search(
+            [
+                ("connection_id", "=", self.connection_id.id),
+                ("state", "=", "queued"),
+                ("id", "!=", self.id),
+                "|",
+                ("next_attempt_date", "=", False),
+                ("next_attempt_date", "<", when),
+            ]
+        ).write({"next_attempt_date": when, "error": error, "state_detail": detail})
         self._k2k_trigger_processing(at=when)
 
     def _k2k_record_outcome(self, outcome):

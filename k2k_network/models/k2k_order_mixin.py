@@ -7,6 +7,7 @@ class K2KOrderMixin(models.AbstractModel):
     """What marks an order, on either side, as a K2K order."""
 
     _name = "k2k.order.mixin"
+    _inherit = "k2k.guarded.mixin"
     _description = "K2K Order Mixin"
 
     k2k_connection_id = fields.Many2one(

@@ -32,6 +32,12 @@ class K2KRequest(models.Model):
     reason = fields.Text(readonly=True)
     # Only accepted requests keep their nonce: it is what a replay repeats.
     nonce = fields.Char(readonly=True)
+    count = fields.Integer(
+        string="Times",
+        default=1,
+        readonly=True,
+        help="Refusals of the same kind within a minute share one line.",
+    )
 
     _sql_constraints = [
         (
@@ -59,8 +65,39 @@ class K2KRequest(models.Model):
             )
         )
 
+    @api.model
+    def _k2k_log_refusal(self, vals):
+        """Log a refusal without letting a flood of them grow the table: the
+        same refusal (connection, address, endpoint, error) within a minute
+        counts on the line of the first."""
+        same = self.search(
+            [
+                ("accepted", "=", False),
+                ("connection_id", "=", vals.get("connection_id") or False),
+                ("remote_addr", "=", vals.get("remote_addr")),
+                ("endpoint", "=", vals.get("endpoint")),
+                ("error_code", "=", vals.get("error_code")),
+                ("create_date", ">=", fields.Datetime.now() - timedelta(minutes=1)),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if same:
+            same.write({"count": same.count + 1, "reason": vals.get("reason")})
+            return same
+        return self.create(vals)
+
     @api.autovacuum
     def _gc_k2k_requests(self):
-        """Keep a month of trace; nonces need far less (the clock window)."""
-        limit = fields.Datetime.now() - timedelta(days=30)
-        self.search([("create_date", "<", limit)]).unlink()
+        """Keep a month of accepted requests and a week of refusals; nonces
+        need far less (the clock window)."""
+        now = fields.Datetime.now()
+        self.search(
+            [
+                "|",
+                ("create_date", "<", now - timedelta(days=30)),
+                "&",
+                ("accepted", "=", False),
+                ("create_date", "<", now - timedelta(days=7)),
+            ]
+        ).unlink()

@@ -32,7 +32,7 @@ class PurchaseOrder(models.Model):
     )
 
     def _compute_k2k_sale_order_id(self):
-        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self)
+        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=True)
         for order in self:
             order.k2k_sale_order_id = counterparts.get(order.id, False)
 
@@ -78,7 +78,6 @@ class PurchaseOrder(models.Model):
         return message
 
     def _k2k_send_order(self, connection):
-        self.k2k_connection_id = connection
         message = self._k2k_send_order_message(connection, "order")
         if message.state == "queued":
             self._message_log(

@@ -3,14 +3,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .. import wire
+
 # The three automations, in the order the settings show them, keyed as they
-# travel to a partner in another database. Each is a per-company opt-in that
-# only Settings administrators may change.
-K2K_AUTOMATION_KEYS = {
-    "invoice_sync_enabled": "k2k_invoice_sync_enabled",
-    "invoice_upload_enabled": "k2k_invoice_upload_enabled",
-    "split_ecommerce_po_enabled": "k2k_split_ecommerce_po_enabled",
-}
+# travel to a partner in another database (wire.AUTOMATION_KEYS). Each is a
+# per-company opt-in that only Settings administrators may change.
+K2K_AUTOMATION_KEYS = {key: f"k2k_{key}" for key in wire.AUTOMATION_KEYS}
 K2K_AUTOMATION_FIELDS = tuple(K2K_AUTOMATION_KEYS.values())
 
 

@@ -24,7 +24,7 @@ class SaleOrder(models.Model):
     ]
 
     def _compute_k2k_purchase_order_id(self):
-        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self)
+        counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=False)
         for order in self:
             order.k2k_purchase_order_id = counterparts.get(order.id, False)
 

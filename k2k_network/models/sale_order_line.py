@@ -4,7 +4,8 @@ from odoo import fields, models
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "k2k.guarded.mixin"]
 
     k2k_purchase_line_ref = fields.Char(
         string="Buyer's Purchase Order Line",

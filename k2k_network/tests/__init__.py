@@ -8,3 +8,7 @@ from . import test_k2k_menus
 from . import test_k2k_translation_es
 from . import test_k2k_remote
 from . import test_k2k_migration
+from . import test_k2k_security
+from . import test_k2k_endpoint
+from . import test_k2k_values
+from . import test_k2k_wire

@@ -136,7 +136,10 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         return invoice
 
     def _process(self):
-        self.env["k2k.message"]._cron_process_messages()
+        # Real PDFs, as outside tests: only a PDF travels.
+        self.env["k2k.message"].with_context(
+            force_report_rendering=True
+        )._cron_process_messages()
 
     def _bill_of(self, vendor_move):
         uids = vendor_move.k2k_message_ids.mapped("document_uid")

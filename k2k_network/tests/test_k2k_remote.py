@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import file_open, mute_logger
 
 from .. import wire
 from .common import K2KCommon
@@ -352,3 +352,31 @@ class TestK2KRemote(K2KCommon):
             {"outcome": "applied", "detail": "ok", "reference": "S00077"}
         )
         self.assertEqual(order.k2k_sale_order_ref, "S00077")
+
+    # -- a neutralized copy ---------------------------------------------------------
+
+    def test_neutralized_copy_talks_to_no_partner(self):
+        connection = self._vendor_side()
+        local = self._create_connection()
+        self._activate(local)
+        sql = file_open("k2k_network/data/neutralize.sql").read()
+        self.env.flush_all()
+        self.env.cr.execute(sql)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "database.is_neutralized", True
+        )
+        self.env.invalidate_all()
+        self.assertEqual(connection.state, "suspended", "remote: suspended")
+        self.assertEqual(local.state, "active", "one database: nothing to fear")
+        # Even resumed by hand, nothing goes out.
+        connection.state = "active"
+        self.vendor_company.k2k_invoice_sync_enabled = True
+        status = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id), ("state", "=", "queued")]
+        )
+        status._k2k_send()
+        self.assertEqual(status.state, "waiting")
+        self.assertIn("neutralized copy", status.state_detail)
+        self.assertEqual(status.attempt_count, 1)
+        with self.assertRaisesRegex(UserError, "neutralized copy"):
+            connection._k2k_http_post(wire.HANDSHAKE_PATH, {})

@@ -4,7 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import wire
-from ..http_client import K2KTransportError
 
 
 class K2KInvitationWizard(models.TransientModel):
@@ -87,31 +86,7 @@ class K2KInvitationWizard(models.TransientModel):
                 f"{role}_accepted_date": fields.Datetime.now(),
             }
         )
-        base_url = self.get_base_url()
-        try:
-            status, answer = connection._k2k_http_post(
-                wire.HANDSHAKE_PATH,
-                {
-                    "role": role,
-                    "url": base_url,
-                    "database": self.env.cr.dbname,
-                    "company": company.name,
-                    "accepted_by": self.env.user.name,
-                    "status": self.env["k2k.document.status"]._k2k_export_status(
-                        connection
-                    ),
-                },
-            )
-        except K2KTransportError as error:
-            raise UserError(connection._k2k_describe_error(error)) from error
-        if status >= 400:
-            raise UserError(
-                self.env._(
-                    "%(partner)s refused the handshake: %(reason)s",
-                    partner=data["company"],
-                    reason=answer.get("reason") or answer.get("error"),
-                )
-            )
+        answer = connection._k2k_send_handshake(data["company"])
         connection._k2k_partner_accepted(
             answer,
             self.env._(

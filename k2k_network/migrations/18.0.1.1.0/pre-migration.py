@@ -14,6 +14,7 @@ def _rename_connection_uid(cr):
             "ALTER TABLE k2k_connection "
             "DROP CONSTRAINT IF EXISTS k2k_connection_remote_uid_uniq"
         )
+        cr.execute("DROP INDEX IF EXISTS k2k_connection__remote_uid_index")
         sql.rename_column(cr, "k2k_connection", "remote_uid", "connection_uid")
 
 
@@ -49,12 +50,6 @@ def _link_messages_to_documents(cr):
         """
     )
     cr.execute(
-        """
-        UPDATE k2k_message m SET partner_reference = so.name
-          FROM sale_order so WHERE so.id = m.sale_order_id
-        """
-    )
-    cr.execute(
         "UPDATE k2k_message SET message_type = 'invoice_cancel' "
         "WHERE message_type = 'cancel'"
     )
@@ -62,6 +57,27 @@ def _link_messages_to_documents(cr):
     cr.execute(
         "UPDATE k2k_message SET payload = NULL "
         "WHERE state IN ('queued', 'waiting') AND message_type IN ('invoice', 'order')"
+    )
+
+
+def _name_partner_documents(cr):
+    """What the receiver calls its document: the K2K order's name, here or
+    as the vendor in another database answered it."""
+    if not sql.column_exists(cr, "k2k_message", "sale_order_id"):
+        return
+    cr.execute(
+        """
+        UPDATE k2k_message m SET partner_reference = so.name
+          FROM sale_order so WHERE so.id = m.sale_order_id
+        """
+    )
+    cr.execute(
+        """
+        UPDATE k2k_message m SET partner_reference = po.k2k_sale_order_ref
+          FROM purchase_order po
+         WHERE po.id = m.purchase_order_id AND m.message_type = 'order'
+           AND m.partner_reference IS NULL AND po.k2k_sale_order_ref IS NOT NULL
+        """
     )
 
 
@@ -91,4 +107,5 @@ def migrate(cr, version):
         return
     _rename_connection_uid(cr)
     _link_messages_to_documents(cr)
+    _name_partner_documents(cr)
     _name_lines_by_reference(cr)

@@ -1,0 +1,152 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import uuid
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from .. import wire
+from ..http_client import K2KTransportError
+
+
+# The handshake has a file of its own, beside the remote side's record and
+# transport (k2k_connection_http.py) that it uses.
+class K2KConnection(models.Model):
+    """The handshake with a partner in another database: one side accepts
+    and creates an invitation code, the other joins with it (see the
+    invitation wizard), and both connections become active at once."""
+
+    _inherit = "k2k.connection"  # pylint: disable=consider-merging-classes-inherited
+
+    def action_k2k_create_invitation(self):
+        """Our side accepts and gets a code for the partner to join with."""
+        self.check_access("write")
+        self.ensure_one()
+        if self.transport != "http" or self.state != "draft":
+            raise UserError(
+                self.env._(
+                    "Invitations are for connections to another database that "
+                    "wait for their handshake."
+                )
+            )
+        company = self._get_local_company()
+        self._check_user_in_company(company)
+        other = self._get_partner_side()
+        if not self[f"{other}_partner_id"]:
+            raise UserError(
+                self.env._(
+                    "Choose first the partner that stands for the %(side)s here.",
+                    side=other,
+                )
+            )
+        self.write(
+            {
+                **self._k2k_prepare_invitation_vals(company),
+                f"{self.local_role}_accepted_by_id": self.env.user.id,
+                f"{self.local_role}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=self.env._(
+                "%(user)s accepted the connection for %(company)s and created an "
+                "invitation code for the partner.",
+                user=self.env.user.name,
+                company=company.name,
+            )
+        )
+        return True
+
+    def _k2k_prepare_invitation_vals(self, company):
+        """A connection identifier, a secret and the code that carries them
+        with our address to the partner."""
+        uid = self.connection_uid or uuid.uuid4().hex
+        secret = self.remote_secret or wire.new_secret()
+        code = wire.encode_invitation(
+            {
+                "url": self.get_base_url(),
+                "database": self.env.cr.dbname,
+                "uid": uid,
+                "secret": secret,
+                "role": self.local_role,
+                "company": company.name,
+            }
+        )
+        return {"connection_uid": uid, "remote_secret": secret, "invitation_code": code}
+
+    def _k2k_accept_remote_handshake(self, data):
+        """The invited partner joined with our code (called by the endpoint,
+        after the signature was checked). Return what the partner needs."""
+        self.ensure_one()
+        other = self._get_partner_side()
+        if data.get("role") != other:
+            raise UserError(
+                self.env._("This invitation is for a %(side)s.", side=other)
+            )
+        if self.state == "draft":
+            self._k2k_partner_accepted(
+                data,
+                self.env._(
+                    "%(user)s accepted the connection for %(partner)s.",
+                    user=data.get("accepted_by"),
+                    partner=data.get("company"),
+                ),
+                {
+                    "remote_url": data.get("url") or self.remote_url,
+                    "remote_database": data.get("database"),
+                    "remote_company_name": data.get("company"),
+                },
+            )
+        elif self.remote_database != data.get("database"):
+            raise UserError(self.env._("This invitation has already been used."))
+        return {
+            "outcome": "applied",
+            "accepted_by": self[f"{self.local_role}_accepted_by_id"].name,
+            "status": self.env["k2k.document.status"]._k2k_export_status(self),
+        }
+
+    def _k2k_send_handshake(self, partner_name):
+        """We joined with the partner's code: tell the partner, who accepts
+        at once. Return its answer; raise ``UserError`` when it cannot be
+        reached or refuses."""
+        self.ensure_one()
+        company = self._get_local_company()
+        try:
+            status, answer = self._k2k_http_post(
+                wire.HANDSHAKE_PATH,
+                {
+                    "role": self.local_role,
+                    "url": self.get_base_url(),
+                    "database": self.env.cr.dbname,
+                    "company": company.name,
+                    "accepted_by": self.env.user.name,
+                    "status": self.env["k2k.document.status"]._k2k_export_status(self),
+                },
+            )
+        except K2KTransportError as error:
+            raise UserError(self._k2k_describe_error(error)) from error
+        if status >= 400:
+            raise UserError(
+                self.env._(
+                    "%(partner)s refused the handshake: %(reason)s",
+                    partner=partner_name,
+                    reason=answer.get("reason") or answer.get("error"),
+                )
+            )
+        return answer
+
+    def _k2k_partner_accepted(self, told, body, vals=None):
+        """The partner in another database accepted (what it ``told`` us:
+        who accepted, its status): record it, say it, activate."""
+        self.ensure_one()
+        self.write(
+            {
+                **(vals or {}),
+                "remote_accepted_by": told.get("accepted_by"),
+                f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(body=body)
+        self.env["k2k.document.status"]._k2k_store_partner_status(
+            self, told.get("status")
+        )
+        self._activate()

@@ -1,0 +1,134 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The receiving endpoint through Odoo's real HTTP stack (the partner's
+server is the subject of tests_integration/test_remote_network.py)."""
+
+import json
+import time
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+
+from .. import wire
+from ..controllers.main import K2KController
+
+
+@tagged("post_install", "-at_install")
+class TestK2KEndpoint(HttpCase):
+    def setUp(self):
+        super().setUp()
+        company = self.env["res.company"].create({"name": "K2K Endpoint Buyer"})
+        vendor = self.env["res.partner"].create(
+            {"name": "Far Vendor", "is_company": True}
+        )
+        self.secret = wire.new_secret()
+        self.connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "buyer",
+                "buyer_company_id": company.id,
+                "vendor_partner_id": vendor.id,
+                "remote_url": "http://127.0.0.1:9",
+                "remote_database": "far_vendor_db",
+                "remote_company_name": "Far Vendor",
+                "connection_uid": wire.new_uid(),
+                "remote_secret": self.secret,
+            }
+        )
+        self.connection.state = "active"
+
+    def _post(self, envelope, database=None):
+        body = json.dumps(envelope).encode()
+        headers = wire.signed_headers(
+            self.secret,
+            wire.MESSAGE_PATH,
+            database or self.env.cr.dbname,
+            self.connection.connection_uid,
+            body,
+            time.time(),
+        )
+        return self.url_open(wire.MESSAGE_PATH, data=body, headers=headers)
+
+    def _status(self, revision=1):
+        return wire.build_envelope(
+            "status",
+            "status-doc",
+            revision,
+            {"state": "active", "company": "Far Vendor", "settings": {}},
+        )
+
+    def _requests(self):
+        return self.env["k2k.request"].search(
+            [("connection_id", "=", self.connection.id)]
+        )
+
+    def test_serialization_failure_retry_reads_the_same_body(self):
+        """Odoo runs a request's handler again after a serialization
+        failure: the second run must see the same body, and nothing of the
+        first run may stay."""
+        calls = []
+        handle = K2KController._k2k_handle_message
+
+        def conflicting_once(controller, connection, envelope):
+            calls.append(envelope["revision"])
+            if len(calls) == 1:
+                connection.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+            return handle(controller, connection, envelope)
+
+        with patch.object(K2KController, "_k2k_handle_message", conflicting_once):
+            response = self._post(self._status())
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["outcome"], "applied")
+        # Run again (Odoo may retry more than once), with the same envelope.
+        self.assertGreaterEqual(len(calls), 2)
+        self.assertEqual(set(calls), {1})
+        self.assertEqual(self._requests().mapped("status_code"), [200])
+        self.assertEqual(self.connection.remote_status_revision, 1)
+
+    def test_wrong_database_is_refused_without_naming_one(self):
+        response = self._post(self._status(), database="someone_elses_db")
+        self.assertEqual(response.status_code, 421)
+        reason = response.json()["reason"]
+        self.assertNotIn(self.env.cr.dbname, reason)
+        self.assertNotIn("someone_elses_db", reason)
+
+    def test_a_flood_of_refusals_makes_one_line(self):
+        for _attempt in range(5):
+            body = json.dumps(self._status()).encode()
+            headers = wire.signed_headers(
+                wire.new_secret(),  # not the connection's: refused
+                wire.MESSAGE_PATH,
+                self.env.cr.dbname,
+                self.connection.connection_uid,
+                body,
+                time.time(),
+            )
+            response = self.url_open(wire.MESSAGE_PATH, data=body, headers=headers)
+            self.assertEqual(response.status_code, 401)
+        refusals = self._requests()
+        self.assertEqual(len(refusals), 1)
+        self.assertEqual(refusals.count, 5)
+        self.assertEqual(refusals.error_code, "bad_signature")
+
+    def test_a_body_above_the_cap_is_refused(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.max_request_bytes", "100"
+        )
+        # A little above: the addon's own refusal, logged.
+        response = self._post(
+            wire.build_envelope("status", "s", 1, {"company": "x" * 500})
+        )
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json()["error"], "body_too_large")
+        self.assertTrue(
+            self.env["k2k.request"].search([("error_code", "=", "body_too_large")])
+        )
+        # Far above: the route refuses it before Odoo reads the body.
+        response = self._post(
+            wire.build_envelope("status", "s", 1, {"company": "x" * 1_100_000})
+        )
+        self.assertEqual(response.status_code, 413)
+        self.assertNotIn(b"body_too_large", response.content)

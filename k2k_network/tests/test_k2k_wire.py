@@ -1,0 +1,202 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The wire as an attacker sees it: where signed bodies may go, what an
+answer must prove. The partners here are real HTTP servers on loopback
+ports that behave badly on purpose."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .. import wire
+from .common import K2KCommon
+
+SECRET = wire.new_secret()
+
+
+class _Partner(BaseHTTPRequestHandler):
+    """A partner's server; ``behaviour`` says how it answers."""
+
+    behaviour = "signed"
+    received = None  # the bodies it got
+    kept = None  # an answer kept to be replayed
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append((self.path, body))
+        if self.behaviour == "redirect":
+            self.send_response(307)
+            self.send_header("Location", self.server.k2k_redirect_to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        answer = json.dumps(
+            {"ok": True, "outcome": "applied", "detail": "done"}
+            if self.behaviour != "huge"
+            else {"ok": True, "outcome": "applied", "detail": "x" * 2_000_000}
+        ).encode()
+        headers = wire.answer_headers(
+            SECRET if self.behaviour != "forged" else wire.new_secret(),
+            self.path,
+            self.headers[wire.HEADER_DATABASE],
+            self.headers[wire.HEADER_CONNECTION],
+            self.headers[wire.HEADER_NONCE],
+            200,
+            answer,
+            time.time(),
+        )
+        if self.behaviour == "unsigned":
+            headers = {}
+        if self.behaviour == "replay":
+            if self.kept is None:
+                type(self).kept = headers
+            headers = self.kept
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestK2KWire(K2KCommon):
+    def _partner(self, behaviour, redirect_to=""):
+        handler = type("Handler", (_Partner,), {"behaviour": behaviour, "received": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.k2k_redirect_to = redirect_to
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        return server, handler, f"http://127.0.0.1:{server.server_address[1]}"
+
+    def _connection(self, url):
+        partner = self.env["res.partner"].create({"name": "Wire Buyer"})
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "vendor",
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_partner_id": partner.id,
+                "remote_url": url,
+                "remote_database": "buyer_db",
+                "remote_company_name": "Wire Buyer",
+                "connection_uid": wire.new_uid(),
+                "remote_secret": SECRET,
+            }
+        )
+        connection.state = "active"
+        return connection
+
+    def _send_status(self, connection):
+        message = connection._k2k_notify_partner()
+        message._k2k_send()
+        return message
+
+    def test_partner_address_must_be_https(self):
+        for url in (
+            "http://erp.example.com",
+            "http://10.0.0.5:8069",
+            "ftp://erp.example.com",
+            "https://user:pw@erp.example.com",
+            "erp.example.com",
+        ):
+            with (
+                self.subTest(url=url),
+                self.assertRaisesRegex(ValidationError, "must start with https://"),
+            ):
+                self._connection(url)
+        for url in ("https://erp.example.com", "http://127.0.0.1:8069", "http://[::1]"):
+            with self.subTest(url=url):
+                self.assertEqual(self._connection(url).remote_url, url)
+                self.env["k2k.connection"].search([("remote_url", "=", url)]).unlink()
+
+    def test_an_invitation_to_plain_http_is_refused(self):
+        code = wire.encode_invitation(
+            {
+                "url": "http://erp.example.com",
+                "database": "vendor_db",
+                "uid": wire.new_uid(),
+                "secret": wire.new_secret(),
+                "role": "vendor",
+                "company": "Remote Vendor",
+            }
+        )
+        wizard = self.env["k2k.invitation.wizard"].create(
+            {"invitation_code": code, "company_id": self.buyer_company.id}
+        )
+        with self.assertRaisesRegex(ValidationError, "must start with https://"):
+            wizard.action_join()
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    def test_a_redirect_is_not_followed(self):
+        _target, elsewhere, target_url = self._partner("signed")
+        _server, redirector, url = self._partner("redirect", target_url)
+        message = self._send_status(self._connection(url))
+        self.assertEqual(len(redirector.received), 1)
+        self.assertEqual(elsewhere.received, [], "the signed body went nowhere else")
+        self.assertEqual(message.state, "queued", "tried again later")
+        self.assertIn("HTTP 307", message.error)
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    def test_unsigned_forged_or_replayed_answers_are_not_trusted(self):
+        for behaviour in ("unsigned", "forged"):
+            with self.subTest(behaviour=behaviour):
+                _server, _handler, url = self._partner(behaviour)
+                message = self._send_status(self._connection(url))
+                self.assertEqual(message.state, "queued")
+                self.assertIn("not signed", message.error)
+                message.connection_id.unlink()
+        _server, replayer, url = self._partner("replay")
+        connection = self._connection(url)
+        first = self._send_status(connection)
+        self.assertEqual(first.state, "applied", "the first answer is genuine")
+        second = self._send_status(connection)
+        self.assertEqual(len(replayer.received), 2)
+        self.assertEqual(second.state, "queued", "an old answer proves nothing")
+        self.assertIn("not signed", second.error)
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    def test_an_answer_above_the_cap_is_refused(self):
+        _server, _handler, url = self._partner("huge")
+        message = self._send_status(self._connection(url))
+        self.assertEqual(message.state, "queued")
+        self.assertIn("too large", message.error)
+
+    def test_signature_covers_method_and_path(self):
+        signed = ("db", "uid", "1700000000", "nonce", b"{}")
+        signature = wire.sign(SECRET, "POST", wire.MESSAGE_PATH, *signed)
+        self.assertTrue(
+            wire.signature_matches(
+                SECRET, signature, "POST", wire.MESSAGE_PATH, *signed
+            )
+        )
+        for method, path in (
+            ("PUT", wire.MESSAGE_PATH),
+            ("POST", wire.HANDSHAKE_PATH),
+            ("ANSWER 200", wire.MESSAGE_PATH),
+        ):
+            with self.subTest(method=method, path=path):
+                self.assertFalse(
+                    wire.signature_matches(SECRET, signature, method, path, *signed)
+                )
+
+    def test_no_request_leaves_for_a_neutralized_or_unsafe_address(self):
+        connection = self._connection("https://erp.example.com")
+        # Written past the constraint (SQL, an old version): still refused.
+        self.env.cr.execute(
+            "UPDATE k2k_connection SET remote_url = 'http://erp.example.com' "
+            "WHERE id = %s",
+            [connection.id],
+        )
+        connection.invalidate_recordset(["remote_url"])
+        with self.assertRaisesRegex(UserError, "Cannot reach"):
+            connection.action_k2k_refresh_status()

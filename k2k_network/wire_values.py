@@ -1,0 +1,160 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What the values of a K2K payload may be: part of the protocol (see
+``wire.check_payload``), kept apart for its length. Imports no Odoo."""
+
+import base64
+import binascii
+import datetime
+import math
+import re
+
+
+class EnvelopeError(ValueError):
+    """An envelope the receiver cannot take: ``code`` names the reason for
+    machines, the message for people."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+MAX_AMOUNT = 10**12
+MAX_QUANTITY = 10**9
+MAX_LINES = 5000
+MAX_ATTACHMENTS = 5
+
+
+def _text(value):
+    return isinstance(value, str) and 0 < len(value) <= 4096
+
+
+def _optional(check):
+    return lambda value: value in (None, False, "") or check(value)
+
+
+def _number(low, high):
+    def check(value):
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and low <= value <= high
+        )
+
+    return check
+
+
+def _date(value):
+    if not (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _currency(value):
+    return isinstance(value, str) and bool(re.fullmatch(r"[A-Z]{3}", value))
+
+
+def _choice(*values):
+    return lambda value: value in values
+
+
+# Message type -> (payload rules, rules of each of its "lines"). A key that
+# no rule names is ignored; a rule's key that is missing is checked as None.
+PAYLOAD_RULES = {
+    "invoice": (
+        {
+            "move_type": _choice("out_invoice", "out_refund"),
+            "invoice_number": _text,
+            "invoice_date": _date,
+            "invoice_date_due": _date,
+            "payment_reference": _optional(_text),
+            "currency": _currency,
+            "amount_untaxed": _optional(_number(-MAX_AMOUNT, MAX_AMOUNT)),
+            "reversed_document_uid": _optional(_text),
+        },
+        {
+            "purchase_line_ref": _optional(_text),
+            "name": _text,
+            "quantity": _number(0, MAX_QUANTITY),
+            "price_unit": _number(-MAX_AMOUNT, MAX_AMOUNT),
+            "discount": _number(0, 100),
+        },
+    ),
+    "invoice_cancel": ({"invoice_number": _optional(_text)}, None),
+    "order": (
+        {
+            "purchase_order_name": _text,
+            "currency": _currency,
+            "notes": _optional(lambda value: isinstance(value, str)),
+        },
+        {
+            "purchase_line_ref": _text,
+            "vendor_code": _optional(_text),
+            "shared_product_name": _optional(_text),
+            "product_name": _text,
+            "quantity": _number(0, MAX_QUANTITY),
+            "price_unit": _number(0, MAX_AMOUNT),
+            "discount": _number(0, 100),
+        },
+    ),
+    "order_cancel": ({"purchase_order_name": _optional(_text)}, None),
+    "status": (
+        {
+            "state": _choice("draft", "active", "suspended"),
+            "company": _optional(_text),
+            "settings": _optional(lambda value: isinstance(value, dict)),
+        },
+        None,
+    ),
+}
+
+
+def _check_values(rules, values, where):
+    wrong = [key for key, check in rules.items() if not check(values.get(key))]
+    if wrong:
+        raise EnvelopeError(
+            "invalid_value", f"Missing or out of range in {where}: {', '.join(wrong)}."
+        )
+
+
+def check_payload(envelope):
+    """Raise ``EnvelopeError`` unless every value the receiver reads has the
+    type and range it expects, and every attachment is a PDF."""
+    payload_rules, line_rules = PAYLOAD_RULES[envelope["type"]]
+    payload = envelope["payload"]
+    _check_values(payload_rules, payload, "the message")
+    if line_rules:
+        lines = payload.get("lines")
+        if not isinstance(lines, list) or len(lines) > MAX_LINES:
+            raise EnvelopeError("invalid_value", "The lines are missing.")
+        for number, line in enumerate(lines, start=1):
+            if not isinstance(line, dict):
+                raise EnvelopeError("invalid_value", f"Line {number} is not a line.")
+            _check_values(line_rules, line, f"line {number}")
+    check_attachments(envelope["attachments"])
+
+
+def check_attachments(attachments):
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise EnvelopeError("invalid_value", "Too many attachments.")
+    for attachment in attachments:
+        if not (
+            isinstance(attachment, dict)
+            and _text(attachment.get("name"))
+            and attachment.get("mimetype") == "application/pdf"
+            and isinstance(attachment.get("datas"), str)
+        ):
+            raise EnvelopeError("invalid_value", "An attachment is not a PDF file.")
+        try:
+            head = base64.b64decode(attachment["datas"][:16], validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise EnvelopeError(
+                "invalid_value", "An attachment is not base64."
+            ) from error
+        if not head.startswith(b"%PDF"):
+            raise EnvelopeError("invalid_value", "An attachment is not a PDF file.")
