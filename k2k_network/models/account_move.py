@@ -293,6 +293,26 @@ class AccountMove(models.Model):
             move.k2k_amount_mismatch = amount_mismatch
             move.k2k_qty_mismatch = qty_mismatch
 
+    def _k2k_flag_vendor_total(self, vendor_total):
+        """The bill's lines are the vendor's: its untaxed total must be the
+        vendor's too (checked as a number on receipt). Say so when it is not
+        (a line the buyer's accounts could not take, another rounding)."""
+        self.ensure_one()
+        if vendor_total in (None, False) or not float_compare(
+            vendor_total,
+            self.amount_untaxed,
+            precision_rounding=self.currency_id.rounding,
+        ):
+            return
+        self._message_log(
+            body=self.env._(
+                "Warning: the vendor's untaxed total is %(vendor)s, this bill's is "
+                "%(bill)s.",
+                vendor=vendor_total,
+                bill=self.amount_untaxed,
+            )
+        )
+
     def _k2k_has_amount_mismatch(self):
         """Does the bill cost more or less than its purchase order lines at
         the ordered prices, for the billed quantities?"""

@@ -1,7 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, api, fields, models
-from odoo.tools import float_compare
 
 # Vendor document type -> the buyer's counterpart.
 K2K_BUYER_MOVE_TYPES = {"out_invoice": "in_invoice", "out_refund": "in_refund"}
@@ -310,7 +309,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             ),
             attachment_ids=attachment.ids,
         )
-        self._k2k_check_vendor_total(bill, payload)
+        bill._k2k_flag_vendor_total(payload.get("amount_untaxed"))
         bill.invoice_line_ids.purchase_line_id.order_id._k2k_note_bill_received(
             bill, payload["invoice_number"]
         )
@@ -347,7 +346,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             ),
             attachment_ids=(previous_pdf - attachment).ids,
         )
-        self._k2k_check_vendor_total(bill, envelope["payload"])
+        bill._k2k_flag_vendor_total(envelope["payload"].get("amount_untaxed"))
 
     @api.model
     def _k2k_hold_revision(self, bill, envelope):
@@ -369,27 +368,6 @@ class K2KDocumentInvoice(models.AbstractModel):
                 revision=envelope["revision"],
             ),
             subtype_xmlid="mail.mt_note",
-        )
-
-    @api.model
-    def _k2k_check_vendor_total(self, bill, payload):
-        """The bill's lines are the vendor's: its untaxed total must be the
-        vendor's too. Say so when it is not (a line the buyer's accounts
-        could not take, a rounding of another currency)."""
-        vendor_total = payload.get("amount_untaxed")
-        if not isinstance(vendor_total, int | float) or not float_compare(
-            vendor_total,
-            bill.amount_untaxed,
-            precision_rounding=bill.currency_id.rounding,
-        ):
-            return
-        bill._message_log(
-            body=self.env._(
-                "Warning: the vendor's untaxed total is %(vendor)s, this bill's is "
-                "%(bill)s.",
-                vendor=vendor_total,
-                bill=bill.amount_untaxed,
-            )
         )
 
     @api.model
