@@ -55,6 +55,8 @@ MESSAGE_TYPES = {
     "invoice": BUYER,
     "invoice_cancel": BUYER,
     "status": ANY_SIDE,
+    # A side's new key for the requests it receives (see k2k.document.keys).
+    "keys": ANY_SIDE,
 }
 # A cancellation closes the document its base type opened: it travels under
 # the same document identifier and revision instead of a new revision.
@@ -69,12 +71,19 @@ OUTCOME_WAITING = "waiting"
 OUTCOME_SUPERSEDED = "superseded"
 OUTCOMES = (OUTCOME_APPLIED, OUTCOME_DELIVERED, OUTCOME_WAITING, OUTCOME_SUPERSEDED)
 # Keys of an outcome that may cross to the partner: words, never record ids.
-OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by")
+# "key": the answering side's key, in the answer to a handshake or a key change.
+OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key")
 
 # Refusals a sender treats as "not now" rather than "no".
 ERROR_NOT_ACTIVE = "connection_not_active"
 ERROR_SUSPENDED = "connection_suspended"
 NOT_NOW_ERRORS = (ERROR_NOT_ACTIVE, ERROR_SUSPENDED)
+# Refusals a sender tries again later, as if the partner were down: the
+# partner has not committed its side of the handshake yet, or a key change
+# is crossing the wire.
+ERROR_UNKNOWN_CONNECTION = "unknown_connection"
+ERROR_BAD_SIGNATURE = "bad_signature"
+RETRY_ERRORS = (ERROR_UNKNOWN_CONNECTION, ERROR_BAD_SIGNATURE)
 
 # The automation switches a side tells the other, by the name they travel by.
 AUTOMATION_KEYS = (
@@ -105,6 +114,13 @@ def is_cancellation(message_type):
     return message_type in CANCEL_TYPES
 
 
+def type_family(message_type):
+    """The types that travel under one document identifier: a base type
+    and its cancellation (a status and a key change are each their own)."""
+    base = CANCEL_TYPES.get(message_type, message_type)
+    return (base, *(cancel for cancel, of in CANCEL_TYPES.items() if of == base))
+
+
 def new_uid():
     """Names a document (or a line) inside one connection: random, so that it
     means nothing outside it and cannot be guessed."""
@@ -112,7 +128,13 @@ def new_uid():
 
 
 def new_secret():
+    """A signing key: 256 random bits."""
     return secrets.token_urlsafe(32)
+
+
+def is_key(value):
+    """Whether ``value`` can be a signing key a partner gives us."""
+    return wire_values.is_key(value)
 
 
 def new_nonce():
@@ -298,7 +320,9 @@ def decode_invitation(code):
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except ValueError:
         return None
-    keys = {"url", "database", "uid", "secret", "role", "company"}
+    keys = {"url", "database", "uid", "secret", "role", "company", "expires"}
     if not isinstance(data, dict) or not keys.issubset(data):
+        return None
+    if not isinstance(data["expires"], int) or not is_key(data["secret"]):
         return None
     return data

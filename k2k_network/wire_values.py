@@ -63,6 +63,14 @@ def _choice(*values):
     return lambda value: value in values
 
 
+def is_key(value):
+    """A signing key as ``wire.new_secret`` makes them (URL-safe base64 of
+    at least 32 bytes)."""
+    return isinstance(value, str) and bool(
+        re.fullmatch(r"[A-Za-z0-9_-]{43,128}", value)
+    )
+
+
 # Message type -> (payload rules, rules of each of its "lines"). A key that
 # no rule names is ignored; a rule's key that is missing is checked as None.
 PAYLOAD_RULES = {
@@ -111,6 +119,7 @@ PAYLOAD_RULES = {
         },
         None,
     ),
+    "keys": ({"key": is_key}, None),
 }
 
 

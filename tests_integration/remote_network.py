@@ -213,14 +213,19 @@ def join_network(vendor, buyer, vendor_name, buyer_name):
     code = vendor.read_one("k2k.connection", connection, ["invitation_code"])[
         "invitation_code"
     ]
-    wizard = buyer.call("k2k.invitation.wizard", "create", {"invitation_code": code})
-    action = buyer.call("k2k.invitation.wizard", "action_join", [wizard])
     return {
         "vendor_connection": connection,
-        "buyer_connection": action["res_id"],
+        "buyer_connection": join_with_code(buyer, code),
         "vendor_customer": customer,
         "code": code,
     }
+
+
+def join_with_code(server, code):
+    """Join with an invitation code as the administrator would; return the
+    new connection's id."""
+    wizard = server.call("k2k.invitation.wizard", "create", {"invitation_code": code})
+    return server.call("k2k.invitation.wizard", "action_join", [wizard])["res_id"]
 
 
 def make_k2k_products(vendor, buyer, buyer_vendor_partner, count=1):

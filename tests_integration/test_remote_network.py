@@ -258,6 +258,68 @@ def test_handshake_through_the_addon_routes(network):
     network.update(vendor_product=vendor_product, buyer_product=buyer_product)
 
 
+def _keys(server, connection_id):
+    return server.read_one(
+        "k2k.connection",
+        connection_id,
+        ["inbound_key", "outbound_key", "key_change_pending", "invitation_secret"],
+    )
+
+
+def test_a_used_invitation_code_is_refused(network):
+    vendor = network["vendor"]
+    # The buyer's first message, signed with the vendor's key, closed it.
+    wait_until(
+        lambda: not _keys(vendor, network["vendor_connection"])["invitation_secret"],
+        60,
+        "the vendor's invitation is closed",
+    )
+    # Anyone who holds the code, signing with its secret, is refused.
+    code = wire.decode_invitation(network["code"])
+    footprint = _footprint(vendor)
+    response, _ = _post(
+        vendor,
+        {"connection_uid": code["uid"]},
+        {"role": "buyer", "database": "thief", "key": wire.new_secret()},
+        secret=code["secret"],
+        path=wire.HANDSHAKE_PATH,
+    )
+    _assert_refused(
+        vendor, response, 409, "no_invitation", "no invitation open", footprint
+    )
+
+
+def test_keys_change_across_the_wire(network):
+    vendor, buyer = network["vendor"], network["buyer"]
+    before = _keys(buyer, network["buyer_connection"])
+    vendor.call(
+        "k2k.connection", "action_k2k_rotate_keys", [network["vendor_connection"]]
+    )
+
+    def agreed():
+        ours = _keys(vendor, network["vendor_connection"])
+        theirs = _keys(buyer, network["buyer_connection"])
+        return (
+            not ours["key_change_pending"]
+            and not theirs["key_change_pending"]
+            and ours["outbound_key"] == theirs["inbound_key"]
+            and ours["inbound_key"] == theirs["outbound_key"]
+            and theirs["inbound_key"] != before["inbound_key"]
+            and theirs["outbound_key"] != before["outbound_key"]
+        )
+
+    wait_until(agreed, 90, "both sides agree on new keys")
+    after = _keys(buyer, network["buyer_connection"])
+    assert after["inbound_key"] != after["outbound_key"], "one key per direction"
+    # The old key signs nothing any more (the next tests show the new ones do).
+    connection = dict(
+        _secret(buyer, network["buyer_connection"]), inbound_key=before["inbound_key"]
+    )
+    footprint = _footprint(buyer)
+    response, _ = _post(buyer, connection, _invoice_envelope(network))
+    _assert_refused(buyer, response, 401, "bad_signature", "Wrong signature", footprint)
+
+
 def test_k2k_order_reaches_the_vendor(network):
     po = _buyer_po(network)
     assert po["state"] == "purchase"
@@ -459,7 +521,7 @@ def test_suspension_crosses_the_wire(network):
 
 def _secret(server, connection_id):
     return server.read_one(
-        "k2k.connection", connection_id, ["remote_secret", "connection_uid"]
+        "k2k.connection", connection_id, ["inbound_key", "connection_uid"]
     )
 
 
@@ -473,6 +535,7 @@ def _post(
     nonce=None,
     uid=None,
     database=None,
+    path=wire.MESSAGE_PATH,
 ):
     body = body if isinstance(body, bytes) else json.dumps(body).encode()
     timestamp = str(int(timestamp if timestamp is not None else time.time()))
@@ -480,9 +543,9 @@ def _post(
     uid = uid or connection["connection_uid"]
     database = database or server.db
     signature = wire.sign(
-        secret or connection["remote_secret"],
+        secret or connection["inbound_key"],
         "POST",
-        wire.MESSAGE_PATH,
+        path,
         database,
         uid,
         timestamp,
@@ -497,9 +560,7 @@ def _post(
         wire.HEADER_NONCE: nonce,
         wire.HEADER_SIGNATURE: signature,
     }
-    response = requests.post(
-        server.url + wire.MESSAGE_PATH, data=body, headers=headers, timeout=60
-    )
+    response = requests.post(server.url + path, data=body, headers=headers, timeout=60)
     return response, headers
 
 

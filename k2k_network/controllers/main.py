@@ -98,7 +98,7 @@ class K2KController(http.Controller):
         headers = [("Content-Type", "application/json")]
         if signer:
             headers += wire.answer_headers(
-                signer["connection"].remote_secret,
+                signer["key"],
                 request.httprequest.path,
                 signer["database"],
                 signer["connection"].connection_uid,
@@ -168,9 +168,8 @@ class K2KController(http.Controller):
             )
         connection = self._k2k_find_connection(env, database, uid)
         log["connection_id"] = connection.id
-        signer.update(connection=connection, nonce=nonce, database=database)
-        self._k2k_check_signature(
-            env, connection, signature, database, timestamp, nonce, body
+        key_name = self._k2k_check_signature(
+            env, connection, signature, database, timestamp, nonce, body, signer
         )
         try:
             data = wire.loads(body)
@@ -180,6 +179,8 @@ class K2KController(http.Controller):
             raise K2KRefused(
                 400, "malformed_body", env._("The body is not a JSON object.")
             )
+        # Only now: a request that proved nothing leaves the keys as they were.
+        connection._k2k_note_key_used(key_name)
         return connection, data, nonce
 
     def _k2k_read_body(self, env):
@@ -214,12 +215,17 @@ class K2KController(http.Controller):
             [("connection_uid", "=", uid), ("transport", "=", "http")], limit=1
         )
         if not connection:
-            raise K2KRefused(404, "unknown_connection", env._("Unknown connection."))
+            raise K2KRefused(
+                404, wire.ERROR_UNKNOWN_CONNECTION, env._("Unknown connection.")
+            )
         return connection
 
     def _k2k_check_signature(
-        self, env, connection, signature, database, timestamp, nonce, body
+        self, env, connection, signature, database, timestamp, nonce, body, signer
     ):
+        """Check the request against each key it may be signed with; return
+        the name of the key that signed it. From then on the answer is
+        signed with that key."""
         if not wire.is_fresh(timestamp, time.time()):
             raise K2KRefused(
                 401,
@@ -230,9 +236,7 @@ class K2KController(http.Controller):
                 ),
             )
         httprequest = request.httprequest
-        if not wire.signature_matches(
-            connection.remote_secret,
-            signature,
+        signed = (
             httprequest.method,
             httprequest.path,
             database,
@@ -240,12 +244,30 @@ class K2KController(http.Controller):
             timestamp,
             nonce,
             body,
-        ):
-            raise K2KRefused(401, "bad_signature", env._("Wrong signature."))
+        )
+        keys = connection._k2k_get_signing_keys(httprequest.path)
+        if not keys and httprequest.path == wire.HANDSHAKE_PATH:
+            raise K2KRefused(
+                409,
+                "no_invitation",
+                env._("This connection has no invitation open: ask for a new code."),
+            )
+        key, name = next(
+            (
+                (key, name)
+                for key, name in keys
+                if wire.signature_matches(key, signature, *signed)
+            ),
+            (None, None),
+        )
+        if not key:
+            raise K2KRefused(401, wire.ERROR_BAD_SIGNATURE, env._("Wrong signature."))
+        signer.update(connection=connection, nonce=nonce, database=database, key=key)
         if env["k2k.request"]._k2k_nonce_seen(connection, nonce):
             raise K2KRefused(
                 409, "replayed_request", env._("This request was received before.")
             )
+        return name
 
     # -- handlers -----------------------------------------------------------
 
@@ -269,9 +291,12 @@ class K2KController(http.Controller):
         return connection.with_company(local)._k2k_receive(envelope)
 
     def _k2k_handle_handshake(self, connection, data):
-        env = connection.env
-        if not connection.invitation_code:
+        if not connection._k2k_invitation_is_open():
             raise K2KRefused(
-                409, "no_invitation", env._("This connection invited nobody.")
+                410,
+                "invitation_expired",
+                connection.env._(
+                    "This invitation code has expired: ask for a new one."
+                ),
             )
         return connection._k2k_accept_remote_handshake(data)

@@ -4,6 +4,7 @@ from . import k2k_connection
 from . import k2k_connection_automation
 from . import k2k_connection_http
 from . import k2k_connection_invitation
+from . import k2k_connection_keys
 from . import k2k_message
 from . import k2k_message_delivery
 from . import k2k_request
@@ -12,6 +13,7 @@ from . import k2k_document
 from . import k2k_document_invoice
 from . import k2k_document_order
 from . import k2k_document_status
+from . import k2k_document_keys
 from . import k2k_guarded_mixin
 from . import k2k_order_mixin
 from . import purchase_order

@@ -35,9 +35,6 @@ class K2KConnection(models.Model):
         index="btree_not_null",
         help="Names this connection in both databases.",
     )
-    remote_secret = fields.Char(
-        string="Shared Secret", readonly=True, copy=False, groups="base.group_system"
-    )
     invitation_code = fields.Char(
         readonly=True,
         copy=False,
@@ -224,6 +221,8 @@ class K2KConnection(models.Model):
         if status >= 400:
             error = answer.get("error")
             reason = answer.get("reason") or error
+            if error in wire.RETRY_ERRORS:
+                raise K2KTransportError("refused", self.remote_url, status, reason)
             if error in wire.NOT_NOW_ERRORS:
                 return {
                     "outcome": wire.OUTCOME_WAITING,
@@ -248,8 +247,9 @@ class K2KConnection(models.Model):
         )
         return wire.public_outcome(answer)
 
-    def _k2k_http_post(self, path, data):
-        """Sign and post ``data`` to the partner; return (HTTP status, JSON
+    def _k2k_http_post(self, path, data, key=None):
+        """Sign ``data`` with ``key`` (by default, the key of the requests
+        we send) and post it to the partner; return (HTTP status, JSON
         answer). Raise ``K2KTransportError`` when there is no K2K answer."""
         self.ensure_one()
         if self._k2k_is_neutralized():
@@ -263,7 +263,7 @@ class K2KConnection(models.Model):
             path,
             self.remote_database,
             self.connection_uid,
-            self.remote_secret,
+            key or self.sudo().outbound_key,
             data,
             self._k2k_get_timeout(),
         )
@@ -295,6 +295,13 @@ class K2KConnection(models.Model):
                 partner=partner,
                 url=error.url,
                 error=error.detail,
+            )
+        if error.kind == "refused":
+            return self.env._(
+                "%(partner)s refused it for now (HTTP %(status)s): %(reason)s",
+                partner=partner,
+                status=error.status,
+                reason=error.detail,
             )
         if error.status == 200 and not error.detail:
             return self.env._(

@@ -57,32 +57,44 @@ class K2KConnection(models.Model):
         return True
 
     def _k2k_prepare_invitation_vals(self, company):
-        """A connection identifier, a secret and the code that carries them
-        with our address to the partner."""
+        """A connection identifier, a new invitation secret with its expiry,
+        and the code that carries them with our address to the partner. A
+        new invitation replaces the one before."""
         uid = self.connection_uid or uuid.uuid4().hex
-        secret = self.remote_secret or wire.new_secret()
+        vals = self._k2k_new_invitation_vals()
         code = wire.encode_invitation(
             {
                 "url": self.get_base_url(),
                 "database": self.env.cr.dbname,
                 "uid": uid,
-                "secret": secret,
+                "secret": vals["invitation_secret"],
+                "expires": int(vals["invitation_expiry"].timestamp()),
                 "role": self.local_role,
                 "company": company.name,
             }
         )
-        return {"connection_uid": uid, "remote_secret": secret, "invitation_code": code}
+        return dict(vals, connection_uid=uid, invitation_code=code)
 
     def _k2k_accept_remote_handshake(self, data):
         """The invited partner joined with our code (called by the endpoint,
-        after the signature was checked). Return what the partner needs."""
+        after the invitation secret's signature was checked): take its key,
+        answer with ours. Until the partner signs a message with our key,
+        the same partner may join again (its first answer may have been
+        lost); never anyone else."""
         self.ensure_one()
         other = self._get_partner_side()
         if data.get("role") != other:
             raise UserError(
                 self.env._("This invitation is for a %(side)s.", side=other)
             )
+        if not self._k2k_invitation_is_open():
+            raise UserError(
+                self.env._("This invitation code has expired: ask for a new one.")
+            )
         if self.state == "draft":
+            self._k2k_take_partner_key(data.get("key"))
+            self._k2k_give_new_inbound_key()
+            self.invitation_code = False
             self._k2k_partner_accepted(
                 data,
                 self.env._(
@@ -96,11 +108,14 @@ class K2KConnection(models.Model):
                     "remote_company_name": data.get("company"),
                 },
             )
-        elif self.remote_database != data.get("database"):
+        elif self.remote_database == data.get("database"):
+            self._k2k_take_partner_key(data.get("key"))
+        else:
             raise UserError(self.env._("This invitation has already been used."))
         return {
             "outcome": "applied",
             "accepted_by": self[f"{self.local_role}_accepted_by_id"].name,
+            "key": self.sudo().inbound_key,
             "status": self.env["k2k.document.status"]._k2k_export_status(self),
         }
 
@@ -119,8 +134,10 @@ class K2KConnection(models.Model):
                     "database": self.env.cr.dbname,
                     "company": company.name,
                     "accepted_by": self.env.user.name,
+                    "key": self._k2k_give_new_inbound_key(),
                     "status": self.env["k2k.document.status"]._k2k_export_status(self),
                 },
+                key=self.sudo().invitation_secret,
             )
         except K2KTransportError as error:
             raise UserError(self._k2k_describe_error(error)) from error
@@ -132,6 +149,9 @@ class K2KConnection(models.Model):
                     reason=answer.get("reason") or answer.get("error"),
                 )
             )
+        self._k2k_take_partner_key(answer.get("key"))
+        # The code has done its work: our messages are signed with the keys.
+        self.sudo().invitation_secret = False
         return answer
 
     def _k2k_partner_accepted(self, told, body, vals=None):

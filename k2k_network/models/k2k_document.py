@@ -28,6 +28,7 @@ class K2KDocument(models.AbstractModel):
             "invoice": "k2k.document.invoice",
             "invoice_cancel": "k2k.document.invoice",
             "status": "k2k.document.status",
+            "keys": "k2k.document.keys",
         }
 
     @api.model
@@ -62,6 +63,12 @@ class K2KDocument(models.AbstractModel):
         """Build the payloads the messages were queued without (they are all
         of this adapter's types), or mark the ones that no longer need to go
         as superseded. Called in one batch before sending."""
+
+    @api.model
+    def _k2k_complete_envelope(self, message, envelope):
+        """What is added to ``envelope`` as ``message`` leaves and is not
+        kept in the log (a key)."""
+        return envelope
 
     @api.model
     def _k2k_describe_superseded(self):

@@ -77,7 +77,7 @@ class K2KDocumentInvoice(models.AbstractModel):
         reversed_uid = False
         if move.reversed_entry_id:
             known = self.env["k2k.message"]._k2k_get_documents(
-                connection, move.reversed_entry_id
+                connection, move.reversed_entry_id, "invoice"
             )
             reversed_uid = known.get(move.reversed_entry_id.id, (False,))[0]
         return {

@@ -48,6 +48,7 @@ class K2KMessage(models.Model):
             ("invoice", "Invoice"),
             ("invoice_cancel", "Invoice Cancellation"),
             ("status", "Connection Status"),
+            ("keys", "Key Change"),
         ],
         required=True,
         readonly=True,
@@ -159,7 +160,7 @@ class K2KMessage(models.Model):
             return self.sudo().browse()
         Message = self.sudo()
         adapter = self._k2k_get_adapter(message_type)
-        known = Message._k2k_get_documents(connection, records)
+        known = Message._k2k_get_documents(connection, records, message_type)
         vals_list = []
         for record in records:
             document_uid, revision = known.get(record.id, (None, 0))
@@ -190,18 +191,23 @@ class K2KMessage(models.Model):
         return messages.with_env(self.env)
 
     @api.model
-    def _k2k_get_documents(self, connection, records):
+    def _k2k_get_documents(self, connection, records, message_type):
         """``{record id: (document identifier, last revision)}`` for the
-        records already sent through ``connection``."""
-        self.flush_model(["connection_id", "res_model", "res_id", "revision"])
+        records already sent through ``connection`` as ``message_type`` (or
+        its cancellation, which closes the same document)."""
+        self.flush_model(
+            ["connection_id", "res_model", "res_id", "revision", "message_type"]
+        )
         self.env.cr.execute(
             SQL(
                 "SELECT res_id, document_uid, max(revision) FROM k2k_message "
                 "WHERE connection_id = %s AND res_model = %s AND res_id IN %s "
+                "AND message_type IN %s "
                 "GROUP BY res_id, document_uid",
                 connection.id,
                 records._name,
                 tuple(records.ids),
+                wire.type_family(message_type),
             )
         )
         return {

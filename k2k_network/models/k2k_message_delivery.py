@@ -237,13 +237,15 @@ class K2KMessage(models.Model):
             }
             for attachment in self.attachment_id
         ]
-        return wire.build_envelope(
+        envelope = wire.build_envelope(
             self.message_type,
             self.document_uid,
             self.revision,
             self.payload,
             attachments,
         )
+        adapter = self._k2k_get_adapter(self.message_type)
+        return adapter._k2k_complete_envelope(self, envelope)
 
     def _k2k_schedule_retry(self, error):
         """The partner could not be reached: keep the message queued and try

@@ -12,3 +12,4 @@ from . import test_k2k_security
 from . import test_k2k_endpoint
 from . import test_k2k_values
 from . import test_k2k_wire
+from . import test_k2k_keys

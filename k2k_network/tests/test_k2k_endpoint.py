@@ -32,7 +32,8 @@ class TestK2KEndpoint(HttpCase):
                 "remote_database": "far_vendor_db",
                 "remote_company_name": "Far Vendor",
                 "connection_uid": wire.new_uid(),
-                "remote_secret": self.secret,
+                "inbound_key": self.secret,
+                "outbound_key": wire.new_secret(),
             }
         )
         self.connection.state = "active"

@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The 18.0.1.1.0 migration, on a database put back in the 18.0.1.0.0 shape
-(DDL is transactional: the test's rollback undoes it)."""
+"""The migrations, each on a database put back in the shape of the version
+before (DDL is transactional: the test's rollback undoes it)."""
 
 import os
 
@@ -10,9 +10,14 @@ from odoo.tests import tagged
 
 from .common_flow import K2KFlowCommon
 
-SCRIPT = os.path.join(
-    os.path.dirname(__file__), "..", "migrations", "18.0.1.1.0", "pre-migration.py"
-)
+
+def _script(version):
+    return os.path.join(
+        os.path.dirname(__file__), "..", "migrations", version, "pre-migration.py"
+    )
+
+
+SCRIPT = _script("18.0.1.1.0")
 
 
 @tagged("post_install", "-at_install")
@@ -103,3 +108,47 @@ class TestK2KMigration(K2KFlowCommon):
         ref = str(po.order_line[0].id)
         self.assertEqual(po.order_line[0].k2k_line_uid, ref)
         self.assertEqual(so.order_line[0].k2k_purchase_line_ref, ref)
+
+    def test_migration_from_1_1_keeps_running_connections_working(self):
+        partner = self.env["res.partner"].create({"name": "Far Buyer"})
+        vals = {
+            "transport": "http",
+            "local_role": "vendor",
+            "vendor_company_id": self.vendor.id,
+            "buyer_partner_id": partner.id,
+            "remote_url": "https://far.example.com",
+        }
+        running = self.env["k2k.connection"].create(
+            dict(vals, connection_uid="running")
+        )
+        running.state = "active"
+        inviting = self.env["k2k.connection"].create(
+            dict(vals, connection_uid="inviting")
+        )
+        cr = self.env.cr
+        self.env.flush_all()
+        # 18.0.1.1.0: one shared secret, codes that never expired.
+        cr.execute("ALTER TABLE k2k_connection ADD COLUMN remote_secret varchar")
+        cr.execute("ALTER TABLE k2k_connection DROP COLUMN inbound_key")
+        cr.execute("ALTER TABLE k2k_connection DROP COLUMN outbound_key")
+        cr.execute(
+            "UPDATE k2k_connection SET remote_secret = 'shared-' || connection_uid, "
+            "invitation_code = 'K2K1.old' WHERE id IN %s",
+            [(running.id, inviting.id)],
+        )
+
+        load_script(_script("18.0.1.2.0"), "k2k_migration_keys").migrate(
+            cr, "18.0.1.1.0"
+        )
+        self.env.invalidate_all()
+
+        self.assertEqual(running.inbound_key, "shared-running")
+        self.assertEqual(running.outbound_key, "shared-running")
+        self.assertFalse(running.invitation_code)
+        self.assertFalse(inviting.inbound_key or inviting.invitation_secret)
+        self.assertFalse(inviting.invitation_code, "an old code is withdrawn")
+        cr.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'k2k_connection' AND column_name = 'remote_secret'"
+        )
+        self.assertFalse(cr.fetchall(), "the shared secret is gone")

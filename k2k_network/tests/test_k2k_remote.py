@@ -90,7 +90,8 @@ class TestK2KRemote(K2KCommon):
                 "remote_database": "buyer_db",
                 "remote_company_name": "Remote Buyer Co",
                 "connection_uid": wire.new_nonce(),
-                "remote_secret": wire.new_secret(),
+                "inbound_key": wire.new_secret(),
+                "outbound_key": wire.new_secret(),
                 **vals,
             }
         )
@@ -136,7 +137,7 @@ class TestK2KRemote(K2KCommon):
         self.assertEqual(data["company"], "K2K Test Vendor")
         self.assertEqual(data["database"], self.env.cr.dbname)
         self.assertEqual(data["uid"], connection.connection_uid)
-        self.assertEqual(data["secret"], connection.remote_secret)
+        self.assertEqual(data["secret"], connection.invitation_secret)
         self.assertIsNone(wire.decode_invitation("K2K1.bm90IGpzb24"))
         self.assertIsNone(wire.decode_invitation("hello"))
 
@@ -162,10 +163,14 @@ class TestK2KRemote(K2KCommon):
                 "secret": wire.new_secret(),
                 "role": "vendor",
                 "company": "Remote Vendor Co",
+                "expires": int(time.time()) + 3600,
             }
         )
         with self.assertRaisesRegex(UserError, "Cannot reach Remote Vendor Co"):
             self._join(code)
+        data = dict(wire.decode_invitation(code), expires=int(time.time()) - 60)
+        with self.assertRaisesRegex(UserError, "This invitation code expired on"):
+            self._join(wire.encode_invitation(data))
         self.assertFalse(Connection.search([("transport", "=", "http")]))
 
     # -- the partner's switches come from the partner ----------------------------
@@ -292,7 +297,9 @@ class TestK2KRemote(K2KCommon):
                 self.assertTrue(message.next_attempt_date)
 
     @mute_logger("odoo.addons.k2k_network.models.k2k_message")
-    def test_k2k_order_to_an_unreachable_vendor_waits_in_the_queue(self):
+    def _order_to_unreachable_vendor(self):
+        """A K2K order confirmed while its vendor cannot be reached; return
+        the connection, the order and its queued message."""
         connection = self.env["k2k.connection"].create(
             {
                 "transport": "http",
@@ -303,7 +310,8 @@ class TestK2KRemote(K2KCommon):
                 "remote_database": "vendor_db",
                 "remote_company_name": "Remote Vendor Co",
                 "connection_uid": wire.new_nonce(),
-                "remote_secret": wire.new_secret(),
+                "inbound_key": wire.new_secret(),
+                "outbound_key": wire.new_secret(),
             }
         )
         connection.state = "active"
@@ -337,12 +345,16 @@ class TestK2KRemote(K2KCommon):
             )
         )
         order.button_confirm()
-        self.assertEqual(order.state, "purchase", "the buyer is not held up")
-        self.assertEqual(order.k2k_connection_id, connection)
-        self.assertFalse(order.k2k_sale_order_ref)
         message = self.env["k2k.message"].search(
             [("res_model", "=", "purchase.order"), ("res_id", "=", order.id)]
         )
+        return connection, order, message
+
+    def test_k2k_order_to_an_unreachable_vendor_waits_in_the_queue(self):
+        connection, order, message = self._order_to_unreachable_vendor()
+        self.assertEqual(order.state, "purchase", "the buyer is not held up")
+        self.assertEqual(order.k2k_connection_id, connection)
+        self.assertFalse(order.k2k_sale_order_ref)
         self.assertEqual(message.state, "queued")
         self.assertEqual(message.payload["lines"][0]["vendor_code"], "V-1")
         self.assertTrue(message.next_attempt_date)
@@ -352,6 +364,31 @@ class TestK2KRemote(K2KCommon):
             {"outcome": "applied", "detail": "ok", "reference": "S00077"}
         )
         self.assertEqual(order.k2k_sale_order_ref, "S00077")
+
+    def test_a_cancellation_never_overtakes_the_order_it_cancels(self):
+        connection, order, message = self._order_to_unreachable_vendor()
+        self.assertEqual(message.state, "queued")
+        postponed_until = message.next_attempt_date
+        order.button_cancel()
+        messages = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id)], order="id"
+        )
+        self.assertEqual(messages.mapped("message_type"), ["order", "order_cancel"])
+        cancel = messages[1]
+        # One message of the document is left to go, and it closes the
+        # revision the order opened: the vendor never gets them crossed.
+        self.assertEqual(message.state, "superseded")
+        self.assertEqual(cancel.state, "queued")
+        self.assertEqual(
+            (cancel.document_uid, cancel.revision),
+            (message.document_uid, message.revision),
+        )
+        # The partner is still down: the cancellation waits as long.
+        self.assertGreaterEqual(cancel.next_attempt_date, postponed_until)
+        attempts = cancel.attempt_count
+        cancel._k2k_send()
+        self.assertEqual(cancel.state, "queued", "a retry later, not a failure")
+        self.assertEqual(cancel.attempt_count, attempts + 1)
 
     # -- a neutralized copy ---------------------------------------------------------
 
@@ -367,6 +404,7 @@ class TestK2KRemote(K2KCommon):
         )
         self.env.invalidate_all()
         self.assertEqual(connection.state, "suspended", "remote: suspended")
+        self.assertFalse(connection.inbound_key or connection.outbound_key)
         self.assertEqual(local.state, "active", "one database: nothing to fear")
         # Even resumed by hand, nothing goes out.
         connection.state = "active"

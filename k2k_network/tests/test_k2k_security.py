@@ -126,9 +126,20 @@ class TestK2KSecurity(K2KFlowCommon):
             {"document_uid": "another"},
             {"connection_id": self.connection.id},
             {"res_id": invoice.id + 1},
+            {"partner_res_model": "res.partner", "partner_res_id": 1},
+            {"partner_reference": "BILL/forged"},
         ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 as_purchaser.write(vals)
+        # The receiver's memory and the request log are no user's to write.
+        for model in ("k2k.received", "k2k.request"):
+            for user in (self.purchaser, self.ap_clerk):
+                with self.subTest(model=model, user=user.login):
+                    records = self._as(self.env[model], user)
+                    with self.assertRaises(AccessError):
+                        records.search([])
+                    with self.assertRaises(AccessError):
+                        records.create({"connection_id": self.connection.id})
         with self.assertRaises(AccessError):
             self._as(self.env["k2k.message"], self.purchaser).create(
                 {
@@ -327,7 +338,8 @@ class TestK2KSecurity(K2KFlowCommon):
                 "remote_database": "down_db",
                 "remote_company_name": "Down Buyer",
                 "connection_uid": wire.new_uid(),
-                "remote_secret": wire.new_secret(),
+                "inbound_key": wire.new_secret(),
+                "outbound_key": wire.new_secret(),
             }
         )
         down.state = "active"

@@ -113,3 +113,18 @@ class TestK2KValues(K2KFlowCommon):
 
     def _receive_creating(self, envelope):
         return self.connection.sudo().with_company(self.buyer)._k2k_receive(envelope)
+
+    def test_a_vendor_total_unlike_the_bill_is_flagged(self):
+        Receive = self.connection.sudo().with_company(self.buyer)
+        matching = Receive._k2k_receive(self._invoice_envelope(amount_untaxed=8.0))
+        self.assertFalse(
+            matching["record"].message_ids.filtered(
+                lambda m: "untaxed total" in (m.body or "")
+            )
+        )
+        other = Receive._k2k_receive(self._invoice_envelope(amount_untaxed=9.5))
+        bill = other["record"]
+        self.assertEqual(bill.amount_untaxed, 8.0, "the bill keeps the vendor's lines")
+        warning = bill.message_ids.filtered(lambda m: "untaxed total" in (m.body or ""))
+        self.assertEqual(len(warning), 1)
+        self.assertIn("9.5", warning.body)

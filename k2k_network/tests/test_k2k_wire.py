@@ -90,7 +90,8 @@ class TestK2KWire(K2KCommon):
                 "remote_database": "buyer_db",
                 "remote_company_name": "Wire Buyer",
                 "connection_uid": wire.new_uid(),
-                "remote_secret": SECRET,
+                "inbound_key": SECRET,
+                "outbound_key": SECRET,
             }
         )
         connection.state = "active"
@@ -128,6 +129,7 @@ class TestK2KWire(K2KCommon):
                 "secret": wire.new_secret(),
                 "role": "vendor",
                 "company": "Remote Vendor",
+                "expires": int(time.time()) + 3600,
             }
         )
         wizard = self.env["k2k.invitation.wizard"].create(

@@ -1,5 +1,8 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import time
+from datetime import UTC, datetime
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -64,6 +67,18 @@ class K2KInvitationWizard(models.TransientModel):
             raise UserError(self.env._("This is not a K2K invitation code."))
         if data["role"] not in ("vendor", "buyer"):
             raise UserError(self.env._("This invitation code names no known side."))
+        if data["expires"] < time.time():
+            raise UserError(
+                self.env._(
+                    "This invitation code expired on %(date)s (UTC): ask the "
+                    "partner for a new one.",
+                    date=fields.Datetime.to_string(
+                        datetime.fromtimestamp(data["expires"], UTC).replace(
+                            tzinfo=None
+                        )
+                    ),
+                )
+            )
         role = "buyer" if data["role"] == "vendor" else "vendor"
         self.env["k2k.connection"]._check_user_in_company(company)
         # Nothing stays here unless the partner took the handshake.
@@ -81,7 +96,7 @@ class K2KInvitationWizard(models.TransientModel):
                 "remote_database": data["database"],
                 "remote_company_name": data["company"],
                 "connection_uid": data["uid"],
-                "remote_secret": data["secret"],
+                "invitation_secret": data["secret"],
                 f"{role}_accepted_by_id": self.env.user.id,
                 f"{role}_accepted_date": fields.Datetime.now(),
             }
@@ -96,4 +111,7 @@ class K2KInvitationWizard(models.TransientModel):
                 company=company.name,
             ),
         )
+        # Our first message signed with the partner's key closes the
+        # invitation there.
+        connection._k2k_notify_partner()
         return connection
