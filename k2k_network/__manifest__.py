@@ -23,6 +23,7 @@
         "views/k2k_message_views.xml",
         "views/k2k_request_views.xml",
         "wizard/k2k_invitation_wizard_views.xml",
+        "wizard/k2k_dispute_wizard_views.xml",
         "views/account_move_views.xml",
         "views/purchase_order_views.xml",
         "views/sale_order_views.xml",

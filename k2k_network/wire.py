@@ -54,6 +54,10 @@ MESSAGE_TYPES = {
     "order_cancel": VENDOR,
     "invoice": BUYER,
     "invoice_cancel": BUYER,
+    # The vendor's answer to a K2K order: confirmed, changed or cancelled.
+    "order_answer": BUYER,
+    # What became of an invoice at the buyer: approved, booked, paid, disputed.
+    "bill_status": VENDOR,
     "status": ANY_SIDE,
     # A side's new key for the requests it receives (see k2k.document.keys).
     "keys": ANY_SIDE,
@@ -63,6 +67,11 @@ MESSAGE_TYPES = {
 CANCEL_TYPES = {"order_cancel": "order", "invoice_cancel": "invoice"}
 # Names earlier versions of the protocol used for a type.
 TYPE_ALIASES = {"cancel": "invoice_cancel"}
+
+# The words of the lifecycle messages (their value rules are in wire_values).
+ORDER_ANSWER_STATES = wire_values.ORDER_ANSWER_STATES
+BILL_STATUSES = wire_values.BILL_STATUSES
+DISPUTE_REASONS = wire_values.DISPUTE_REASONS
 
 # What a receiver answers. "failed" is never answered: a refusal is an error.
 OUTCOME_APPLIED = "applied"

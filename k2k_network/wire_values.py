@@ -24,6 +24,21 @@ MAX_QUANTITY = 10**9
 MAX_LINES = 5000
 MAX_ATTACHMENTS = 5
 
+# What a vendor answers about a K2K order.
+ORDER_ANSWER_STATES = ("confirmed", "cancelled")
+# What a buyer tells of the bill it made of an invoice, and why it disputes it.
+BILL_STATUSES = (
+    "pending",
+    "approved",
+    "sent_back",
+    "disputed",
+    "posted",
+    "partial",
+    "paid",
+    "cancelled",
+)
+DISPUTE_REASONS = ("quantity", "price", "damaged", "other")
+
 
 def _text(value):
     return isinstance(value, str) and 0 < len(value) <= 4096
@@ -120,6 +135,28 @@ PAYLOAD_RULES = {
         None,
     ),
     "keys": ({"key": is_key}, None),
+    "order_answer": (
+        {
+            "order_uid": _text,
+            "vendor_order": _text,
+            "state": _choice(*ORDER_ANSWER_STATES),
+        },
+        {
+            "purchase_line_ref": _text,
+            "quantity": _number(0, MAX_QUANTITY),
+            "price_unit": _number(0, MAX_AMOUNT),
+            "discount": _number(0, 100),
+        },
+    ),
+    "bill_status": (
+        {
+            "invoice_uid": _text,
+            "status": _choice(*BILL_STATUSES),
+            "reason": _optional(_choice(*DISPUTE_REASONS)),
+            "note": _optional(_text),
+        },
+        None,
+    ),
 }
 
 

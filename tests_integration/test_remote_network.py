@@ -132,7 +132,9 @@ def _vendor_order(net, po):
 def _vendor_invoice(net, sale_order, post=True):
     vendor = net["vendor"]
     context = {"active_model": "sale.order", "active_ids": [sale_order["id"]]}
-    vendor.call("sale.order", "action_confirm", [sale_order["id"]])
+    state = vendor.read_one("sale.order", sale_order["id"], ["state"])["state"]
+    if state in ("draft", "sent"):
+        vendor.call("sale.order", "action_confirm", [sale_order["id"]])
     wizard = vendor.call(
         "sale.advance.payment.inv",
         "create",
@@ -420,6 +422,143 @@ def test_credit_note_becomes_a_refund_of_the_bill(network):
     assert refund["reversed_entry_id"][0] == network["bill"]["id"]
     assert refund["amount_untaxed"] == pytest.approx(3.5)
     network["refund"] = refund_id
+
+
+# -- the rest of a K2K document's life -------------------------------------------
+
+
+def _po_lines(net, po_id):
+    lines = net["buyer"].search_read(
+        "purchase.order.line", [("order_id", "=", po_id)], ["product_qty"], order="id"
+    )
+    return [line["product_qty"] for line in lines]
+
+
+def _vendor_state(net, po_id):
+    return net["buyer"].read_one("purchase.order", po_id, ["k2k_vendor_state"])[
+        "k2k_vendor_state"
+    ]
+
+
+def _at_buyer(net, invoice_id):
+    return net["vendor"].read_one(
+        "account.move", invoice_id, ["k2k_buyer_status", "k2k_buyer_dispute"]
+    )
+
+
+def test_the_vendors_answer_crosses_the_wire(network):
+    buyer, vendor = network["buyer"], network["vendor"]
+    line = {"product_id": network["buyer_product"], "price_unit": 0.80}
+    po_id = buyer.call(
+        "purchase.order",
+        "create",
+        {
+            "partner_id": network["buyer_vendor_partner"],
+            "order_line": [
+                (0, 0, dict(line, product_qty=40)),
+                (0, 0, dict(line, product_qty=10)),
+            ],
+        },
+    )
+    buyer.call("purchase.order", "button_confirm", [po_id])
+    po = buyer.read_one("purchase.order", po_id, ["name"])
+    sale_order = _vendor_order(network, po)
+    vendor.call("sale.order", "action_confirm", [sale_order["id"]])
+    wait_until(
+        lambda: _vendor_state(network, po_id) == "confirmed",
+        60,
+        "the buyer sees the K2K order confirmed",
+    )
+    # Short-shipping: the first line cut, the second voided.
+    cut, voided = sale_order["order_line"]
+    vendor.call("sale.order.line", "write", [cut], {"product_uom_qty": 30})
+    vendor.call("sale.order.line", "write", [voided], {"product_uom_qty": 0})
+    wait_until(
+        lambda: _po_lines(network, po_id) == [30, 0],
+        60,
+        "the purchase order follows the vendor's cut",
+    )
+    assert _vendor_state(network, po_id) == "changed"
+    network.update(answered_po=po, answered_order=sale_order)
+
+
+def test_the_bills_fate_and_a_dispute_cross_the_wire(network):
+    buyer, vendor = network["buyer"], network["vendor"]
+    invoice_id = _vendor_invoice(network, network["answered_order"])
+    bill = _wait_bill(network, invoice_id, "bill of the answered order")
+    assert bill["amount_untaxed"] == pytest.approx(24.0), "30 roses, not 40 + 10"
+    wizard = buyer.call(
+        "k2k.dispute.wizard",
+        "create",
+        {"move_ids": [(6, 0, [bill["id"]])], "reason": "damaged", "note": "5 broken"},
+    )
+    buyer.call("k2k.dispute.wizard", "action_dispute", [wizard])
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "disputed",
+        60,
+        "the vendor sees the dispute",
+    )
+    assert _at_buyer(network, invoice_id)["k2k_buyer_dispute"] == (
+        "Damaged goods: 5 broken"
+    )
+    # The vendor answers with a credit note: the bill is back to procurement.
+    context = {"active_model": "account.move", "active_ids": [invoice_id]}
+    journal = vendor.read_one("account.move", invoice_id, ["journal_id"])
+    reversal = vendor.call(
+        "account.move.reversal",
+        "create",
+        {
+            "move_ids": [(6, 0, [invoice_id])],
+            "reason": "5 broken stems",
+            "journal_id": journal["journal_id"][0],
+        },
+        context=context,
+    )
+    refund_id = vendor.call(
+        "account.move.reversal", "refund_moves", [reversal], context=context
+    )["res_id"]
+    refund_line = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])
+    vendor.call(
+        "account.move",
+        "write",
+        [refund_id],
+        {
+            "invoice_line_ids": [
+                (1, refund_line["invoice_line_ids"][0], {"quantity": 5})
+            ]
+        },
+    )
+    vendor.call("account.move", "action_post", [refund_id])
+    _wait_bill(network, refund_id, "refund of the disputed bill")
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "pending",
+        60,
+        "the vendor sees the bill back to approval",
+    )
+    # Approved, booked, paid: each step seen at the vendor.
+    buyer.call("account.move", "action_k2k_approve", [bill["id"]])
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "approved",
+        60,
+        "approved, at the vendor",
+    )
+    buyer.call("account.move", "action_post", [bill["id"]])
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "posted",
+        60,
+        "booked, at the vendor",
+    )
+    context = {"active_model": "account.move", "active_ids": [bill["id"]]}
+    payment = buyer.call("account.payment.register", "create", {}, context=context)
+    buyer.call(
+        "account.payment.register", "action_create_payments", [payment], context=context
+    )
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "paid",
+        60,
+        "paid, at the vendor",
+    )
+    network.setdefault("invoices", []).extend([invoice_id, refund_id])
 
 
 def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):

@@ -62,7 +62,11 @@ class AccountMove(models.Model):
         "res_id",
         string="K2K Messages",
         readonly=True,
-        domain=[("res_model", "=", "account.move")],
+        # The invoice's own messages; a bill's status messages are the buyer's.
+        domain=[
+            ("res_model", "=", "account.move"),
+            ("message_type", "in", ("invoice", "invoice_cancel")),
+        ],
     )
     # -- buyer side --------------------------------------------------------
     k2k_document_uid = fields.Char(
@@ -79,6 +83,7 @@ class AccountMove(models.Model):
         [
             ("pending", "Pending approval by procurement"),
             ("approved", "Approved by procurement"),
+            ("disputed", "Disputed with the vendor"),
         ],
         string="K2K Approval",
         readonly=True,
@@ -120,14 +125,16 @@ class AccountMove(models.Model):
     # Vendor side: queue a message when a K2K invoice is posted or cancelled
     # ======================================================================
 
+    # A buyer's bill is given these when it is made: the messages about it
+    # (its status, told to the vendor) leave them as they are.
     @api.depends("k2k_message_ids.connection_id")
     def _compute_k2k_connection_id(self):
-        for move in self:
+        for move in self.filtered(lambda m: not m.k2k_document_uid):
             move.k2k_connection_id = move.k2k_message_ids[:1].connection_id
 
     @api.depends("k2k_message_ids.revision")
     def _compute_k2k_revision(self):
-        for move in self:
+        for move in self.filtered(lambda m: not m.k2k_document_uid):
             move.k2k_revision = max(move.k2k_message_ids.mapped("revision"), default=0)
 
     @api.depends("k2k_message_ids.state")
@@ -187,12 +194,15 @@ class AccountMove(models.Model):
             Message._k2k_enqueue(connection, message_type, moves, payloads)
 
     def _post(self, soft=True):
-        pending = self.filtered(lambda m: m.k2k_approval_state == "pending")
+        pending = self.filtered(
+            lambda m: m.k2k_approval_state in ("pending", "disputed")
+        )
         if pending:
             raise UserError(
                 self.env._(
-                    "%(bills)s: still pending approval by procurement. A purchase "
-                    "user must approve it for accounting before it can be posted.",
+                    "%(bills)s: still pending approval by procurement (or disputed "
+                    "with the vendor). A purchase user must approve it for "
+                    "accounting before it can be posted.",
                     bills=", ".join(pending.mapped("display_name")),
                 )
             )
@@ -213,7 +223,9 @@ class AccountMove(models.Model):
         if not self.env.user.has_group("purchase.group_purchase_user"):
             raise UserError(self.env._("Only purchase users can approve K2K bills."))
         for bill in self:
-            if bill.k2k_approval_state != "pending":
+            # A disputed bill may be approved too: the dispute was settled
+            # another way.
+            if bill.k2k_approval_state not in ("pending", "disputed"):
                 raise UserError(
                     self.env._(
                         "%(bill)s is not pending approval.", bill=bill.display_name

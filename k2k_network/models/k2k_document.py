@@ -27,6 +27,8 @@ class K2KDocument(models.AbstractModel):
             "order_cancel": "k2k.document.order",
             "invoice": "k2k.document.invoice",
             "invoice_cancel": "k2k.document.invoice",
+            "order_answer": "k2k.document.order.answer",
+            "bill_status": "k2k.document.bill.status",
             "status": "k2k.document.status",
             "keys": "k2k.document.keys",
         }

@@ -137,6 +137,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             detail = self.env._("Vendor bill created, pending approval by procurement.")
         elif bill.state == "draft":
             self._k2k_update_bill(bill, connection, envelope)
+            bill._k2k_after_vendor_change()
             detail = self.env._(
                 "Draft vendor bill updated to revision %(revision)s, back to "
                 "procurement for approval.",
@@ -310,6 +311,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             attachment_ids=attachment.ids,
         )
         bill._k2k_flag_vendor_total(payload.get("amount_untaxed"))
+        bill._k2k_after_vendor_change()
         bill.invoice_line_ids.purchase_line_id.order_id._k2k_note_bill_received(
             bill, payload["invoice_number"]
         )

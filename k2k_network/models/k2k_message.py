@@ -47,6 +47,8 @@ class K2KMessage(models.Model):
             ("order_cancel", "K2K Order Cancellation"),
             ("invoice", "Invoice"),
             ("invoice_cancel", "Invoice Cancellation"),
+            ("order_answer", "Vendor's Answer to a K2K Order"),
+            ("bill_status", "Bill Status at the Buyer"),
             ("status", "Connection Status"),
             ("keys", "Key Change"),
         ],

@@ -21,6 +21,28 @@ class PurchaseOrder(models.Model):
         compute="_compute_k2k_sale_order_id",
         help="The vendor's sale order, when the vendor is in this database.",
     )
+    k2k_vendor_state = fields.Selection(
+        [
+            ("confirmed", "Confirmed by Vendor"),
+            ("changed", "Changed by Vendor"),
+            ("cancelled", "Cancelled by Vendor"),
+        ],
+        string="Vendor's Answer",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="What the vendor answered to this K2K order; each change is "
+        "listed in the chatter.",
+    )
+    k2k_vendor_revision = fields.Integer(readonly=True, copy=False)
+    k2k_vendor_attention = fields.Boolean(
+        string="Vendor Change Not Applied",
+        readonly=True,
+        copy=False,
+        help="The vendor changed or cancelled lines already received or "
+        "billed: they were left as they are, for a person to decide.",
+    )
     k2k_web_sale_order_id = fields.Many2one(
         "sale.order",
         string="Web Order",
@@ -54,9 +76,27 @@ class PurchaseOrder(models.Model):
         return result
 
     def button_cancel(self):
-        for order in self.filtered("k2k_connection_id"):
+        # An order the vendor cancelled needs no cancellation sent back.
+        for order in self.filtered(
+            lambda o: o.k2k_connection_id and o.k2k_vendor_state != "cancelled"
+        ):
             order._k2k_send_order_message(order.k2k_connection_id, "order_cancel")
         return super().button_cancel()
+
+    def action_k2k_clear_vendor_attention(self):
+        """A purchase user has dealt with the vendor's change."""
+        if not self.env.user.has_group("purchase.group_purchase_user"):
+            raise UserError(
+                self.env._("Only purchase users can mark a vendor change as handled.")
+            )
+        self.check_access("write")
+        self.sudo().k2k_vendor_attention = False
+        for order in self:
+            order.message_post(
+                body=self.env._(
+                    "Vendor change handled by %(user)s.", user=self.env.user.name
+                )
+            )
 
     # -- K2K order messages ------------------------------------------------
 

@@ -23,6 +23,27 @@ class SaleOrder(models.Model):
         ),
     ]
 
+    def action_confirm(self):
+        result = super().action_confirm()
+        self._k2k_answer_buyer()
+        return result
+
+    def _action_cancel(self):
+        # Only a confirmed order was answered: a draft one the buyer cancels
+        # itself needs no answer.
+        answered = self.filtered(lambda o: o.state == "sale")
+        result = super()._action_cancel()
+        answered._k2k_answer_buyer()
+        return result
+
+    def _k2k_answer_buyer(self):
+        """Tell the buyers of these K2K orders how the vendor will deliver
+        them (the queue builds the answer as it leaves)."""
+        Message = self.env["k2k.message"]
+        received = self.filtered(lambda o: o.k2k_connection_id and o.k2k_document_uid)
+        for connection, orders in received.grouped("k2k_connection_id").items():
+            Message._k2k_enqueue(connection, "order_answer", orders)
+
     def _compute_k2k_purchase_order_id(self):
         counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=False)
         for order in self:

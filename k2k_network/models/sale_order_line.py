@@ -13,3 +13,13 @@ class SaleOrderLine(models.Model):
         copy=False,
         help="Identifies the buyer's purchase order line this line sells.",
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if any(field in vals for field in self._k2k_get_answered_fields()):
+            self.order_id.filtered(lambda o: o.state == "sale")._k2k_answer_buyer()
+        return result
+
+    def _k2k_get_answered_fields(self):
+        """Fields of a confirmed K2K order's lines that the buyer hears of."""
+        return ("product_uom_qty", "price_unit", "discount")

@@ -1,0 +1,98 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class K2KDocumentBillStatus(models.AbstractModel):
+    """What became of an invoice at the buyer, buyer -> vendor: pending or
+    approved by procurement, sent back, disputed (with its reason), booked,
+    partly or wholly paid, cancelled. Only the status travels: none of the
+    buyer's accounts, journals or payments."""
+
+    _name = "k2k.document.bill.status"
+    _inherit = "k2k.document"
+    _description = "K2K Bill Status Adapter"
+
+    # ======================================================================
+    # Export (buyer side)
+    # ======================================================================
+
+    @api.model
+    def _k2k_get_message_name(self, message_type, record):
+        return self.env._(
+            "Status of bill for %(invoice)s", invoice=record.k2k_vendor_invoice_number
+        )
+
+    @api.model
+    def _k2k_describe_superseded(self):
+        return self.env._("Superseded by a later status of the same bill.")
+
+    @api.model
+    def _k2k_prepare_messages(self, messages):
+        # Built as the message leaves: the bill's status then.
+        for message in messages.filtered(lambda m: not m.payload):
+            bill = self.env["account.move"].browse(message.res_id)
+            message.payload = self._k2k_export_status(bill)
+
+    @api.model
+    def _k2k_export_status(self, bill):
+        status = bill._k2k_get_status_for_vendor()
+        disputed = status == "disputed"
+        return {
+            "invoice_uid": bill.k2k_document_uid,
+            "status": status,
+            "reason": bill.k2k_dispute_reason if disputed else False,
+            "note": bill.k2k_dispute_note if disputed else False,
+        }
+
+    # ======================================================================
+    # Apply (vendor side)
+    # ======================================================================
+
+    @api.model
+    def _k2k_find_invoice(self, connection, invoice_uid):
+        sent = self.env["k2k.message"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("res_model", "=", "account.move"),
+                ("message_type", "=", "invoice"),
+                ("document_uid", "=", invoice_uid),
+            ],
+            limit=1,
+        )
+        return self.env["account.move"].browse(sent.res_id).exists()
+
+    @api.model
+    def _k2k_apply_document(self, connection, envelope):
+        payload = envelope["payload"]
+        invoice = self._k2k_find_invoice(connection, payload["invoice_uid"])
+        if not invoice:
+            raise UserError(self.env._("No invoice was sent under this reference."))
+        if envelope["revision"] <= invoice.k2k_buyer_status_revision:
+            return self._k2k_outcome(
+                "superseded",
+                self.env._("An older status: ignored."),
+                invoice,
+                invoice.name,
+            )
+        disputed = payload["status"] == "disputed"
+        invoice.write(
+            {
+                "k2k_buyer_status": payload["status"],
+                "k2k_buyer_status_date": fields.Datetime.now(),
+                "k2k_buyer_status_revision": envelope["revision"],
+                "k2k_buyer_dispute": (
+                    invoice._k2k_describe_dispute(payload["reason"], payload["note"])
+                    if disputed
+                    else False
+                ),
+            }
+        )
+        invoice._k2k_note_buyer_status(connection)
+        return self._k2k_outcome(
+            "applied",
+            self.env._("Invoice %(invoice)s updated.", invoice=invoice.name),
+            invoice,
+            invoice.name,
+        )
