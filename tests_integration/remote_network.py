@@ -179,6 +179,27 @@ class OdooServer:
     def count(self, model, domain=()):
         return self.call(model, "search_count", list(domain))
 
+    # -- crashes ------------------------------------------------------------
+
+    def kill(self):
+        """End the server as a power cut would: no signal handler, no
+        rollback, no answer to whoever is waiting."""
+        self.process.kill()
+        self.process.wait()
+
+    def wake_cron(self):
+        """Wake the scheduled actions now rather than after their one-minute
+        nap: the notification Odoo's own triggers send (on the cluster's
+        ``postgres`` database, which every Odoo server of the cluster
+        listens to; a server that is not listening yet misses it)."""
+        conn = psycopg2.connect(dbname="postgres", user=self.cli.db_user)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cr:
+                cr.execute("SELECT pg_notify('cron_trigger', %s)", (self.db,))
+        finally:
+            conn.close()
+
 
 def join_network(vendor, buyer, vendor_name, buyer_name):
     """The vendor invites, the buyer joins with the code, through the

@@ -1,0 +1,1 @@
+from . import k2k_connection
