@@ -26,6 +26,7 @@
         "wizard/k2k_dispute_wizard_views.xml",
         "views/account_move_views.xml",
         "views/purchase_order_views.xml",
+        "views/stock_picking_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/k2k_menus.xml",

@@ -56,6 +56,8 @@ MESSAGE_TYPES = {
     "invoice_cancel": BUYER,
     # The vendor's answer to a K2K order: confirmed, changed or cancelled.
     "order_answer": BUYER,
+    # What the vendor shipped of a K2K order (each line's total so far).
+    "shipment": BUYER,
     # What became of an invoice at the buyer: approved, booked, paid, disputed.
     "bill_status": VENDOR,
     "status": ANY_SIDE,
@@ -93,6 +95,10 @@ NOT_NOW_ERRORS = (ERROR_NOT_ACTIVE, ERROR_SUSPENDED)
 ERROR_UNKNOWN_CONNECTION = "unknown_connection"
 ERROR_BAD_SIGNATURE = "bad_signature"
 RETRY_ERRORS = (ERROR_UNKNOWN_CONNECTION, ERROR_BAD_SIGNATURE)
+# A key change signed with the key the receiver is replacing (both sides
+# changed keys at once, or someone holds the old key): refused for good, and
+# the sender's change is undone; the receiver's own change goes on.
+ERROR_KEY_CHANGE_CROSSING = "key_change_crossing"
 
 # The automation switches a side tells the other, by the name they travel by.
 AUTOMATION_KEYS = (
@@ -139,6 +145,15 @@ def new_uid():
 def new_secret():
     """A signing key: 256 random bits."""
     return secrets.token_urlsafe(32)
+
+
+def derive_key(secret, *parts):
+    """A key made from ``secret`` and ``parts``: the same each time, so that
+    a side that must send a key again (a handshake whose answer was lost)
+    sends the same one, and nobody without ``secret`` can make it."""
+    message = "\n".join(("k2k-key", *parts)).encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def is_key(value):

@@ -86,6 +86,20 @@ def is_key(value):
     )
 
 
+def _lots(value):
+    """Lot or serial numbers of a shipped line, each with its quantity."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_LINES
+        and all(
+            isinstance(lot, dict)
+            and _text(lot.get("name"))
+            and _number(0, MAX_QUANTITY)(lot.get("quantity"))
+            for lot in value
+        )
+    )
+
+
 # Message type -> (payload rules, rules of each of its "lines"). A key that
 # no rule names is ignored; a rule's key that is missing is checked as None.
 PAYLOAD_RULES = {
@@ -146,6 +160,18 @@ PAYLOAD_RULES = {
             "quantity": _number(0, MAX_QUANTITY),
             "price_unit": _number(0, MAX_AMOUNT),
             "discount": _number(0, 100),
+        },
+    ),
+    "shipment": (
+        {
+            "order_uid": _text,
+            "shipment": _text,
+            "tracking_ref": _optional(_text),
+        },
+        {
+            "purchase_line_ref": _text,
+            "shipped": _number(0, MAX_QUANTITY),
+            "lots": _optional(_lots),
         },
     ),
     "bill_status": (

@@ -29,12 +29,21 @@ if [ "$installed" != "installed" ]; then
         || { tail -30 "$K2K_HOME/demo-install.log" >&2; die "Building the demo failed."; }
 fi
 
+# Both K2K companies selected from the first page: Odoo takes the selected
+# companies from the address (cids), else it shows the user's own company only.
+demo_company() {
+    psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$DEMO_DB" -Atqc \
+        "select res_id from ir_model_data where module = 'k2k_network' and name = '$1'"
+}
+cids="$(demo_company demo_company_vendor)-$(demo_company demo_company_buyer)"
+start_url="http://localhost:$PORT/web/login?redirect=%2Fodoo%2Faction-k2k_network.k2k_message_action%3Fcids%3D$cids"
+
 cat >&2 <<MSG
 
-  K2K Network demo: http://localhost:$PORT
+  K2K Network demo: $start_url
   Login: admin   Password: admin
-  Companies: tick Bloom Imports (vendor) and Petal Wholesale (buyer) in the company
-  switcher at the top right to see both sides of the connection.
+  It opens on the Synchronization Log with both companies selected: Bloom Imports
+  (vendor) and Petal Wholesale (buyer), as the company switcher at the top right shows.
   K2K Network > Connections shows their connection; Settings > K2K Network the automations.
   Stop with Ctrl+C.
 

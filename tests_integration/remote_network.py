@@ -4,6 +4,7 @@ administrators would, stopped and started again."""
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,12 +141,22 @@ class OdooServer:
         self.process = None
 
     def errors_in_log(self):
+        """The log's ERROR and CRITICAL records, but for serialization
+        failures: two transactions wrote the same row at once, PostgreSQL
+        refused the second, and Odoo ran it again (a request), or the outbox
+        deferred its message to the next run (the scheduled action). Odoo
+        logs the refused query as an error all the same."""
         if not self.logfile.exists():
             return []
+        records = re.split(r"\n(?=\d{4}-\d{2}-\d{2} )", self.logfile.read_text())
         return [
-            line
-            for line in self.logfile.read_text().splitlines()
-            if " ERROR " in line or " CRITICAL " in line
+            record.splitlines()[0]
+            for record in records
+            if (" ERROR " in record.split("\n", 1)[0] or " CRITICAL " in record)
+            and not (
+                "bad query" in record
+                and "could not serialize access due to concurrent update" in record
+            )
         ]
 
     # -- JSON-RPC as the administrator --------------------------------------

@@ -446,6 +446,45 @@ def _at_buyer(net, invoice_id):
     )
 
 
+def _ship(vendor, picking_id, quantity):
+    """Validate a delivery with ``quantity`` of its (one) product; the rest
+    goes to a backorder, as the vendor's user would answer Odoo's wizard."""
+    moves = vendor.search_read(
+        "stock.move",
+        [("picking_id", "=", picking_id), ("product_uom_qty", ">", 0)],
+        ["id"],
+    )
+    vendor.call(
+        "stock.move",
+        "write",
+        [move["id"] for move in moves],
+        {"quantity": quantity, "picked": True},
+    )
+    action = vendor.call("stock.picking", "button_validate", [picking_id])
+    if isinstance(action, dict) and action.get("res_model"):
+        context = action["context"]
+        wizard = vendor.call(
+            action["res_model"],
+            "create",
+            {"pick_ids": [(6, 0, [picking_id])]},
+            context=context,
+        )
+        vendor.call(action["res_model"], "process", [wizard], context=context)
+
+
+def _expected(net, po_id):
+    """What the buyer's open receipt of ``po_id`` expects, in all."""
+    moves = net["buyer"].search_read(
+        "stock.move",
+        [
+            ("purchase_line_id.order_id", "=", po_id),
+            ("state", "not in", ("done", "cancel")),
+        ],
+        ["quantity"],
+    )
+    return sum(move["quantity"] for move in moves)
+
+
 def test_the_vendors_answer_crosses_the_wire(network):
     buyer, vendor = network["buyer"], network["vendor"]
     line = {"product_id": network["buyer_product"], "price_unit": 0.80}
@@ -479,6 +518,28 @@ def test_the_vendors_answer_crosses_the_wire(network):
         "the purchase order follows the vendor's cut",
     )
     assert _vendor_state(network, po_id) == "changed"
+    # Shipped in two parts: the buyer's receipt expects each as it leaves.
+    delivery = vendor.search_read(
+        "stock.picking", [("sale_id", "=", sale_order["id"])], ["id"]
+    )[0]["id"]
+    _ship(vendor, delivery, 20)
+    wait_until(
+        lambda: _expected(network, po_id) == 20, 60, "the first part is expected"
+    )
+    rest = vendor.search_read(
+        "stock.picking",
+        [("sale_id", "=", sale_order["id"]), ("state", "not in", ("done", "cancel"))],
+        ["id"],
+    )[0]["id"]
+    _ship(vendor, rest, 10)
+    wait_until(lambda: _expected(network, po_id) == 30, 60, "the rest is expected")
+    receipt = buyer.search_read(
+        "stock.picking",
+        [("purchase_id", "=", po_id)],
+        ["state", "k2k_shipment_ref"],
+    )
+    assert [r["state"] for r in receipt] == ["assigned"], "never validated by itself"
+    assert receipt[0]["k2k_shipment_ref"]
     network.update(answered_po=po, answered_order=sale_order)
 
 

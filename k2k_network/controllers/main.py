@@ -181,7 +181,7 @@ class K2KController(http.Controller):
             )
         # Only now: a request that proved nothing leaves the keys as they were.
         connection._k2k_note_key_used(key_name)
-        return connection, data, nonce
+        return connection.with_context(k2k_signed_with=key_name), data, nonce
 
     def _k2k_read_body(self, env):
         httprequest = request.httprequest
@@ -277,6 +277,23 @@ class K2KController(http.Controller):
             envelope = wire.check_envelope(envelope, connection.local_role)
         except wire.EnvelopeError as error:
             raise K2KRefused(400, error.code, str(error)) from error
+        if (
+            envelope["type"] == "keys"
+            and connection.env.context.get("k2k_signed_with") == "previous"
+            and not connection._k2k_is_repeated_key_change(envelope)
+        ):
+            # Signed with the key we are replacing, and not the change we
+            # already took (sent again after a lost answer): the partner
+            # changed keys at the same time as we did, or someone holds the
+            # old key. Our new key is not given for it.
+            raise K2KRefused(
+                409,
+                wire.ERROR_KEY_CHANGE_CROSSING,
+                env._(
+                    "Signed with a key being replaced: we are changing keys "
+                    "ourselves. Try again once our change is done."
+                ),
+            )
         if connection.state == "draft":
             raise K2KRefused(
                 409,

@@ -14,6 +14,7 @@ from . import k2k_document_invoice
 from . import k2k_document_order
 from . import k2k_document_order_answer
 from . import k2k_document_bill_status
+from . import k2k_document_shipment
 from . import k2k_document_status
 from . import k2k_document_keys
 from . import k2k_guarded_mixin
@@ -24,6 +25,7 @@ from . import sale_order
 from . import sale_order_line
 from . import account_move
 from . import stock_rule
+from . import stock_picking
 from . import ir_actions_report
 from . import account_move_bill_status
 from . import account_partial_reconcile

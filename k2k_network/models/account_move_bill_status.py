@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
 
 from .. import wire
 
@@ -60,7 +61,9 @@ class AccountMove(models.Model):
         if self.state == "cancel":
             return "cancelled"
         if self.state == "posted":
-            if self.payment_state in ("paid", "in_payment", "reversed"):
+            if self.payment_state == "reversed":
+                return "cancelled"
+            if self.payment_state in ("paid", "in_payment"):
                 return "paid"
             return "partial" if self.payment_state == "partial" else "posted"
         if self.k2k_approval_state == "disputed":
@@ -89,6 +92,11 @@ class AccountMove(models.Model):
     def button_cancel(self):
         result = super().button_cancel()
         self.filtered(lambda m: m.state == "cancel")._k2k_queue_bill_status()
+        return result
+
+    def button_draft(self):
+        result = super().button_draft()
+        self._k2k_queue_bill_status()
         return result
 
     def _k2k_set_approval(self, state, note):
@@ -134,6 +142,8 @@ class AccountMove(models.Model):
         if reason not in wire.DISPUTE_REASONS:
             raise UserError(self.env._("Choose why the bill is disputed."))
         self.check_access("write")
+        # As much as the vendor's side takes of a free text (see wire_values).
+        note = (note or "")[:1000]
         self.sudo().write(
             {
                 "k2k_approval_state": "disputed",
@@ -206,6 +216,7 @@ class AccountMove(models.Model):
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Invoice disputed by the buyer"),
-            note=text,
+            # The buyer's words, as text: never as HTML.
+            note=plaintext2html(text),
             user_id=(self.invoice_user_id or self.create_uid).id,
         )

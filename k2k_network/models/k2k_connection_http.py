@@ -234,6 +234,7 @@ class K2KConnection(models.Model):
                 }
             return {
                 "outcome": "failed",
+                "refused": True,
                 "detail": self.env._(
                     "Refused by %(partner)s: %(reason)s",
                     partner=self.remote_company_name,

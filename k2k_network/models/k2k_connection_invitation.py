@@ -1,5 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hmac
 import uuid
 
 from odoo import fields, models
@@ -79,8 +80,8 @@ class K2KConnection(models.Model):
         """The invited partner joined with our code (called by the endpoint,
         after the invitation secret's signature was checked): take its key,
         answer with ours. Until the partner signs a message with our key,
-        the same partner may join again (its first answer may have been
-        lost); never anyone else."""
+        the same partner may join again with the same key (its first answer
+        may have been lost); never anyone else, nor with another key."""
         self.ensure_one()
         other = self._get_partner_side()
         if data.get("role") != other:
@@ -108,9 +109,7 @@ class K2KConnection(models.Model):
                     "remote_company_name": data.get("company"),
                 },
             )
-        elif self.remote_database == data.get("database"):
-            self._k2k_take_partner_key(data.get("key"))
-        else:
+        elif not self._k2k_is_repeated_join(data):
             raise UserError(self.env._("This invitation has already been used."))
         return {
             "outcome": "applied",
@@ -118,6 +117,22 @@ class K2KConnection(models.Model):
             "key": self.sudo().inbound_key,
             "status": self.env["k2k.document.status"]._k2k_export_status(self),
         }
+
+    def _k2k_is_repeated_join(self, data):
+        """Whether the partner that joined joins again (its first answer was
+        lost): the same database with the same key, which only it can make
+        (see ``_k2k_get_join_key``). Nothing changes then."""
+        self.ensure_one()
+        return (
+            self.remote_database == data.get("database")
+            and isinstance(data.get("key"), str)
+            and hmac.compare_digest(data["key"], self.sudo().outbound_key or "")
+        )
+
+    def _k2k_take_join_key(self):
+        key = self._k2k_get_join_key()
+        self.sudo().write({"inbound_key": key, "keys_date": fields.Datetime.now()})
+        return key
 
     def _k2k_send_handshake(self, partner_name):
         """We joined with the partner's code: tell the partner, who accepts
@@ -134,7 +149,7 @@ class K2KConnection(models.Model):
                     "database": self.env.cr.dbname,
                     "company": company.name,
                     "accepted_by": self.env.user.name,
-                    "key": self._k2k_give_new_inbound_key(),
+                    "key": self._k2k_take_join_key(),
                     "status": self.env["k2k.document.status"]._k2k_export_status(self),
                 },
                 key=self.sudo().invitation_secret,

@@ -1,8 +1,9 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hmac
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import wire
@@ -59,6 +60,7 @@ class K2KConnection(models.Model):
         help="A new key was given to the partner, which has not signed with it yet.",
     )
 
+    @api.depends("inbound_key_previous")
     def _compute_key_change_pending(self):
         for connection in self:
             connection.key_change_pending = bool(connection.sudo().inbound_key_previous)
@@ -115,12 +117,34 @@ class K2KConnection(models.Model):
                 {"inbound_key_previous": False, "invitation_secret": False}
             )
 
+    def _k2k_is_repeated_key_change(self, envelope):
+        """Whether a key change is one we already took: its key is the one
+        we sign with now (its answer was lost on the way)."""
+        self.ensure_one()
+        key = envelope.get("payload", {}).get("key")
+        return isinstance(key, str) and hmac.compare_digest(
+            key, self.sudo().outbound_key or ""
+        )
+
     def _k2k_take_partner_key(self, key):
         """The partner gave the key it will check our requests with."""
         self.ensure_one()
         if not wire.is_key(key):
             raise UserError(self.env._("The partner gave no valid key."))
         self.sudo().outbound_key = key
+
+    def _k2k_get_join_key(self):
+        """The key we give the partner when we join its invitation: made
+        from this database's own secret, so that joining again after a lost
+        answer gives the same key, which the partner recognises, and nobody
+        else who holds the code can give it."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        return wire.derive_key(
+            params.get_param("database.secret"),
+            self.connection_uid,
+            self.sudo().invitation_secret,
+        )
 
     def _k2k_give_new_inbound_key(self):
         """Sign the partner's next requests with a new key of ours; the

@@ -29,6 +29,7 @@ class K2KDocument(models.AbstractModel):
             "invoice_cancel": "k2k.document.invoice",
             "order_answer": "k2k.document.order.answer",
             "bill_status": "k2k.document.bill.status",
+            "shipment": "k2k.document.shipment",
             "status": "k2k.document.status",
             "keys": "k2k.document.keys",
         }
@@ -121,6 +122,26 @@ class K2KDocument(models.AbstractModel):
     @api.model
     def _k2k_apply_cancel(self, connection, envelope):
         raise NotImplementedError
+
+    @api.model
+    def _k2k_find_sent(self, connection, message_type, document_uid):
+        """The record of this side sent through ``connection`` as
+        ``document_uid`` (what a partner's answer about it names)."""
+        sent = self.env["k2k.message"].search(
+            [
+                ("connection_id", "=", connection.id),
+                ("message_type", "=", message_type),
+                ("document_uid", "=", document_uid),
+            ],
+            limit=1,
+        )
+        if not sent.res_model:
+            return self.env["k2k.message"].browse()
+        return self.env[sent.res_model].browse(sent.res_id).exists()
+
+    @api.model
+    def _k2k_find_purchase_order(self, connection, order_uid):
+        return self._k2k_find_sent(connection, "order", order_uid)
 
     @api.model
     def _k2k_find_received(self, model, connection, document_uid):

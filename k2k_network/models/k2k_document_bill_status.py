@@ -51,22 +51,9 @@ class K2KDocumentBillStatus(models.AbstractModel):
     # ======================================================================
 
     @api.model
-    def _k2k_find_invoice(self, connection, invoice_uid):
-        sent = self.env["k2k.message"].search(
-            [
-                ("connection_id", "=", connection.id),
-                ("res_model", "=", "account.move"),
-                ("message_type", "=", "invoice"),
-                ("document_uid", "=", invoice_uid),
-            ],
-            limit=1,
-        )
-        return self.env["account.move"].browse(sent.res_id).exists()
-
-    @api.model
     def _k2k_apply_document(self, connection, envelope):
         payload = envelope["payload"]
-        invoice = self._k2k_find_invoice(connection, payload["invoice_uid"])
+        invoice = self._k2k_find_sent(connection, "invoice", payload["invoice_uid"])
         if not invoice:
             raise UserError(self.env._("No invoice was sent under this reference."))
         if envelope["revision"] <= invoice.k2k_buyer_status_revision:

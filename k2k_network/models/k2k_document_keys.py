@@ -44,8 +44,9 @@ class K2KDocumentKeys(models.AbstractModel):
             connection._k2k_take_partner_key(outcome["key"])
             # Signed with the partner's new key: the partner's change is done.
             connection._k2k_notify_partner()
-        elif outcome["outcome"] == "failed" and connection.inbound_key_previous:
-            # The partner refused it: it never had the new key.
+        elif outcome.get("refused") and connection.inbound_key_previous:
+            # The partner refused it in a signed answer: it never took the
+            # new key. (A failure of ours proves nothing: keep both keys.)
             connection.write(
                 {
                     "inbound_key": connection.inbound_key_previous,

@@ -60,20 +60,6 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
     # ======================================================================
 
     @api.model
-    def _k2k_find_purchase_order(self, connection, order_uid):
-        """The purchase order sent through ``connection`` as ``order_uid``."""
-        sent = self.env["k2k.message"].search(
-            [
-                ("connection_id", "=", connection.id),
-                ("res_model", "=", "purchase.order"),
-                ("message_type", "=", "order"),
-                ("document_uid", "=", order_uid),
-            ],
-            limit=1,
-        )
-        return self.env["purchase.order"].browse(sent.res_id).exists()
-
-    @api.model
     def _k2k_apply_document(self, connection, envelope):
         payload = envelope["payload"]
         order = self._k2k_find_purchase_order(connection, payload["order_uid"])
@@ -143,12 +129,38 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
             if not vals:
                 continue
             text = self._k2k_describe_line_changes(line, vals)
-            if line.qty_received or line.qty_invoiced:
+            if line.qty_received or line.qty_invoiced or self._k2k_raises(line, vals):
                 held.append(text)
             else:
                 line.write(vals)
                 applied.append(text)
         return applied, held
+
+    @api.model
+    def _k2k_raises(self, line, vals):
+        """Whether the vendor asks for more than the buyer ordered: more
+        goods, a higher price, a smaller discount. The buyer's order only
+        follows a vendor that delivers less or charges less; anything else
+        is a person's call."""
+        rounding = line.product_uom.rounding
+        return (
+            float_compare(
+                vals.get("product_qty", line.product_qty),
+                line.product_qty,
+                precision_rounding=rounding,
+            )
+            > 0
+            or float_compare(
+                vals.get("price_unit", line.price_unit),
+                line.price_unit,
+                precision_digits=6,
+            )
+            > 0
+            or float_compare(
+                vals.get("discount", line.discount), line.discount, precision_digits=6
+            )
+            < 0
+        )
 
     @api.model
     def _k2k_prepare_line_changes(self, line, new):
@@ -213,7 +225,8 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
         body += self._k2k_html_list(applied)
         if held:
             body += Markup("<p>%s</p>") % self.env._(
-                "Not applied, as goods were already received or billed:"
+                "Not applied, as goods were already received or billed, or the "
+                "vendor asks for more than was ordered:"
             )
             body += self._k2k_html_list(held)
         order.message_post(body=body)

@@ -70,12 +70,17 @@ class K2KDocumentStatus(models.AbstractModel):
             key: bool(status["settings"].get(key)) for key in wire.AUTOMATION_KEYS
         }
         before = connection.remote_settings or {}
-        vals = {"remote_settings_date": fields.Datetime.now()}
+        vals = {}
         if settings != before:
             vals["remote_settings"] = settings
         company = status.get("company")
         if company and company != connection.remote_company_name:
             vals["remote_company_name"] = company
-        connection.write(vals)
+        now = fields.Datetime.now()
+        last = connection.remote_settings_date
+        # Every answer carries the status: the connection's row is written
+        # when it says something new, or once a minute, not per message.
+        if vals or not last or (now - last).total_seconds() >= 60:
+            connection.write(dict(vals, remote_settings_date=now))
         if any(value and not before.get(key) for key, value in settings.items()):
             connection._k2k_requeue_waiting_messages()

@@ -49,6 +49,7 @@ class K2KMessage(models.Model):
             ("invoice_cancel", "Invoice Cancellation"),
             ("order_answer", "Vendor's Answer to a K2K Order"),
             ("bill_status", "Bill Status at the Buyer"),
+            ("shipment", "Shipment Notice"),
             ("status", "Connection Status"),
             ("keys", "Key Change"),
         ],

@@ -126,11 +126,20 @@ class K2KMessage(models.Model):
             )._k2k_prepare()
         messages._k2k_prefetch_documents()
         unreachable = self.env["k2k.connection"]
+        rekeyed = self.env["k2k.connection"]
         for message in messages:
-            if message.state != "queued" or message.connection_id in unreachable:
+            connection = message.connection_id
+            if message.state != "queued" or connection in unreachable | rekeyed:
                 continue
             if not message._k2k_send_one():
-                unreachable |= message.connection_id
+                unreachable |= connection
+            elif message.message_type == "keys":
+                # Nothing more goes with a key that is not committed yet: a
+                # crash before the commit would forget it, while the partner
+                # had already dropped the key before it.
+                rekeyed |= connection
+        if rekeyed:
+            self._k2k_trigger_processing()
 
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)

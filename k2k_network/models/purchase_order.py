@@ -36,6 +36,7 @@ class PurchaseOrder(models.Model):
         "listed in the chatter.",
     )
     k2k_vendor_revision = fields.Integer(readonly=True, copy=False)
+    k2k_shipment_revision = fields.Integer(readonly=True, copy=False)
     k2k_vendor_attention = fields.Boolean(
         string="Vendor Change Not Applied",
         readonly=True,

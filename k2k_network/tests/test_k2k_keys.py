@@ -122,17 +122,19 @@ class TestK2KKeys(HttpCase):
         self.assertNotIn(our_key, (buyer_key, secret), "one key per direction")
         self.assertFalse(connection.invitation_code, "a used code is not shown")
 
-        # The buyer's answer may have been lost: the same database joins
-        # again and gets the same key; nobody else may.
-        second_key = wire.new_secret()
-        response, _headers = self._handshake(second_key)
+        # The buyer's answer may have been lost: it joins again with the
+        # same key (made from its own secret) and gets the same answer.
+        response, _headers = self._handshake(buyer_key)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(response.json()["key"], our_key)
-        self.assertEqual(connection.outbound_key, second_key)
-        response, _headers = self._handshake(wire.new_secret(), database="thief_db")
-        self.assertEqual(response.status_code, 422)
-        self.assertIn("already been used", response.json()["reason"])
-        self.assertEqual(connection.outbound_key, second_key)
+        # Whoever else holds the code, naming the same database or not,
+        # neither learns our key nor replaces the buyer's.
+        for database in ("far_buyer_db", "thief_db"):
+            response, _headers = self._handshake(wire.new_secret(), database=database)
+            self.assertEqual(response.status_code, 422)
+            self.assertIn("already been used", response.json()["reason"])
+            self.assertNotIn(our_key, response.text)
+        self.assertEqual(connection.outbound_key, buyer_key)
 
         # The invitation secret signs no message.
         self.assertEqual(self._status(secret, 1).status_code, 401)
@@ -196,6 +198,21 @@ class TestK2KKeys(HttpCase):
         response = self._status(our_key, 4)
         self.assertEqual(response.status_code, 401, "the old key is gone")
 
+    def test_the_old_key_cannot_ask_for_the_new_one(self):
+        _buyer_key, our_key = self._active()
+        self._status(our_key, 1)
+        self.connection.action_k2k_rotate_keys()
+        new_key = self.connection.inbound_key
+        outbound = self.connection.outbound_key
+        # Whoever holds the old key (a partner changing keys at the same
+        # time, or a thief) asks for a key change with it.
+        response = self._keys_message(wire.new_secret(), 1, signed_with=our_key)
+        self.assertEqual(response.status_code, 409, response.text)
+        self.assertEqual(response.json()["error"], "key_change_crossing")
+        self.assertNotIn(new_key, response.text)
+        self.assertEqual(self.connection.outbound_key, outbound)
+        self.assertEqual(self.connection.inbound_key, new_key)
+
     # -- key change, asked here ------------------------------------------------
 
     def test_an_administrator_changes_the_keys(self):
@@ -245,6 +262,14 @@ class TestK2KKeys(HttpCase):
                 ("message_type", "=", "keys"),
             ]
         )
-        message._k2k_record_outcome({"outcome": "failed", "detail": "unknown type"})
+        # A failure of ours proves nothing: both keys stay taken.
+        new_key = self.connection.inbound_key
+        message._k2k_record_outcome({"outcome": "failed", "detail": "a crash"})
+        self.assertEqual(self.connection.inbound_key, new_key)
+        self.assertTrue(self.connection.key_change_pending)
+        # The partner's signed refusal: it never took the new key.
+        message._k2k_record_outcome(
+            {"outcome": "failed", "refused": True, "detail": "unknown type"}
+        )
         self.assertEqual(self.connection.inbound_key, our_key)
         self.assertFalse(self.connection.key_change_pending)

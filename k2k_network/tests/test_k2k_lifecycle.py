@@ -108,6 +108,16 @@ class TestK2KLifecycle(K2KFlowCommon):
         self._as(po, self.purchaser).action_k2k_clear_vendor_attention()
         self.assertFalse(po.k2k_vendor_attention)
 
+    def test_a_vendor_asking_for_more_is_a_persons_call(self):
+        po, so = self._confirmed_k2k_order()
+        self._line(so, self.vendor_rose).write({"product_uom_qty": 150})
+        self._line(so, self.vendor_tulip).write({"price_unit": 0.9})
+        self._process()
+        self.assertEqual(self._line(po, self.buyer_rose).product_qty, 100)
+        self.assertEqual(self._line(po, self.buyer_tulip).price_unit, 0.5)
+        self.assertTrue(po.k2k_vendor_attention)
+        self.assertIn("asks for more than was ordered", po.message_ids[0].body)
+
     def test_the_vendors_cancellation_cancels_the_purchase_order(self):
         po, so = self._confirmed_k2k_order()
         so._action_cancel()
@@ -117,6 +127,92 @@ class TestK2KLifecycle(K2KFlowCommon):
         self.assertFalse(
             self.env["k2k.message"].search([("message_type", "=", "order_cancel")]),
             "nothing is sent back to the vendor",
+        )
+
+    # -- the shipment notice ---------------------------------------------------
+
+    def _ship(self, pickings, quantities):
+        """Validate deliveries with ``quantities`` by product; the rest goes
+        to a backorder, as Odoo's own wizard would."""
+        for picking in pickings.filtered(lambda p: p.state not in ("done", "cancel")):
+            for move in picking.move_ids:
+                move.quantity = quantities.get(move.product_id, move.product_uom_qty)
+            picking.move_ids.picked = True
+            picking._action_done()
+
+    def _receipt_move(self, po, product):
+        return po.picking_ids.move_ids.filtered(
+            lambda m: m.product_id == product and m.state not in ("done", "cancel")
+        )
+
+    def test_a_partial_shipment_then_the_rest(self):
+        po, so = self._confirmed_k2k_order()
+        delivery = so.picking_ids
+        self._ship(delivery, {self.vendor_rose: 60})
+        self._process()
+        receipt = po.picking_ids
+        self.assertEqual(len(receipt), 1)
+        self.assertEqual(receipt.k2k_shipment_ref, delivery.name)
+        self.assertEqual(self._receipt_move(po, self.buyer_rose).quantity, 60)
+        self.assertEqual(self._receipt_move(po, self.buyer_tulip).quantity, 50)
+        self.assertNotEqual(receipt.state, "done", "checked on arrival, by a person")
+        self.assertIn("On its way", receipt.message_ids[0].body)
+        # The buyer receives what came; the rest stays expected.
+        receipt.move_ids.picked = True
+        receipt._action_done()
+        backorder = po.picking_ids - receipt
+        self.assertEqual(backorder.move_ids.product_uom_qty, 40)
+        self.assertFalse(backorder.k2k_shipment_ref, "nothing of it shipped yet")
+
+        self._ship(so.picking_ids - delivery, {})
+        self._process()
+        self.assertEqual(self._receipt_move(po, self.buyer_rose).quantity, 40)
+        self.assertEqual(backorder.k2k_shipment_ref, (so.picking_ids - delivery).name)
+        self.assertEqual(backorder.state, "assigned")
+
+    def test_lot_numbers_travel_with_the_shipment(self):
+        for product in (self.vendor_rose, self.buyer_rose):
+            product.write({"is_storable": True, "tracking": "lot"})
+        po, so = self._confirmed_k2k_order()
+        delivery = so.picking_ids
+        rose_move = delivery.move_ids.filtered(
+            lambda m: m.product_id == self.vendor_rose
+        )
+        lots = self.env["stock.lot"].create(
+            [
+                {
+                    "name": name,
+                    "product_id": self.vendor_rose.id,
+                    "company_id": self.vendor.id,
+                }
+                for name in ("LOT-A", "LOT-B")
+            ]
+        )
+        self.env["stock.quant"]._update_available_quantity(
+            self.vendor_rose, rose_move.location_id, 70, lot_id=lots[0]
+        )
+        self.env["stock.quant"]._update_available_quantity(
+            self.vendor_rose, rose_move.location_id, 30, lot_id=lots[1]
+        )
+        rose_move.move_line_ids.unlink()
+        self.env["stock.move.line"].create(
+            [
+                dict(rose_move._prepare_move_line_vals(), lot_id=lot.id, quantity=qty)
+                for lot, qty in ((lots[0], 70), (lots[1], 30))
+            ]
+        )
+        self._ship(delivery, {self.vendor_rose: 100})
+        self._process()
+        move = self._receipt_move(po, self.buyer_rose)
+        self.assertEqual(
+            sorted(
+                zip(
+                    move.move_line_ids.mapped("lot_name"),
+                    move.move_line_ids.mapped("quantity"),
+                    strict=True,
+                )
+            ),
+            [("LOT-A", 70), ("LOT-B", 30)],
         )
 
     # -- the bill's fate -------------------------------------------------------

@@ -18,6 +18,7 @@ class K2KDisputeWizard(models.TransientModel):
     )
     note = fields.Char(
         string="Details",
+        size=1000,
         help="What the vendor should know, e.g. 20 stems of 100 arrived broken.",
     )
 
