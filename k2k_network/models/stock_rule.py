@@ -26,6 +26,14 @@ class StockRule(models.Model):
         web_order = self.env["sale.order"]
         if self._k2k_splits_purchase_orders(company_id, partner):
             web_order = self._k2k_get_web_sale_order(values)
+        if web_order and "grouping" in values:
+            # OCA's procurement_purchase_no_grouping would spread one web
+            # order over several purchase orders (one per need, or per
+            # product category). Automation 3 promises one per web order and
+            # vendor, so its needs are grouped as standard within it. Set in
+            # place: that module reads the value after super() returns,
+            # whichever of the two overrides runs first.
+            values["grouping"] = "standard"
         domain = super()._make_po_get_domain(company_id, values, partner)
         # A web order's needs only join its own purchase order, and nothing
         # else ever joins that order: not while automation 3 is on, and not
