@@ -16,6 +16,13 @@ DB_USER="${PGUSER:-$(id -un)}"
 ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$REPO_ROOT"
 # Modules the addon needs, used to pre-check a database.
 K2K_MODULE="k2k_network"
+# OCA modules the tests install beside k2k_network (k2k_network does not
+# depend on them): automation 3 must hold whatever purchase grouping
+# procurement_purchase_no_grouping sets. Unpacked from their PyPI wheels by
+# setup.sh; only test.sh puts them on its addons path.
+OCA_TEST_WHEELS="odoo-addon-procurement_purchase_no_grouping>=18.0,<18.1"
+OCA_TEST_HOME="$K2K_HOME/oca-addons"
+OCA_ADDONS_PATH="$OCA_TEST_HOME/odoo/addons"
 
 log() { printf '\033[1m[k2k]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[k2k] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -50,6 +57,10 @@ requirements_hash() {
 
 venv_up_to_date() {
     [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.k2k-requirements.sha" 2>/dev/null)" = "$(requirements_hash)" ]
+}
+
+oca_addons_up_to_date() {
+    [ "$(cat "$OCA_TEST_HOME/.k2k-wheels" 2>/dev/null)" = "$OCA_TEST_WHEELS" ]
 }
 
 drop_db() {

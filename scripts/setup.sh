@@ -87,6 +87,30 @@ fi
 site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "$ODOO_SRC" > "$site/odoo-src.pth"
 require_odoo
+
+# -- 5. OCA modules for the tests ------------------------------------------
+# Their wheels declare a dependency on an "odoo" pip package that PyPI does
+# not have (Odoo comes from ODOO_SRC above), and installing them into the
+# venv would put a second "odoo" package beside the source tree's: so they are
+# downloaded without dependencies and unpacked into a folder of their own.
+if ! oca_addons_up_to_date; then
+    log "Fetching the OCA modules the tests use from PyPI: $OCA_TEST_WHEELS"
+    rm -rf "$OCA_TEST_HOME.tmp"
+    mkdir -p "$OCA_TEST_HOME.tmp/wheels"
+    # shellcheck disable=SC2086  # one requirement per word
+    "$VENV/bin/pip" download -q --no-deps --only-binary=:all: \
+        -d "$OCA_TEST_HOME.tmp/wheels" $OCA_TEST_WHEELS \
+        || die "Could not download $OCA_TEST_WHEELS from PyPI."
+    for wheel in "$OCA_TEST_HOME.tmp"/wheels/*.whl; do
+        "$VENV/bin/python" -m zipfile -e "$wheel" "$OCA_TEST_HOME.tmp"
+    done
+    rm -rf "$OCA_TEST_HOME.tmp/wheels"
+    echo "$OCA_TEST_WHEELS" > "$OCA_TEST_HOME.tmp/.k2k-wheels"
+    rm -rf "$OCA_TEST_HOME"
+    mv "$OCA_TEST_HOME.tmp" "$OCA_TEST_HOME"
+else
+    log "OCA modules for the tests: present"
+fi
 mkdir -p "$K2K_HOME/filestore"
 
 log "Ready. Run the tests with ./scripts/test.sh, or a demo with ./scripts/demo.sh"

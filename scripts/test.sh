@@ -6,15 +6,20 @@
 #   ODOO_SRC      Odoo 18.0 source                      (default /opt/odoo/18.0)
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-if ! venv_up_to_date; then
-    log "The venv at $VENV is missing or out of date: running ./scripts/setup.sh first"
+if ! venv_up_to_date || ! oca_addons_up_to_date; then
+    log "The venv at $VENV or the OCA modules in $OCA_TEST_HOME are missing or out of date: running ./scripts/setup.sh first"
     "$REPO_ROOT/scripts/setup.sh"
 fi
 require_odoo
 require_postgres
 
 TEST_DB="${K2K_TEST_DB:-k2k_test}"
-CONF="$K2K_HOME/odoo-test.conf"
+# One configuration file per database, so that two runs side by side (two
+# clones, two K2K_TEST_DB) do not overwrite each other's.
+CONF="$K2K_HOME/odoo-test-$TEST_DB.conf"
+ADDONS_PATH="$ADDONS_PATH,$OCA_ADDONS_PATH"
+[ -f "$OCA_ADDONS_PATH/procurement_purchase_no_grouping/__manifest__.py" ] \
+    || die "OCA's procurement_purchase_no_grouping is not in $OCA_ADDONS_PATH. Run ./scripts/setup.sh."
 mkdir -p "$K2K_HOME/filestore"
 cat > "$CONF" <<CONF
 [options]
@@ -29,7 +34,9 @@ log_level = warn
 CONF
 
 # payment_demo: the browser tour pays in the web shop with Odoo's demo provider.
-TEST_MODULES="k2k_network,payment_demo"
+# procurement_purchase_no_grouping: automation 3 is tested under each of its
+# grouping modes (k2k_network itself does not depend on it).
+TEST_MODULES="k2k_network,payment_demo,procurement_purchase_no_grouping"
 log "Creating a fresh database $TEST_DB with $TEST_MODULES (no demo data)"
 drop_db "$TEST_DB"
 start=$(date +%s)
@@ -37,7 +44,7 @@ if ! odoo_bin -c "$CONF" -d "$TEST_DB" -i "$TEST_MODULES" --without-demo=all \
         --stop-after-init --log-level=warn > "$K2K_HOME/install-$TEST_DB.log" 2>&1 \
     || grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL)" "$K2K_HOME/install-$TEST_DB.log"; then
     tail -40 "$K2K_HOME/install-$TEST_DB.log" >&2
-    die "Installing k2k_network failed (full log: $K2K_HOME/install-$TEST_DB.log)."
+    die "Installing $TEST_MODULES failed (full log: $K2K_HOME/install-$TEST_DB.log)."
 fi
 log "Installed in $(( $(date +%s) - start )) s"
 

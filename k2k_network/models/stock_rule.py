@@ -8,10 +8,9 @@ class StockRule(models.Model):
 
     def _k2k_get_web_sale_order(self, values):
         """The web-shop sale order a procurement comes from, if any."""
-        sale_order = values.get("group_id") and values["group_id"].sale_id
-        return (
-            sale_order if sale_order and sale_order.website_id else sale_order.browse()
-        )
+        group = values.get("group_id")
+        sale_order = group.sale_id if group else self.env["sale.order"]
+        return sale_order.filtered("website_id")
 
     def _k2k_splits_purchase_orders(self, company_id, partner):
         """Automation 3: does ``company_id`` give web-shop purchases from
@@ -24,13 +23,23 @@ class StockRule(models.Model):
         return bool(connection)
 
     def _make_po_get_domain(self, company_id, values, partner):
-        domain = super()._make_po_get_domain(company_id, values, partner)
+        web_order = self.env["sale.order"]
         if self._k2k_splits_purchase_orders(company_id, partner):
-            # One purchase order per web order and vendor: a web order's
-            # needs only join its own order, and nothing else joins it.
             web_order = self._k2k_get_web_sale_order(values)
-            domain += (("k2k_web_sale_order_id", "=", web_order.id or False),)
-        return domain
+        if web_order and "grouping" in values:
+            # OCA's procurement_purchase_no_grouping would spread one web
+            # order over several purchase orders (one per need, or per
+            # product category). Automation 3 promises one per web order and
+            # vendor, so its needs are grouped as standard within it. Set in
+            # place: that module reads the value after super() returns,
+            # whichever of the two overrides runs first.
+            values["grouping"] = "standard"
+        domain = super()._make_po_get_domain(company_id, values, partner)
+        # A web order's needs only join its own purchase order, and nothing
+        # else ever joins that order: not while automation 3 is on, and not
+        # after it is switched off either, or the order would stop being
+        # that web order's alone while still saying it is.
+        return domain + (("k2k_web_sale_order_id", "=", web_order.id),)
 
     def _prepare_purchase_order(self, company_id, origins, values):
         vals = super()._prepare_purchase_order(company_id, origins, values)

@@ -1,77 +1,13 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command
 from odoo.tests import tagged
 
-from .common_flow import K2KFlowCommon
+from .common_web import K2KWebSplitCommon
 
 
 @tagged("post_install", "-at_install")
-class TestK2KWebSplit(K2KFlowCommon):
+class TestK2KWebSplit(K2KWebSplitCommon):
     """Automation 3: each web order gets purchase orders of its own."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.buyer.k2k_split_ecommerce_po_enabled = True
-        mto = cls.env.ref("stock.route_warehouse0_mto")
-        mto.active = True
-        buy = cls.env.ref("purchase_stock.route_warehouse0_buy")
-        (cls.buyer_rose | cls.buyer_tulip).write(
-            {"route_ids": [Command.set((mto | buy).ids)]}
-        )
-        cls.website = cls.env["website"].create(
-            {"name": "Petal Shop", "company_id": cls.buyer.id}
-        )
-        cls.customer = cls.env["res.partner"].create({"name": "Florist Anna"})
-        # A supplier with no K2K connection, for the unchanged behaviour.
-        cls.farm = cls.env["res.partner"].create({"name": "Local Farm"})
-        cls.buyer_lily = cls.env["product.product"].create(
-            {
-                "name": "Lily",
-                "company_id": cls.buyer.id,
-                "type": "consu",
-                "route_ids": [Command.set((mto | buy).ids)],
-                "seller_ids": [
-                    Command.create(
-                        {
-                            "partner_id": cls.farm.id,
-                            "price": 1.0,
-                            "company_id": cls.buyer.id,
-                        }
-                    )
-                ],
-            }
-        )
-
-    def _order(self, lines, web=True):
-        order = (
-            self.env["sale.order"]
-            .with_company(self.buyer)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "company_id": self.buyer.id,
-                    "website_id": self.website.id if web else False,
-                    "order_line": [
-                        Command.create(
-                            {"product_id": product.id, "product_uom_qty": qty}
-                        )
-                        for product, qty in lines
-                    ],
-                }
-            )
-        )
-        order.action_confirm()
-        return order
-
-    def _pos(self, partner=None):
-        return self.env["purchase.order"].search(
-            [
-                ("company_id", "=", self.buyer.id),
-                ("partner_id", "=", (partner or self.vendor.partner_id).id),
-            ]
-        )
 
     def test_two_web_orders_two_purchase_orders(self):
         first = self._order([(self.buyer_rose, 10), (self.buyer_tulip, 5)])
@@ -96,6 +32,24 @@ class TestK2KWebSplit(K2KFlowCommon):
         self.assertEqual(len(pos), 1)
         self.assertEqual(pos.order_line.product_qty, 13)
         self.assertFalse(pos.k2k_web_sale_order_id)
+
+    def test_web_po_stays_alone_after_automation_off(self):
+        web = self._order([(self.buyer_rose, 10)])
+        web_po = self._pos()
+        self.buyer.k2k_split_ecommerce_po_enabled = False
+        self._order([(self.buyer_rose, 3)])
+        self._order([(self.buyer_tulip, 4)], web=False)
+        self.assertEqual(web_po.k2k_web_sale_order_id, web)
+        self.assertEqual(
+            web_po.order_line.mapped("product_qty"),
+            [10],
+            "nothing joins the purchase order of a web order",
+        )
+        # What comes after consolidates as Odoo does, in an order of its own.
+        others = self._pos() - web_po
+        self.assertEqual(len(others), 1)
+        self.assertEqual(others.order_line.mapped("product_qty"), [3, 4])
+        self.assertFalse(others.k2k_web_sale_order_id)
 
     def test_web_and_back_office_orders_stay_apart(self):
         web = self._order([(self.buyer_rose, 10)])
