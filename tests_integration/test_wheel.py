@@ -2,11 +2,17 @@
 builds its addons), installs with pip into a fresh virtual environment next
 to Odoo, and Odoo finds it there."""
 
+import ast
 import os
 import subprocess
 import zipfile
 
 ADDON = os.path.join(os.path.dirname(__file__), "..", "k2k_network")
+
+
+def _manifest_version():
+    with open(os.path.join(ADDON, "__manifest__.py")) as manifest:
+        return ast.literal_eval(manifest.read())["version"]
 EXPECTED_FILES = (
     "__manifest__.py",
     "__init__.py",
@@ -41,7 +47,7 @@ def test_wheel_builds_installs_and_is_found(tmp_path):
         ADDON,
     )
     (wheel,) = (tmp_path / "dist").iterdir()
-    assert wheel.name.startswith("odoo_addon_k2k_network-18.0.1.1.0")
+    assert wheel.name.startswith(f"odoo_addon_k2k_network-{_manifest_version()}")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(
