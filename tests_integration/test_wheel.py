@@ -13,6 +13,8 @@ ADDON = os.path.join(os.path.dirname(__file__), "..", "k2k_network")
 def _manifest_version():
     with open(os.path.join(ADDON, "__manifest__.py")) as manifest:
         return ast.literal_eval(manifest.read())["version"]
+
+
 EXPECTED_FILES = (
     "__manifest__.py",
     "__init__.py",
