@@ -117,6 +117,7 @@ def main():
     )
     parser.add_argument("--connection", required=True)
     parser.add_argument("--bill", required=True)
+    parser.add_argument("--disputed-bill", required=True)
     args = parser.parse_args()
     cids = f"cids={args.companies}"
     browser = Browser(args.url)
@@ -141,6 +142,17 @@ def main():
             ".o_list_view .o_data_row",
         )
         browser.shoot(f"{args.out}/web_order_purchase_orders.png")
+        browser.open(
+            f"/odoo/action-account.action_move_out_invoice_type?{cids}",
+            ".o_list_view td[name='k2k_buyer_status'] .badge",
+        )
+        browser.shoot(f"{args.out}/vendor_invoices_at_buyer.png")
+        browser.open(
+            f"/odoo/action-k2k_network.action_k2k_bills_pending/{args.disputed_bill}"
+            f"?{cids}",
+            ".o_form_view .alert-danger",
+        )
+        browser.shoot(f"{args.out}/bill_disputed.png")
     finally:
         browser.close()
 

@@ -31,12 +31,16 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/web/login" >/dev/null && break; sleep 1; done
 
-log "Waiting for the scheduled action to make the buyer's bill"
-wait_until "SELECT id FROM account_move WHERE k2k_document_uid IS NOT NULL" 180
+log "Waiting for the scheduled action to deliver what the demo queued"
+wait_until "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM k2k_message WHERE state = 'queued')
+            AND EXISTS (SELECT 1 FROM account_move WHERE k2k_buyer_status = 'paid')" 240
 log "The vendor corrects its invoice and posts it again"
 cat <<'PY' | "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell --addons-path="$ADDONS_PATH" \
     --data-dir="$K2K_HOME/filestore" --db_user="$DB_USER" -d "$DB" --no-http --log-level=warn >/dev/null 2>&1
-invoice = env["account.move"].search([("k2k_sync_state", "=", "applied"), ("move_type", "=", "out_invoice")], limit=1)
+# The invoice whose bill waits for approval (the demo's other bills are
+# disputed or paid).
+bill = env["account.move"].search([("k2k_approval_state", "=", "pending"), ("move_type", "=", "in_invoice")], limit=1)
+invoice = bill.k2k_vendor_move_id
 invoice = invoice.with_context(allowed_company_ids=invoice.company_id.ids)
 invoice.button_draft()
 invoice.invoice_line_ids[0].price_unit = 0.60
@@ -50,5 +54,6 @@ companies="$(q "SELECT string_agg(id::text, '-' ORDER BY name DESC) FROM res_com
 "$VENV/bin/python" "$REPO_ROOT/scripts/screenshots.py" --url "http://127.0.0.1:$PORT" --out "$OUT" \
     --companies "$companies" \
     --connection "$(q "SELECT id FROM k2k_connection LIMIT 1")" \
-    --bill "$(q "SELECT id FROM account_move WHERE k2k_updated_by_vendor LIMIT 1")"
+    --bill "$(q "SELECT id FROM account_move WHERE k2k_updated_by_vendor LIMIT 1")" \
+    --disputed-bill "$(q "SELECT id FROM account_move WHERE k2k_approval_state = 'disputed' LIMIT 1")"
 drop_db "$DB"
