@@ -129,6 +129,24 @@ class TestK2KLifecycle(K2KFlowCommon):
             "nothing is sent back to the vendor",
         )
 
+    def test_answers_wait_for_a_suspended_connection_then_go_in_order(self):
+        po = self._buyer_po([(self.buyer_rose, 100, 0.80)])
+        so = po.k2k_sale_order_id.with_company(self.vendor)
+        self.connection.action_suspend()
+        so.action_confirm()
+        self._line(so, self.vendor_rose).product_uom_qty = 60
+        self._process()
+        answers = self.env["k2k.message"].search(
+            [("message_type", "=", "order_answer")], order="id"
+        )
+        self.assertEqual(answers.mapped("state"), ["superseded", "waiting"])
+        self.assertFalse(po.k2k_vendor_state, "nothing crossed")
+        self.connection.action_resume()
+        self._process()
+        self.assertEqual(answers[1].state, "applied")
+        self.assertEqual(po.k2k_vendor_state, "changed")
+        self.assertEqual(self._line(po, self.buyer_rose).product_qty, 60)
+
     # -- the shipment notice ---------------------------------------------------
 
     def _ship(self, pickings, quantities):
