@@ -45,14 +45,15 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         "JOIN res_company b ON b.id = c.buyer_company_id",
     ) == [("Bloom Imports", "Petal Wholesale", "active", True, True)]
 
-    # ...and a finished example: the vendor's posted invoice waits in the
-    # queue, and the scheduled action makes the buyer's bill of it.
+    # ...a finished example: the vendor's posted invoice waits in the queue,
+    # and the scheduled action makes the buyer's bill of it; and the two
+    # bills of the lifecycle's example, made at install (disputed, paid).
     assert odoo_cli.query(
         scratch_db,
         "SELECT m.state, i.state FROM k2k_message m "
         "JOIN account_move i ON i.id = m.res_id AND m.res_model = 'account.move' "
-        "WHERE m.message_type = 'invoice'",
-    ) == [("queued", "posted")]
+        "WHERE m.message_type = 'invoice' ORDER BY m.state",
+    ) == [("applied", "posted"), ("applied", "posted"), ("queued", "posted")]
     odoo_cli.shell(
         scratch_db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n"
     )
@@ -62,8 +63,28 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         "b.message_main_attachment_id IS NOT NULL FROM account_move b "
         "JOIN k2k_message m ON m.partner_res_id = b.id "
         "AND m.partner_res_model = 'account.move' "
-        "JOIN account_move i ON i.id = m.res_id",
-    ) == [("in_invoice", "draft", "pending", True, True)]
+        "JOIN account_move i ON i.id = m.res_id ORDER BY b.k2k_approval_state",
+    ) == [
+        ("in_invoice", "posted", "approved", True, True),
+        ("in_invoice", "draft", "disputed", True, True),
+        ("in_invoice", "draft", "pending", True, True),
+    ]
+    # One K2K order at each stage, seen from both sides once the queue ran.
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT k2k_vendor_state, count(*) FROM purchase_order "
+        "WHERE k2k_vendor_state IS NOT NULL GROUP BY 1 ORDER BY 1",
+    ) == [("changed", 1), ("confirmed", 5)]
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT count(*) FROM stock_picking WHERE k2k_shipment_ref IS NOT NULL "
+        "AND state NOT IN ('done', 'cancel')",
+    ) == [(1,)]
+    assert odoo_cli.query(
+        scratch_db,
+        "SELECT k2k_buyer_status FROM account_move "
+        "WHERE k2k_buyer_status IS NOT NULL ORDER BY 1",
+    ) == [("disputed",), ("paid",)]
 
     odoo_cli.shell(
         scratch_db,
