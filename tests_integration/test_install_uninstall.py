@@ -84,7 +84,7 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         scratch_db,
         "SELECT k2k_buyer_status FROM account_move "
         "WHERE k2k_buyer_status IS NOT NULL ORDER BY 1",
-    ) == [("disputed",), ("paid",)]
+    ) == [("disputed",), ("paid",), ("pending",)]
 
     odoo_cli.shell(
         scratch_db,

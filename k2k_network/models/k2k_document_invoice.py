@@ -70,6 +70,21 @@ class K2KDocumentInvoice(models.AbstractModel):
         return self.env._("Could not prepare the invoice: %(error)s", error=error)
 
     @api.model
+    def _k2k_on_outcome(self, message, outcome):
+        result = super()._k2k_on_outcome(message, outcome)
+        invoice = self.env["account.move"].browse(message.res_id)
+        received = message.message_type == "invoice" and outcome["outcome"] == "applied"
+        if received and not invoice.k2k_buyer_status:
+            # Its bill exists: the first step of its fate at the buyer.
+            invoice.write(
+                {
+                    "k2k_buyer_status": "pending",
+                    "k2k_buyer_status_date": fields.Datetime.now(),
+                }
+            )
+        return result
+
+    @api.model
     def _k2k_export_invoice(self, move, connection):
         lines = move.invoice_line_ids.filtered(
             lambda aml: aml.display_type == "product"

@@ -246,7 +246,7 @@ class TestK2KLifecycle(K2KFlowCommon):
 
     def test_the_bills_fate_reaches_the_vendor(self):
         _po, invoice, bill = self._full_flow()
-        self.assertFalse(invoice.k2k_buyer_status, "reached the buyer: sync state")
+        self.assertEqual(invoice.k2k_buyer_status, "pending", "received")
         self._as(bill, self.purchaser).action_k2k_approve()
         self._process()
         self.assertEqual(invoice.k2k_buyer_status, "approved")
