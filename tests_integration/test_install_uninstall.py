@@ -63,7 +63,8 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
         "b.message_main_attachment_id IS NOT NULL FROM account_move b "
         "JOIN k2k_message m ON m.partner_res_id = b.id "
         "AND m.partner_res_model = 'account.move' "
-        "JOIN account_move i ON i.id = m.res_id ORDER BY b.k2k_approval_state",
+        "JOIN account_move i ON i.id = m.res_id WHERE m.message_type = 'invoice' "
+        "ORDER BY b.k2k_approval_state",
     ) == [
         ("in_invoice", "posted", "approved", True, True),
         ("in_invoice", "draft", "disputed", True, True),
