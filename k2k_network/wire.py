@@ -29,6 +29,11 @@ PROTOCOL_VERSION = 2
 # Paths of the endpoints, versioned so that a later format can live beside.
 MESSAGE_PATH = "/k2k/v1/message"
 HANDSHAKE_PATH = "/k2k/v1/handshake"
+# Several messages in one request: {"messages": [envelope, ...]}, answered
+# {"ok": true, "outcomes": [one per envelope, in order], "status": ...}.
+BATCH_PATH = "/k2k/v1/messages"
+# The most envelopes one batch may hold; a larger batch is refused whole.
+MAX_BATCH = 20
 
 HEADER_DATABASE = "X-K2K-Database"
 HEADER_CONNECTION = "X-K2K-Connection"
@@ -81,6 +86,10 @@ OUTCOME_DELIVERED = "delivered"
 OUTCOME_WAITING = "waiting"
 OUTCOME_SUPERSEDED = "superseded"
 OUTCOMES = (OUTCOME_APPLIED, OUTCOME_DELIVERED, OUTCOME_WAITING, OUTCOME_SUPERSEDED)
+# Only inside a batch's answer: the receiver refused that one envelope (with
+# an "error" code and a "reason", as a refused request would) and applied
+# the others.
+OUTCOME_REFUSED = "refused"
 # Keys of an outcome that may cross to the partner: words, never record ids.
 # "key": the answering side's key, in the answer to a handshake or a key change.
 OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key")
@@ -225,6 +234,45 @@ def loads(data):
 def public_outcome(outcome):
     """What of a receiver's outcome crosses back to the sender."""
     return {key: outcome[key] for key in OUTCOME_KEYS if key in outcome}
+
+
+def refused_outcome(error, reason):
+    """The slot of a batch's answer for an envelope the receiver refused."""
+    return {"outcome": OUTCOME_REFUSED, "error": str(error), "reason": str(reason)}
+
+
+def check_batch(data):
+    """Return the envelopes of a batch request, or raise ``EnvelopeError``
+    when it is not one or holds more than ``MAX_BATCH``."""
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list) or not messages:
+        raise EnvelopeError("malformed_body", "A batch is a list of messages.")
+    if len(messages) > MAX_BATCH:
+        raise EnvelopeError(
+            "batch_too_large",
+            f"A batch holds at most {MAX_BATCH} messages, not {len(messages)}.",
+        )
+    return messages
+
+
+def _public_slot(outcome):
+    if not isinstance(outcome, dict):
+        return None
+    if outcome.get("outcome") == OUTCOME_REFUSED:
+        return refused_outcome(outcome.get("error"), outcome.get("reason"))
+    if outcome.get("outcome") in OUTCOMES:
+        return public_outcome(outcome)
+    return None
+
+
+def batch_outcomes(answer, count):
+    """The outcomes of a batch's answer, one per envelope sent, or ``None``
+    when the answer does not give exactly that."""
+    outcomes = answer.get("outcomes") if isinstance(answer, dict) else None
+    if not isinstance(outcomes, list) or len(outcomes) != count:
+        return None
+    public = [_public_slot(outcome) for outcome in outcomes]
+    return None if None in public else public
 
 
 def signed_bytes(method, path, database, connection_uid, timestamp, nonce, body):

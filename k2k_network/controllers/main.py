@@ -36,7 +36,7 @@ class K2KRefused(Exception):
 
 class K2KController(http.Controller):
     @http.route(
-        [wire.MESSAGE_PATH, wire.HANDSHAKE_PATH],
+        [wire.MESSAGE_PATH, wire.BATCH_PATH, wire.HANDSHAKE_PATH],
         type="http",
         auth="none",
         methods=["POST"],
@@ -50,6 +50,7 @@ class K2KController(http.Controller):
     def k2k_endpoint(self):
         handlers = {
             wire.MESSAGE_PATH: self._k2k_handle_message,
+            wire.BATCH_PATH: self._k2k_handle_batch,
             wire.HANDSHAKE_PATH: self._k2k_handle_handshake,
         }
         return self._k2k_serve(handlers[request.httprequest.path])
@@ -88,8 +89,15 @@ class K2KController(http.Controller):
         )
         # Records of this database mean nothing to the partner: words only.
         status = env["k2k.document.status"]._k2k_export_status(connection)
-        answer = dict(wire.public_outcome(answer), ok=True, status=status)
+        answer = dict(self._k2k_public_answer(answer), ok=True, status=status)
         return self._k2k_respond(answer, 200, signer)
+
+    def _k2k_public_answer(self, answer):
+        public = wire.public_outcome(answer)
+        if "outcomes" in answer:
+            # A batch's: each slot already made public by _k2k_handle_batch.
+            public["outcomes"] = answer["outcomes"]
+        return public
 
     def _k2k_respond(self, answer, status, signer):
         """The JSON answer, signed for the connection that asked (when it is
@@ -306,6 +314,36 @@ class K2KController(http.Controller):
             )
         local = connection._get_local_company()
         return connection.with_company(local)._k2k_receive(envelope)
+
+    def _k2k_handle_batch(self, connection, data):
+        """Apply each envelope of a batch as ``_k2k_handle_message`` would
+        one alone, each in its own savepoint: a refused one takes its
+        refusal in its slot of the answer and the others are applied."""
+        env = connection.env
+        envelopes = wire.check_batch(data)
+        outcomes = [
+            self._k2k_handle_slot(env, connection, envelope) for envelope in envelopes
+        ]
+        refused = [
+            f"{index}: {outcome['reason']}"
+            for index, outcome in enumerate(outcomes, 1)
+            if outcome["outcome"] == wire.OUTCOME_REFUSED
+        ]
+        detail = env._(
+            "%(count)s messages, %(refused)s refused.",
+            count=len(outcomes),
+            refused=len(refused),
+        )
+        return {"outcomes": outcomes, "detail": "\n".join([detail, *refused])}
+
+    def _k2k_handle_slot(self, env, connection, envelope):
+        try:
+            outcome = self._k2k_handle(
+                env, self._k2k_handle_message, connection, envelope
+            )
+        except K2KRefused as refusal:
+            return wire.refused_outcome(refusal.error, refusal.reason)
+        return wire.public_outcome(outcome)
 
     def _k2k_handle_handshake(self, connection, data):
         if not connection._k2k_invitation_is_open():

@@ -219,34 +219,79 @@ class K2KConnection(models.Model):
             }
         status, answer = self._k2k_http_post(wire.MESSAGE_PATH, envelope)
         if status >= 400:
-            error = answer.get("error")
-            reason = answer.get("reason") or error
-            if error in wire.RETRY_ERRORS:
-                raise K2KTransportError("refused", self.remote_url, status, reason)
-            if error in wire.NOT_NOW_ERRORS:
-                return {
-                    "outcome": wire.OUTCOME_WAITING,
-                    "detail": self.env._(
-                        "%(partner)s does not take messages now: %(reason)s",
-                        partner=self.remote_company_name,
-                        reason=reason,
-                    ),
-                }
-            return {
-                "outcome": "failed",
-                "refused": True,
-                "detail": self.env._(
-                    "Refused by %(partner)s: %(reason)s",
-                    partner=self.remote_company_name,
-                    reason=reason,
-                ),
-            }
+            return self._k2k_refusal_outcome(
+                status, answer.get("error"), answer.get("reason")
+            )
         if answer.get("outcome") not in wire.OUTCOMES:
             raise K2KTransportError("no_answer", self.remote_url, status)
         self.env["k2k.document.status"]._k2k_store_partner_status(
             self, answer.get("status")
         )
         return wire.public_outcome(answer)
+
+    def _k2k_deliver_http_batch(self, envelopes):
+        """Post ``envelopes`` to the partner in one request; return one
+        outcome per envelope, in order (a refused one as
+        ``wire.refused_outcome``, see ``_k2k_slot_outcome``), or ``None``
+        when the partner takes no batch like this one (an older version, a
+        body too large): then they go one by one. Raise
+        ``K2KTransportError`` when there is no answer to trust."""
+        self.ensure_one()
+        try:
+            status, answer = self._k2k_http_post(
+                wire.BATCH_PATH, {"messages": envelopes}
+            )
+        except K2KTransportError as error:
+            if error.kind == "no_answer" and error.status in (404, 413):
+                return None
+            raise
+        if status >= 400:
+            error = answer.get("error")
+            if error in ("body_too_large", "batch_too_large"):
+                return None
+            # The whole request refused: each of its messages with it.
+            outcome = self._k2k_refusal_outcome(status, error, answer.get("reason"))
+            return [outcome] * len(envelopes)
+        outcomes = wire.batch_outcomes(answer, len(envelopes))
+        if outcomes is None:
+            raise K2KTransportError("no_answer", self.remote_url, status)
+        self.env["k2k.document.status"]._k2k_store_partner_status(
+            self, answer.get("status")
+        )
+        return outcomes
+
+    def _k2k_slot_outcome(self, outcome):
+        """The outcome of one message from its slot of a batch's answer: a
+        refusal read as a refused request would be."""
+        if outcome.get("outcome") != wire.OUTCOME_REFUSED:
+            return outcome
+        return self._k2k_refusal_outcome(200, outcome["error"], outcome["reason"])
+
+    def _k2k_refusal_outcome(self, status, error, reason):
+        """A K2K refusal as an outcome: "not now" waits, an error that may
+        pass raises ``K2KTransportError`` (tried again later), any other
+        fails the message for good."""
+        reason = reason or error
+        if error in wire.RETRY_ERRORS:
+            raise K2KTransportError("refused", self.remote_url, status, reason)
+        if error in wire.NOT_NOW_ERRORS:
+            return {
+                "outcome": wire.OUTCOME_WAITING,
+                "detail": self.env._(
+                    "%(partner)s does not take messages now: %(reason)s",
+                    partner=self.remote_company_name,
+                    reason=reason,
+                ),
+            }
+        return {
+            "outcome": "failed",
+            "refused": True,
+            "detail": self.env._(
+                "Refused by %(partner)s: %(reason)s",
+                partner=self.remote_company_name,
+                reason=reason,
+            ),
+        }
 
     def _k2k_http_post(self, path, data, key=None):
         """Sign ``data`` with ``key`` (by default, the key of the requests

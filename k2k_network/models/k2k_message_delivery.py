@@ -116,30 +116,50 @@ class K2KMessage(models.Model):
         """Build what is still to be built, then deliver each message through
         its connection and record the outcome. Each message in its own
         savepoint, so that one failure never blocks the others; a partner
-        that cannot be reached is not tried again in the same run. Runs as
-        the superuser: a message goes out on behalf of its company, whoever
-        asked for it."""
+        that cannot be reached is not tried again in the same run. Messages
+        to one partner in another database go in batches, several per
+        request (``_k2k_send_group``). Runs as the superuser: a message goes
+        out on behalf of its company, whoever asked for it."""
         messages = self.sudo().filtered(lambda m: m.state == "queued")
-        for message_type in set(messages.mapped("message_type")):
-            messages.filtered(
-                lambda m, t=message_type: m.message_type == t
-            )._k2k_prepare()
-        messages._k2k_prefetch_documents()
-        unreachable = self.env["k2k.connection"]
-        rekeyed = self.env["k2k.connection"]
+        messages._k2k_prepare_by_type()
+        size = self._k2k_get_http_batch_size()
+        stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
+        rekeyed = False
+        pending = {}  # connection -> its messages waiting for a batch
         for message in messages:
             connection = message.connection_id
-            if message.state != "queued" or connection in unreachable | rekeyed:
+            if message.state != "queued" or connection in stopped:
                 continue
-            if not message._k2k_send_one():
-                unreachable |= connection
-            elif message.message_type == "keys":
+            group = pending.pop(connection, self.browse())
+            if message._k2k_travels_in_batch():
+                group |= message
+                if len(group) < size:
+                    pending[connection] = group
+                    continue
+            else:
+                # Those queued before it go first, then it goes alone.
+                if group and not group._k2k_send_group():
+                    stopped |= connection
+                    continue
+                group = message
+            reached = group._k2k_send_group()
+            if not reached or message.message_type == "keys":
                 # Nothing more goes with a key that is not committed yet: a
                 # crash before the commit would forget it, while the partner
                 # had already dropped the key before it.
-                rekeyed |= connection
+                stopped |= connection
+                rekeyed = rekeyed or reached
+        for group in pending.values():
+            group._k2k_send_group()
         if rekeyed:
             self._k2k_trigger_processing()
+
+    def _k2k_prepare_by_type(self):
+        """Build the payloads of ``self``, one batch per message type, and
+        read what the checks before each one goes need."""
+        for message_type in set(self.mapped("message_type")):
+            self.filtered(lambda m, t=message_type: m.message_type == t)._k2k_prepare()
+        self._k2k_prefetch_documents()
 
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)
@@ -167,15 +187,30 @@ class K2KMessage(models.Model):
     def _k2k_send_one(self):
         """Deliver one message; return whether its partner could be reached."""
         self.ensure_one()
+
+        def deliver():
+            self._k2k_check_sendable()
+            outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
+            self._k2k_record_outcome(outcome)
+
         try:
-            with self.env.cr.savepoint():
-                self._k2k_check_sendable()
-                outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
-                self._k2k_record_outcome(outcome)
+            self._k2k_attempt(deliver)
         except K2KTransportError as error:
             _logger.info("K2K message %s postponed: %s", self.id, error)
             self._k2k_schedule_retry(self.connection_id._k2k_describe_error(error))
             return False
+        return True
+
+    def _k2k_attempt(self, step):
+        """Run ``step()``, one step of this message's delivery, in its own
+        savepoint; return whether it went through. A failure fails this
+        message only (or defers it); a ``K2KTransportError`` is raised."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                step()
+        except K2KTransportError:
+            raise
         except (IntegrityError, OperationalError) as error:
             # Another worker applied the same document at the same time, or a
             # lock was held: try again later, it will be recognised.
@@ -184,7 +219,9 @@ class K2KMessage(models.Model):
         except Exception as error:  # noqa: BLE001 - shown in the log
             _logger.warning("K2K message %s failed", self.id, exc_info=True)
             self._k2k_record_outcome({"outcome": "failed", "detail": str(error)})
-        return True
+        else:
+            return True
+        return False
 
     def _k2k_prefetch_documents(self):
         """Read the documents and files of ``self`` together, for the checks

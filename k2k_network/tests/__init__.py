@@ -14,4 +14,5 @@ from . import test_k2k_endpoint
 from . import test_k2k_values
 from . import test_k2k_wire
 from . import test_k2k_keys
+from . import test_k2k_batch
 from . import test_k2k_lifecycle

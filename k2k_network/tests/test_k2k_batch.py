@@ -1,0 +1,332 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Several messages in one request: the receiver through Odoo's real HTTP
+stack, the sender against a partner's server on a loopback port."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .. import wire
+from .common import K2KCommon
+
+SECRET = wire.new_secret()
+
+
+@tagged("post_install", "-at_install")
+class TestK2KBatchEndpoint(HttpCase):
+    def setUp(self):
+        super().setUp()
+        company = self.env["res.company"].create({"name": "K2K Batch Buyer"})
+        vendor = self.env["res.partner"].create(
+            {"name": "Batch Vendor", "is_company": True}
+        )
+        self.secret = wire.new_secret()
+        self.connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "buyer",
+                "buyer_company_id": company.id,
+                "vendor_partner_id": vendor.id,
+                "remote_url": "http://127.0.0.1:9",
+                "remote_database": "batch_vendor_db",
+                "remote_company_name": "Batch Vendor",
+                "connection_uid": wire.new_uid(),
+                "inbound_key": self.secret,
+                "outbound_key": wire.new_secret(),
+            }
+        )
+        self.connection.state = "active"
+
+    def _post(self, envelopes, headers=None):
+        body = json.dumps({"messages": envelopes}).encode()
+        headers = headers or wire.signed_headers(
+            self.secret,
+            wire.BATCH_PATH,
+            self.env.cr.dbname,
+            self.connection.connection_uid,
+            body,
+            time.time(),
+        )
+        response = self.url_open(wire.BATCH_PATH, data=body, headers=headers)
+        self.connection.invalidate_recordset()
+        return response, headers
+
+    def _status(self, revision):
+        return wire.build_envelope(
+            "status",
+            "batch-status",
+            revision,
+            {"state": "active", "company": "Batch Vendor", "settings": {}},
+        )
+
+    def _requests(self):
+        return self.env["k2k.request"].search(
+            [("connection_id", "=", self.connection.id)]
+        )
+
+    def test_a_bad_message_leaves_the_others_applied(self):
+        unknown_order = wire.build_envelope(
+            "order_answer",
+            "answer-doc",
+            1,
+            {
+                "order_uid": "never-sent",
+                "vendor_order": "S99999",
+                "state": "confirmed",
+                "lines": [],
+            },
+        )
+        wrong_direction = wire.build_envelope("order", "order-doc", 1, {})
+        malformed = dict(self._status(3), payload="not an object")
+        response, _headers = self._post(
+            [
+                self._status(1),
+                unknown_order,
+                wrong_direction,
+                self._status(2),
+                malformed,
+                "not an envelope",
+                self._status(4),
+            ]
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        answer = response.json()
+        self.assertTrue(answer["ok"])
+        self.assertEqual(answer["status"]["state"], "active")
+        outcomes = answer["outcomes"]
+        self.assertEqual(
+            [outcome["outcome"] for outcome in outcomes],
+            ["applied", "refused", "refused", "applied", "refused", "refused"]
+            + ["applied"],
+        )
+        self.assertEqual(outcomes[1]["error"], "refused")
+        self.assertIn("S99999", outcomes[1]["reason"])
+        self.assertEqual(outcomes[2]["error"], "wrong_direction")
+        self.assertEqual(outcomes[4]["error"], "malformed_body")
+        self.assertEqual(outcomes[5]["error"], "malformed_body")
+        self.assertEqual(self.connection.remote_status_revision, 4)
+        log = self._requests()
+        self.assertEqual(len(log), 1, "one line for the batch")
+        self.assertTrue(log.accepted)
+        self.assertEqual(log.endpoint, wire.BATCH_PATH)
+        self.assertIn("S99999", log.reason)
+
+    def test_a_batch_above_the_maximum_is_refused(self):
+        envelopes = [self._status(rev) for rev in range(1, wire.MAX_BATCH + 2)]
+        response, _headers = self._post(envelopes)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"], "batch_too_large")
+        self.assertEqual(self.connection.remote_status_revision, 0)
+        response, _headers = self._post(envelopes[: wire.MAX_BATCH])
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(len(response.json()["outcomes"]), wire.MAX_BATCH)
+
+    def test_a_replayed_batch_is_refused(self):
+        envelopes = [self._status(1), self._status(2)]
+        response, headers = self._post(envelopes)
+        self.assertEqual(response.status_code, 200, response.text)
+        response, _headers = self._post(envelopes, headers)
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(response.json()["error"], "replayed_request")
+
+    def test_the_answer_is_signed_for_the_batch_path(self):
+        envelopes = [self._status(1)]
+        response, headers = self._post(envelopes)
+        self.assertTrue(
+            wire.answer_matches(
+                self.secret,
+                response.headers,
+                wire.BATCH_PATH,
+                self.env.cr.dbname,
+                self.connection.connection_uid,
+                headers[wire.HEADER_NONCE],
+                200,
+                response.content,
+                time.time(),
+            )
+        )
+
+
+class _BatchPartner(BaseHTTPRequestHandler):
+    """A partner's server that takes batches: it refuses the documents whose
+    identifier starts with "bad" and applies the others."""
+
+    received = None  # (path, number of envelopes) of each request
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = json.loads(body)
+        if self.path == wire.BATCH_PATH:
+            envelopes = data["messages"]
+            self.received.append((self.path, len(envelopes)))
+            answer = {"ok": True, "outcomes": [self._slot(e) for e in envelopes]}
+        else:
+            self.received.append((self.path, 1))
+            answer = self._slot(data)
+        answer = json.dumps(answer).encode()
+        headers = wire.answer_headers(
+            SECRET,
+            self.path,
+            self.headers[wire.HEADER_DATABASE],
+            self.headers[wire.HEADER_CONNECTION],
+            self.headers[wire.HEADER_NONCE],
+            200,
+            answer,
+            time.time(),
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer)
+
+    @staticmethod
+    def _slot(envelope):
+        if envelope["document_uid"].startswith("bad"):
+            return wire.refused_outcome("refused", "no such product")
+        if envelope["document_uid"].startswith("later"):
+            return wire.refused_outcome(wire.ERROR_SUSPENDED, "suspended")
+        return {
+            "ok": True,
+            "outcome": "applied",
+            "detail": f"took {envelope['document_uid']}",
+            "reference": envelope["document_uid"].upper(),
+        }
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestK2KBatchSender(K2KCommon):
+    def _partner(self):
+        handler = type("Handler", (_BatchPartner,), {"received": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        return handler, f"http://127.0.0.1:{server.server_address[1]}"
+
+    def _connection(self, url):
+        partner = self.env["res.partner"].create({"name": "Batch Buyer"})
+        connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "vendor",
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_partner_id": partner.id,
+                "remote_url": url,
+                "remote_database": "buyer_db",
+                "remote_company_name": "Batch Buyer",
+                "connection_uid": wire.new_uid(),
+                "inbound_key": SECRET,
+                "outbound_key": SECRET,
+            }
+        )
+        connection.state = "active"
+        return connection
+
+    def _queue(self, connection, uids):
+        return (
+            self.env["k2k.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": uid,
+                        "connection_id": connection.id,
+                        "message_type": "status",
+                        "document_uid": uid,
+                        "revision": 1,
+                        "res_model": "k2k.connection",
+                        "res_id": connection.id,
+                        "payload": {"state": "active", "settings": {}},
+                    }
+                    for uid in uids
+                ]
+            )
+        )
+
+    def test_25_messages_go_in_two_requests(self):
+        handler, url = self._partner()
+        connection = self._connection(url)
+        uids = [f"doc{index:02d}" for index in range(25)]
+        uids[3] = "bad03"
+        uids[22] = "later22"
+        messages = self._queue(connection, uids)
+        messages._k2k_send()
+        self.assertEqual(
+            handler.received, [(wire.BATCH_PATH, 20), (wire.BATCH_PATH, 5)]
+        )
+        applied = messages.filtered(lambda m: m.state == "applied")
+        self.assertEqual(len(applied), 23)
+        for message in applied:
+            self.assertEqual(message.state_detail, f"took {message.document_uid}")
+            self.assertEqual(message.partner_reference, message.document_uid.upper())
+            self.assertEqual(message.attempt_count, 1)
+        bad = messages.filtered(lambda m: m.document_uid == "bad03")
+        self.assertEqual(bad.state, "failed")
+        self.assertIn("Refused by Batch Buyer: no such product", bad.error)
+        later = messages.filtered(lambda m: m.document_uid == "later22")
+        self.assertEqual(later.state, "waiting")
+
+    def test_the_batch_size_is_a_setting(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.http_batch_size", "10"
+        )
+        handler, url = self._partner()
+        messages = self._queue(
+            self._connection(url), [f"doc{index}" for index in range(12)]
+        )
+        messages._k2k_send()
+        self.assertEqual(
+            handler.received, [(wire.BATCH_PATH, 10), (wire.BATCH_PATH, 2)]
+        )
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
+    def test_one_message_alone_takes_the_single_path(self):
+        handler, url = self._partner()
+        message = self._queue(self._connection(url), ["alone"])
+        message._k2k_send()
+        self.assertEqual(handler.received, [(wire.MESSAGE_PATH, 1)])
+        self.assertEqual(message.state, "applied")
+
+    @mute_logger(
+        "odoo.addons.k2k_network.models.k2k_message_http_batch",
+        "odoo.addons.k2k_network.models.k2k_message_delivery",
+    )
+    def test_a_message_that_cannot_be_built_fails_alone(self):
+        handler, url = self._partner()
+        connection = self._connection(url)
+        messages = self._queue(connection, ["doc1", "doc2", "doc3"])
+        # Written on it: another document, not the connection's. It fails,
+        # the others go together.
+        messages[1].write(
+            {"res_model": "res.partner", "res_id": connection.buyer_partner_id.id}
+        )
+        messages._k2k_send()
+        self.assertEqual(handler.received, [(wire.BATCH_PATH, 2)])
+        self.assertEqual(messages.mapped("state"), ["applied", "failed", "applied"])
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    def test_a_transport_failure_postpones_them_all(self):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
+        port = server.server_address[1]
+        server.server_close()  # nobody listens there any more
+        connection = self._connection(f"http://127.0.0.1:{port}")
+        messages = self._queue(connection, [f"doc{index}" for index in range(25)])
+        messages._k2k_send()
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        first = messages[:20]
+        self.assertEqual(set(first.mapped("attempt_count")), {1})
+        self.assertTrue(all(m.next_attempt_date for m in messages))
+        self.assertTrue(all("Cannot reach Batch Buyer" in m.error for m in messages))
+        self.assertTrue(all("Partner unreachable" in m.state_detail for m in messages))
+        # Unreachable: the second batch was not tried in this run.
+        self.assertEqual(set(messages[20:].mapped("attempt_count")), {0})
