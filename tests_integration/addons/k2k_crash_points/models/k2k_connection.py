@@ -16,3 +16,10 @@ class K2KConnection(models.Model):
         if crash_point.reached(self.env, "vendor_answer"):
             crash_point.die()
         return answer
+
+    def _k2k_deliver_http_batch(self, envelopes):
+        # The same moment for messages that travel several to a request.
+        answer = super()._k2k_deliver_http_batch(envelopes)
+        if crash_point.reached(self.env, "vendor_answer"):
+            crash_point.die()
+        return answer
