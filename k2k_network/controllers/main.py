@@ -55,6 +55,22 @@ class K2KController(http.Controller):
         }
         return self._k2k_serve(handlers[request.httprequest.path])
 
+    def _k2k_describe_body(self, data):
+        """What the inbound request log says a body carried: its type and
+        document, or, for a batch, each envelope's (comma-separated)."""
+        envelopes = data.get("messages")
+        if not isinstance(envelopes, list):
+            return {
+                "message_type": data.get("type"),
+                "document_uid": data.get("document_uid"),
+            }
+        envelopes = [e for e in envelopes if isinstance(e, dict)]
+
+        def joined(key):
+            return ",".join(str(e.get(key)) for e in envelopes)[:4000] or False
+
+        return {"message_type": joined("type"), "document_uid": joined("document_uid")}
+
     def _k2k_max_body_bytes(self):
         return request.env(su=True)["k2k.request"]._k2k_max_body_bytes()
 
@@ -70,11 +86,7 @@ class K2KController(http.Controller):
         signer = {}
         try:
             connection, data, nonce = self._k2k_authenticate(env, log, signer)
-            log.update(
-                connection_id=connection.id,
-                message_type=data.get("type"),
-                document_uid=data.get("document_uid"),
-            )
+            log.update(connection_id=connection.id, **self._k2k_describe_body(data))
             answer = self._k2k_handle(env, handle, connection, data)
         except K2KRefused as refusal:
             return self._k2k_refuse(env, log, refusal, signer)
