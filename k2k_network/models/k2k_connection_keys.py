@@ -188,6 +188,29 @@ class K2KConnection(models.Model):
             )
         return True
 
+    def action_k2k_revoke_previous_key(self):
+        """Refuse the key being replaced at once (it leaked, or the partner
+        stays silent), without waiting for the partner to sign with the new
+        one; a partner that has not got the new key yet is refused until it
+        has, and another key change can start."""
+        if not self.env.user._is_system():
+            raise AccessError(
+                self.env._("Only an administrator can change a connection's keys.")
+            )
+        for connection in self:
+            if not connection.sudo().inbound_key_previous:
+                raise UserError(self.env._("No key change is under way."))
+        self.sudo().write({"inbound_key_previous": False})
+        for connection in self:
+            connection.message_post(
+                body=self.env._(
+                    "%(user)s revoked the previous key: requests signed with it "
+                    "are refused.",
+                    user=self.env.user.name,
+                )
+            )
+        return True
+
     def _k2k_check_rotatable(self):
         self.ensure_one()
         if self.transport != "http" or self.state != "active":

@@ -253,6 +253,25 @@ class TestK2KKeys(HttpCase):
         self.assertFalse(connection.key_change_pending)
         self.assertEqual(self._status(our_key, 4).status_code, 401)
 
+    def test_an_administrator_revokes_the_previous_key(self):
+        _buyer_key, our_key = self._active()
+        self.connection.action_k2k_rotate_keys()
+        self.assertEqual(self._status(our_key, 1).status_code, 200, "still taken")
+        user = new_test_user(
+            self.env,
+            "k2k_keys_purchaser",
+            groups="purchase.group_purchase_manager",
+            company_id=self.company.id,
+        )
+        with self.assertRaises(AccessError):
+            self.connection.with_user(user).action_k2k_revoke_previous_key()
+        self.connection.action_k2k_revoke_previous_key()
+        self.assertFalse(self.connection.key_change_pending)
+        self.assertEqual(self._status(our_key, 2).status_code, 401, "refused now")
+        self.assertEqual(self._status(self.connection.inbound_key, 3).status_code, 200)
+        with self.assertRaisesRegex(UserError, "No key change is under way"):
+            self.connection.action_k2k_revoke_previous_key()
+
     def test_a_refused_key_change_keeps_the_old_key(self):
         _buyer_key, our_key = self._active()
         self.connection.action_k2k_rotate_keys()
