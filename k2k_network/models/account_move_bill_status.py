@@ -197,6 +197,18 @@ class AccountMove(models.Model):
     # Vendor side: show what the buyer told
     # ======================================================================
 
+    def _k2k_note_bill_made(self):
+        """The buyer made its bill of this invoice: the first step of its
+        fate there, unless the buyer already told a later one."""
+        self.ensure_one()
+        if not self.k2k_buyer_status:
+            self.write(
+                {
+                    "k2k_buyer_status": "pending",
+                    "k2k_buyer_status_date": fields.Datetime.now(),
+                }
+            )
+
     def _k2k_note_buyer_status(self, connection):
         self.ensure_one()
         labels = dict(self._fields["k2k_buyer_status"]._description_selection(self.env))

@@ -65,7 +65,21 @@ class K2KDocument(models.AbstractModel):
     def _k2k_prepare_messages(self, messages):
         """Build the payloads the messages were queued without (they are all
         of this adapter's types), or mark the ones that no longer need to go
-        as superseded. Called in one batch before sending."""
+        as superseded. Called in one batch before sending. By default each
+        payload is built from its document as the message leaves
+        (``_k2k_export_payload``): several changes in a row make one
+        message, which says the newest."""
+        for message in messages.filtered(lambda m: not m.payload):
+            record = self.env[message.res_model].browse(message.res_id)
+            payload = self._k2k_export_payload(record)
+            if payload is not None:
+                message.payload = payload
+
+    @api.model
+    def _k2k_export_payload(self, record):
+        """The payload of a message about ``record``; ``None`` when it has
+        none to build (given when queued, or none at all)."""
+        return None
 
     @api.model
     def _k2k_complete_envelope(self, message, envelope):

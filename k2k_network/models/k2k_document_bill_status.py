@@ -29,14 +29,7 @@ class K2KDocumentBillStatus(models.AbstractModel):
         return self.env._("Superseded by a later status of the same bill.")
 
     @api.model
-    def _k2k_prepare_messages(self, messages):
-        # Built as the message leaves: the bill's status then.
-        for message in messages.filtered(lambda m: not m.payload):
-            bill = self.env["account.move"].browse(message.res_id)
-            message.payload = self._k2k_export_status(bill)
-
-    @api.model
-    def _k2k_export_status(self, bill):
+    def _k2k_export_payload(self, bill):
         status = bill._k2k_get_status_for_vendor()
         disputed = status == "disputed"
         return {

@@ -72,16 +72,8 @@ class K2KDocumentInvoice(models.AbstractModel):
     @api.model
     def _k2k_on_outcome(self, message, outcome):
         result = super()._k2k_on_outcome(message, outcome)
-        invoice = self.env["account.move"].browse(message.res_id)
-        received = message.message_type == "invoice" and outcome["outcome"] == "applied"
-        if received and not invoice.k2k_buyer_status:
-            # Its bill exists: the first step of its fate at the buyer.
-            invoice.write(
-                {
-                    "k2k_buyer_status": "pending",
-                    "k2k_buyer_status_date": fields.Datetime.now(),
-                }
-            )
+        if message.message_type == "invoice" and outcome["outcome"] == "applied":
+            self.env["account.move"].browse(message.res_id)._k2k_note_bill_made()
         return result
 
     @api.model

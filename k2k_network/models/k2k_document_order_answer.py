@@ -30,15 +30,7 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
         return self.env._("Superseded by a later answer to the same order.")
 
     @api.model
-    def _k2k_prepare_messages(self, messages):
-        # Built as the message leaves: the order as it is then, whatever
-        # changed since it was queued.
-        for message in messages.filtered(lambda m: not m.payload):
-            order = self.env["sale.order"].browse(message.res_id)
-            message.payload = self._k2k_export_answer(order)
-
-    @api.model
-    def _k2k_export_answer(self, order):
+    def _k2k_export_payload(self, order):
         lines = order.order_line.filtered("k2k_purchase_line_ref")
         return {
             "order_uid": order.k2k_document_uid,

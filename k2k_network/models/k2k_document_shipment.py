@@ -31,14 +31,7 @@ class K2KDocumentShipment(models.AbstractModel):
         return self.env._("Shipment of %(order)s", order=record.client_order_ref)
 
     @api.model
-    def _k2k_prepare_messages(self, messages):
-        # Built as the message leaves: everything shipped by then.
-        for message in messages.filtered(lambda m: not m.payload):
-            order = self.env["sale.order"].browse(message.res_id)
-            message.payload = self._k2k_export_shipment(order)
-
-    @api.model
-    def _k2k_export_shipment(self, order):
+    def _k2k_export_payload(self, order):
         shipments = order.picking_ids.filtered(
             lambda p: p.state == "done" and p.picking_type_code == "outgoing"
         ).sorted(lambda p: (p.date_done, p.id))
