@@ -187,6 +187,13 @@ class TestK2KLifecycle(K2KFlowCommon):
         self.assertEqual(self._receipt_move(po, self.buyer_rose).quantity, 40)
         self.assertEqual(backorder.k2k_shipment_ref, (so.picking_ids - delivery).name)
         self.assertEqual(backorder.state, "assigned")
+        # The same notice twice changes nothing (its revision is known).
+        notice = self.env["k2k.message"].search(
+            [("message_type", "=", "shipment")], order="id desc", limit=1
+        )
+        again = self.connection.sudo()._k2k_deliver(notice._k2k_get_envelope())
+        self.assertEqual(again["outcome"], "superseded")
+        self.assertEqual(self._receipt_move(po, self.buyer_rose).quantity, 40)
 
     def test_lot_numbers_travel_with_the_shipment(self):
         for product in (self.vendor_rose, self.buyer_rose):
@@ -264,6 +271,15 @@ class TestK2KLifecycle(K2KFlowCommon):
         self._process()
         self.assertEqual(invoice.k2k_buyer_status, "paid")
         self.assertTrue(invoice.k2k_buyer_status_date)
+        # An older status arriving late (a retry, a slow network) is ignored.
+        first = self.env["k2k.message"].search(
+            [("message_type", "=", "bill_status"), ("state", "=", "applied")],
+            order="revision",
+            limit=1,
+        )
+        late = self.connection.sudo()._k2k_deliver(first._k2k_get_envelope())
+        self.assertEqual(late["outcome"], "superseded")
+        self.assertEqual(invoice.k2k_buyer_status, "paid")
         self.assertIn(
             invoice,
             self.env["account.move"].search([("k2k_buyer_status", "=", "paid")]),
