@@ -8,7 +8,9 @@ no answer) at the moments where a message can be lost or doubled:
 4. the vendor, after the buyer's answer and before its own commit.
 
 Moments 3 and 4 are reached by the test-only addon k2k_crash_points
-(tests_integration/addons), installed in these two databases only.
+(tests_integration/addons), installed in these two databases only; it also
+holds the buyer's answer back in moments 1 and 2, so that the test's kill
+lands in them whatever the speed of the drain.
 
 After all of it: every invoice is one bill at the buyer, with its PDF, and
 every vendor message says applied.
@@ -223,6 +225,13 @@ def test_every_invoice_one_bill_through_four_crashes(crash_network):
         vendor, buyer, net["buyer_vendor_partner"]
     )
     amounts = _make_invoices(net)
+
+    # The buyer holds back its answer to the second request it takes (and
+    # to every one after it, until moment 3 re-arms it): the windows of
+    # moments 1 and 2 stay open until the test has killed in them, however
+    # fast the drain runs.
+    buyer.call("ir.config_parameter", "set_param", SPARE, "1")
+    buyer.call("ir.config_parameter", "set_param", KILL_AFTER, "buyer_hold")
 
     # One post, thirty messages in the vendor's outbox.
     vendor.call("account.move", "action_post", list(amounts))

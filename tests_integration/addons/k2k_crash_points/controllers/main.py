@@ -17,4 +17,9 @@ class K2KCrashController(K2KController):
             # returns, then writes the answer: dying in a post-commit hook
             # keeps what the receiver applied and loses the answer.
             env.cr.postcommit.add(crash_point.die)
+        elif crash_point.reached(env, "buyer_hold"):
+            # The same moment, held open instead of ended: the test kills
+            # the sender while this request's bills are committed and its
+            # answer has not left.
+            env.cr.postcommit.add(crash_point.hold)
         return response
