@@ -9,7 +9,9 @@ an answer too large, unsigned or signed with another key).
 """
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -103,3 +105,22 @@ def post_signed(url, path, database, connection_uid, secret, data, timeout):
             "no_answer", target, status=status, detail="the answer is not signed"
         )
     return status, answer
+
+
+_executor = None
+_executor_lock = threading.Lock()
+
+
+def post_signed_in_background(*args):
+    """``post_signed(*args)`` on a thread of its own; return its
+    ``concurrent.futures.Future``. The thread only signs, posts and checks
+    the answer: everything it needs is in ``args``, so that the caller's
+    cursor stays with the caller."""
+    global _executor  # noqa: PLW0603 - one pool per process, made when first needed
+    with _executor_lock:
+        if _executor is None:
+            # A few threads per Odoo process: each sender has at most one
+            # request in flight, and a process runs a few senders (cron
+            # threads, "Send Now").
+            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="k2k-http")
+    return _executor.submit(post_signed, *args)

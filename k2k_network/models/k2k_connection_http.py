@@ -236,11 +236,27 @@ class K2KConnection(models.Model):
         when the partner takes no batch like this one (an older version, a
         body too large): then they go one by one. Raise
         ``K2KTransportError`` when there is no answer to trust."""
+        return self._k2k_finish_http_batch(
+            self._k2k_start_http_batch(envelopes), len(envelopes)
+        )
+
+    def _k2k_start_http_batch(self, envelopes):
+        """Sign ``envelopes`` and start posting them in one request, on a
+        thread of ``http_client`` that touches no database; return the
+        request in flight, for ``_k2k_finish_http_batch``. The sender goes
+        on meanwhile (it builds the next batch while the partner applies
+        this one)."""
+        self.ensure_one()
+        return http_client.post_signed_in_background(
+            *self._k2k_http_post_args(wire.BATCH_PATH, {"messages": envelopes})
+        )
+
+    def _k2k_finish_http_batch(self, request, count):
+        """Wait for the answer to ``request`` (``count`` envelopes) and read
+        it: see ``_k2k_deliver_http_batch``."""
         self.ensure_one()
         try:
-            status, answer = self._k2k_http_post(
-                wire.BATCH_PATH, {"messages": envelopes}
-            )
+            status, answer = request.result()
         except K2KTransportError as error:
             if error.kind == "no_answer" and error.status in (404, 413):
                 return None
@@ -251,8 +267,8 @@ class K2KConnection(models.Model):
                 return None
             # The whole request refused: each of its messages with it.
             outcome = self._k2k_refusal_outcome(status, error, answer.get("reason"))
-            return [outcome] * len(envelopes)
-        outcomes = wire.batch_outcomes(answer, len(envelopes))
+            return [outcome] * count
+        outcomes = wire.batch_outcomes(answer, count)
         if outcomes is None:
             raise K2KTransportError("no_answer", self.remote_url, status)
         self.env["k2k.document.status"]._k2k_store_partner_status(
@@ -297,6 +313,11 @@ class K2KConnection(models.Model):
         """Sign ``data`` with ``key`` (by default, the key of the requests
         we send) and post it to the partner; return (HTTP status, JSON
         answer). Raise ``K2KTransportError`` when there is no K2K answer."""
+        return http_client.post_signed(*self._k2k_http_post_args(path, data, key))
+
+    def _k2k_http_post_args(self, path, data, key=None):
+        """The arguments of ``http_client.post_signed`` for posting ``data``
+        to the partner, read here so that the post itself needs no ORM."""
         self.ensure_one()
         if self._k2k_is_neutralized():
             raise UserError(self._k2k_neutralized_text())
@@ -304,7 +325,7 @@ class K2KConnection(models.Model):
             raise UserError(
                 self.env._("Give the partner's address before sending to it.")
             )
-        return http_client.post_signed(
+        return (
             self.remote_url,
             path,
             self.remote_database,

@@ -117,42 +117,66 @@ class K2KMessage(models.Model):
         its connection and record the outcome. Each message in its own
         savepoint, so that one failure never blocks the others; a partner
         that cannot be reached is not tried again in the same run. Messages
-        to one partner in another database go in batches, several per
-        request (``_k2k_send_group``). Runs as the superuser: a message goes
+        to one partner in another database go several per request, and the
+        next batch is built while the partner applies the last one
+        (``k2k_message_http_batch``). Runs as the superuser: a message goes
         out on behalf of its company, whoever asked for it."""
         messages = self.sudo().filtered(lambda m: m.state == "queued")
-        messages._k2k_prepare_by_type()
-        size = self._k2k_get_http_batch_size()
+        units = messages._k2k_get_send_units()
+        # What travels alone is built now, all of it together (one PDF run
+        # for its invoices); a batch is built just before it goes.
+        alone = messages.filtered(lambda m: not m._k2k_travels_in_batch())
+        alone._k2k_prepare_by_type()
         stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
         rekeyed = False
-        pending = {}  # connection -> its messages waiting for a batch
-        for message in messages:
-            connection = message.connection_id
-            if message.state != "queued" or connection in stopped:
+        in_flight = None  # the batch its partner is applying, and its request
+        for unit in units:
+            batched = unit[:1]._k2k_travels_in_batch()
+            if batched:
+                unit._k2k_prepare_by_type()
+            if in_flight and not in_flight[0]._k2k_finish_group(in_flight[1]):
+                stopped |= in_flight[0].connection_id
+            in_flight = None
+            unit = unit.filtered(lambda m: m.state == "queued")
+            if not unit or unit.connection_id in stopped:
                 continue
-            group = pending.pop(connection, self.browse())
-            if message._k2k_travels_in_batch():
-                group |= message
-                if len(group) < size:
-                    pending[connection] = group
-                    continue
-            else:
-                # Those queued before it go first, then it goes alone.
-                if group and not group._k2k_send_group():
-                    stopped |= connection
-                    continue
-                group = message
-            reached = group._k2k_send_group()
-            if not reached or message.message_type == "keys":
+            if batched and len(unit) > 1:
+                in_flight = unit._k2k_start_group()
+                continue
+            reached = unit._k2k_send_one()
+            if not reached or unit.message_type == "keys":
                 # Nothing more goes with a key that is not committed yet: a
                 # crash before the commit would forget it, while the partner
                 # had already dropped the key before it.
-                stopped |= connection
+                stopped |= unit.connection_id
                 rekeyed = rekeyed or reached
-        for group in pending.values():
-            group._k2k_send_group()
+        if in_flight:
+            in_flight[0]._k2k_finish_group(in_flight[1])
         if rekeyed:
             self._k2k_trigger_processing()
+
+    def _k2k_get_send_units(self):
+        """``self`` cut into what goes together, in order: messages to one
+        partner in another database up to the batch size, any other message
+        alone, after those of its connection queued before it."""
+        size = self._k2k_get_http_batch_size()
+        units = []
+        pending = {}  # connection -> its messages waiting for a batch
+        for message in self:
+            connection = message.connection_id
+            if message._k2k_travels_in_batch():
+                group = pending.pop(connection, self.browse()) | message
+                if len(group) < size:
+                    pending[connection] = group
+                else:
+                    units.append(group)
+                    continue
+            else:
+                if connection in pending:
+                    units.append(pending.pop(connection))
+                units.append(message)
+        units.extend(pending.values())
+        return units
 
     def _k2k_prepare_by_type(self):
         """Build the payloads of ``self``, one batch per message type, and

@@ -43,11 +43,12 @@ class K2KMessage(models.Model):
             and not connection._k2k_is_neutralized()
         )
 
-    def _k2k_send_group(self):
-        """Deliver messages of one connection, in one request when they are
-        several; return whether the partner could be reached."""
-        if len(self) == 1:
-            return self._k2k_send_one()
+    def _k2k_start_group(self):
+        """Check and build the envelopes of ``self``, messages to one
+        connection, and start the request that carries them; return what
+        ``_k2k_finish_group`` needs: the messages that went, and their
+        request (``None`` when they must go one by one), or ``None`` when
+        none could be built."""
         envelopes = {}
         for message in self:
 
@@ -58,24 +59,38 @@ class K2KMessage(models.Model):
             message._k2k_attempt(build)
         ready = self.filtered(lambda m: m in envelopes)
         if not ready:
-            return True
-        connection = ready.connection_id
+            return None
         try:
-            outcomes = connection._k2k_deliver_http_batch(
+            request = ready.connection_id._k2k_start_http_batch(
                 [envelopes[message] for message in ready]
             )
+        except UserError:
+            request = None  # told message by message when it finishes
+        return ready, request
+
+    def _k2k_finish_group(self, request):
+        """Wait for the partner's answer to ``request`` (started by
+        ``_k2k_start_group`` for ``self``) and record each message's
+        outcome; return whether the partner could be reached."""
+        connection = self.connection_id
+        try:
+            outcomes = (
+                connection._k2k_finish_http_batch(request, len(self))
+                if request
+                else None
+            )
         except K2KTransportError as error:
-            _logger.info("K2K messages %s postponed: %s", ready.ids, error)
+            _logger.info("K2K messages %s postponed: %s", self.ids, error)
             detail = connection._k2k_describe_error(error)
-            for message in ready:
+            for message in self:
                 message._k2k_schedule_retry(detail)
             return False
         except UserError:
-            outcomes = None  # told message by message below
+            outcomes = None
         if outcomes is None:
             # The partner takes no batch like this one: one by one.
-            return all(message._k2k_send_one() for message in ready)
-        for message, outcome in zip(ready, outcomes, strict=True):
+            return all(message._k2k_send_one() for message in self)
+        for message, outcome in zip(self, outcomes, strict=True):
             message._k2k_record_slot(outcome)
         return True
 

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -157,10 +158,18 @@ class _BatchPartner(BaseHTTPRequestHandler):
     identifier starts with "bad" and applies the others."""
 
     received = None  # (path, number of envelopes) of each request
+    # Set: the first ``held`` requests wait for ``release`` before they are
+    # applied, and set ``arrived`` meanwhile.
+    arrived = release = None
+    held = 0
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         data = json.loads(body)
+        if len(self.received) < self.held:
+            self.arrived.set()
+            self.release.wait(10)
+            self.release.clear()
         if self.path == wire.BATCH_PATH:
             envelopes = data["messages"]
             self.received.append((self.path, len(envelopes)))
@@ -275,6 +284,38 @@ class TestK2KBatchSender(K2KCommon):
         self.assertIn("Refused by Batch Buyer: no such product", bad.error)
         later = messages.filtered(lambda m: m.document_uid == "later22")
         self.assertEqual(later.state, "waiting")
+
+    def test_the_next_batch_is_built_while_the_partner_applies_the_last(self):
+        handler, url = self._partner()
+        handler.arrived, handler.release = threading.Event(), threading.Event()
+        handler.held = 2
+        messages = self._queue(
+            self._connection(url), [f"doc{index:02d}" for index in range(45)]
+        )
+        Message = type(self.env["k2k.message"])
+        prepare = Message._k2k_prepare_by_type
+        built = []  # (messages, applied by the partner then, request waiting)
+
+        def watched(batch):
+            if batch and not built:
+                built.append((len(batch), 0, handler.arrived.is_set()))
+            elif batch:
+                waiting = handler.arrived.wait(5)
+                handler.arrived.clear()
+                built.append((len(batch), len(handler.received), waiting))
+                handler.release.set()
+            return prepare(batch)
+
+        with patch.object(Message, "_k2k_prepare_by_type", watched):
+            messages._k2k_send()
+        # The second and the third batch were built while the partner held
+        # the request before them, unanswered; the first, before anything.
+        self.assertEqual(built, [(20, 0, False), (20, 0, True), (5, 1, True)])
+        self.assertEqual(
+            handler.received,
+            [(wire.BATCH_PATH, 20), (wire.BATCH_PATH, 20), (wire.BATCH_PATH, 5)],
+        )
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
 
     def test_the_batch_size_is_a_setting(self):
         self.env["ir.config_parameter"].sudo().set_param(

@@ -17,9 +17,9 @@ class K2KConnection(models.Model):
             crash_point.die()
         return answer
 
-    def _k2k_deliver_http_batch(self, envelopes):
+    def _k2k_finish_http_batch(self, request, count):
         # The same moment for messages that travel several to a request.
-        answer = super()._k2k_deliver_http_batch(envelopes)
+        answer = super()._k2k_finish_http_batch(request, count)
         if crash_point.reached(self.env, "vendor_answer"):
             crash_point.die()
         return answer
