@@ -292,6 +292,13 @@ class K2KController(http.Controller):
     # -- handlers -----------------------------------------------------------
 
     def _k2k_handle_message(self, connection, envelope):
+        envelope = self._k2k_check_message(connection, envelope)
+        local = connection._get_local_company()
+        return connection.with_company(local)._k2k_receive(envelope)
+
+    def _k2k_check_message(self, connection, envelope):
+        """The envelope, checked for this connection as it stands; raise
+        ``K2KRefused`` when it may not be applied."""
         env = connection.env
         try:
             envelope = wire.check_envelope(envelope, connection.local_role)
@@ -324,8 +331,7 @@ class K2KController(http.Controller):
             raise K2KRefused(
                 409, wire.ERROR_SUSPENDED, env._("The connection is suspended.")
             )
-        local = connection._get_local_company()
-        return connection.with_company(local)._k2k_receive(envelope)
+        return envelope
 
     def _k2k_handle_batch(self, connection, data):
         """Apply each envelope of a batch as ``_k2k_handle_message`` would
@@ -333,8 +339,12 @@ class K2KController(http.Controller):
         refusal in its slot of the answer and the others are applied."""
         env = connection.env
         envelopes = wire.check_batch(data)
+        together = self._k2k_apply_together(connection, envelopes)
         outcomes = [
-            self._k2k_handle_slot(env, connection, envelope) for envelope in envelopes
+            together[index]
+            if index in together
+            else self._k2k_handle_slot(env, connection, envelope)
+            for index, envelope in enumerate(envelopes)
         ]
         refused = [
             f"{index}: {outcome['reason']}"
@@ -347,6 +357,31 @@ class K2KController(http.Controller):
             refused=len(refused),
         )
         return {"outcomes": outcomes, "detail": "\n".join([detail, *refused])}
+
+    def _k2k_apply_together(self, connection, envelopes):
+        """Those of ``envelopes`` that pass every check of a message alone,
+        offered to their adapters to be applied at once; return ``{slot:
+        public outcome}`` of those applied. Any other goes one by one, and
+        meets its refusal there."""
+        checked = {}
+        for index, envelope in enumerate(envelopes):
+            try:
+                checked[index] = self._k2k_check_message(connection, envelope)
+                wire.check_payload(checked[index])
+            except (
+                K2KRefused,
+                UserError,
+                wire.EnvelopeError,
+                LookupError,
+                TypeError,
+                ValueError,
+            ):
+                checked.pop(index, None)
+        local = connection._get_local_company()
+        applied = connection.with_company(local)._k2k_receive_together(checked)
+        return {
+            index: wire.public_outcome(outcome) for index, outcome in applied.items()
+        }
 
     def _k2k_handle_slot(self, env, connection, envelope):
         try:

@@ -1,9 +1,16 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from collections import Counter, defaultdict
+
+from psycopg2 import OperationalError
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import wire
+
+_logger = logging.getLogger(__name__)
 
 
 class K2KConnection(models.Model):
@@ -299,6 +306,36 @@ class K2KConnection(models.Model):
         # receiving company.
         side = wire.receiving_side(envelope["type"])
         return self.with_company(self[f"{side}_company_id"])._k2k_receive(envelope)
+
+    def _k2k_receive_together(self, envelopes):
+        """Offer checked envelopes (``{slot: envelope}``, of one batch) to
+        their adapters' ``_k2k_apply_together``, each document's only if it
+        is alone of its document in the batch (then nothing else in the
+        batch can depend on the order); return ``{slot: outcome}`` of those
+        applied. An adapter's failure undoes its part only: those envelopes
+        go one by one."""
+        self.ensure_one()
+        per_document = Counter(e["document_uid"] for e in envelopes.values())
+        by_type = defaultdict(dict)
+        for index, envelope in envelopes.items():
+            if per_document[envelope["document_uid"]] == 1:
+                by_type[envelope["type"]][index] = envelope
+        Document = self.env["k2k.document"]
+        outcomes = {}
+        for message_type, group in by_type.items():
+            adapter = Document._k2k_get_adapter(message_type)
+            try:
+                with self.env.cr.savepoint():
+                    outcomes.update(adapter._k2k_apply_together(self, group))
+            except OperationalError:
+                raise  # a conflict with another transaction: Odoo retries the request
+            except Exception:  # noqa: BLE001 - each goes alone instead, and meets its error there
+                _logger.warning(
+                    "K2K: applying %s messages together failed, one by one instead",
+                    message_type,
+                    exc_info=True,
+                )
+        return outcomes
 
     def _k2k_receive(self, envelope):
         """Apply an envelope that reached this side, through its document

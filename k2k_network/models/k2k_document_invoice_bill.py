@@ -1,0 +1,356 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command, api, models
+
+from .k2k_document_invoice import K2K_BUYER_MOVE_TYPES
+
+
+class K2KDocumentInvoice(models.AbstractModel):
+    """The buyer's side of the invoice adapter: the vendor's invoice
+    becomes a vendor bill, its next revisions update or flag that bill."""
+
+    _inherit = "k2k.document.invoice"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _k2k_find_bill(self, connection, document_uid):
+        return self._k2k_find_received("account.move", connection, document_uid)
+
+    @api.model
+    def _k2k_apply_document(self, connection, envelope):
+        if not connection.buyer_company_id.k2k_invoice_upload_enabled:
+            return self._k2k_outcome(
+                "waiting",
+                self.env._(
+                    "Waiting for %(buyer)s to allow automatic upload.",
+                    buyer=connection._get_buyer_display_name(),
+                ),
+            )
+        bill = self._k2k_find_bill(connection, envelope["document_uid"])
+        revision = envelope["revision"]
+        known = bill and self._k2k_check_known_revision(bill, revision)
+        if known:
+            return known
+        if not bill:
+            bill = self._k2k_create_bill(connection, envelope)
+            detail = self._k2k_describe_created()
+        elif bill.state == "draft":
+            self._k2k_update_bill(bill, connection, envelope)
+            bill._k2k_after_vendor_change()
+            detail = self.env._(
+                "Draft vendor bill updated to revision %(revision)s, back to "
+                "procurement for approval.",
+                revision=revision,
+            )
+        else:
+            self._k2k_hold_revision(bill, envelope)
+            return self._k2k_outcome(
+                "delivered",
+                self.env._(
+                    "The bill is already booked: revision %(revision)s waits for "
+                    "accounting to apply it.",
+                    revision=revision,
+                ),
+                bill,
+            )
+        return self._k2k_outcome("applied", detail, bill)
+
+    @api.model
+    def _k2k_check_known_revision(self, bill, revision):
+        """The outcome for a revision the bill already has or has passed,
+        else ``None``."""
+        if revision in (bill.k2k_revision, bill.k2k_pending_revision):
+            # The same revision again (its answer was lost on the way, or a
+            # retry): it is there already, say so without touching anything.
+            return self._k2k_outcome(
+                "applied" if bill.k2k_revision == revision else "delivered",
+                self.env._(
+                    "Revision %(revision)s is already on bill %(bill)s.",
+                    revision=revision,
+                    bill=bill.display_name,
+                ),
+                bill,
+            )
+        if max(bill.k2k_revision, bill.k2k_pending_revision) > revision:
+            return self._k2k_outcome(
+                "superseded",
+                self.env._(
+                    "Revision %(revision)s is older than the bill's: ignored.",
+                    revision=revision,
+                ),
+                bill,
+            )
+        return None
+
+    @api.model
+    def _k2k_apply_cancel(self, connection, envelope):
+        bill = self._k2k_find_bill(connection, envelope["document_uid"])
+        if not bill:
+            return self._k2k_outcome("applied", self.env._("No bill to cancel."))
+        number = envelope["payload"].get("invoice_number") or bill.ref
+        if bill.state == "draft":
+            bill.k2k_approval_state = False
+            bill.button_cancel()
+            bill._message_log(
+                body=self.env._(
+                    "Cancelled: the vendor cancelled invoice %(number)s.", number=number
+                )
+            )
+            detail = self.env._("Draft bill cancelled.")
+        else:
+            bill.k2k_cancelled_by_vendor = True
+            bill.message_post(
+                body=self.env._(
+                    "Warning: the vendor cancelled invoice %(number)s after this "
+                    "bill was booked. Reverse it or ask the vendor.",
+                    number=number,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            detail = self.env._(
+                "The bill is booked: flagged as cancelled by the vendor."
+            )
+        return self._k2k_outcome("applied", detail, bill)
+
+    # -- building the bill -------------------------------------------------
+
+    @api.model
+    def _k2k_prepare_bill_line_vals(self, line, po_line):
+        if po_line:
+            vals = po_line._prepare_account_move_line()
+            # The amounts are the vendor's, not the order's: let the bill
+            # compute its balance from them.
+            vals.pop("balance", None)
+        else:
+            vals = {"display_type": "product"}
+        vals.update(
+            {
+                "name": line["name"],
+                "quantity": line["quantity"],
+                "price_unit": line["price_unit"],
+                "discount": line["discount"],
+            }
+        )
+        return vals
+
+    @api.model
+    def _k2k_prepare_bill_vals(self, connection, envelope):
+        payload = envelope["payload"]
+        buyer = connection.buyer_company_id
+        move_type = K2K_BUYER_MOVE_TYPES[payload["move_type"]]
+        po_lines = self.env["purchase.order.line"]._k2k_find_sent_lines(
+            connection, [line["purchase_line_ref"] for line in payload["lines"]]
+        )
+        orders = po_lines.order_id
+        if orders:
+            vals = (
+                orders[0].with_context(default_move_type=move_type)._prepare_invoice()
+            )
+            vals["invoice_origin"] = ", ".join(orders.mapped("name"))
+        else:
+            vals = {}
+        currency = self._k2k_get_currency(payload["currency"])
+        vals.update(
+            {
+                "move_type": move_type,
+                "company_id": buyer.id,
+                "partner_id": connection.vendor_partner_id.id,
+                "currency_id": currency.id,
+                "ref": payload["invoice_number"],
+                "payment_reference": payload.get("payment_reference")
+                or payload["invoice_number"],
+                "invoice_date": payload["invoice_date"],
+                # The vendor's due date rules, not the buyer's payment term.
+                "invoice_payment_term_id": False,
+                "invoice_date_due": payload["invoice_date_due"],
+                "k2k_connection_id": connection.id,
+                "k2k_document_uid": envelope["document_uid"],
+                "k2k_revision": envelope["revision"],
+                "k2k_vendor_invoice_number": payload["invoice_number"],
+                "k2k_approval_state": "pending",
+            }
+        )
+        if payload.get("reversed_document_uid"):
+            original = self._k2k_find_bill(connection, payload["reversed_document_uid"])
+            vals["reversed_entry_id"] = original.id or False
+        return vals, po_lines
+
+    @api.model
+    def _k2k_bill_line_commands(self, payload, po_lines):
+        po_line_by_ref = {pol.k2k_line_uid: pol for pol in po_lines}
+        return [
+            Command.create(
+                self._k2k_prepare_bill_line_vals(
+                    line, po_line_by_ref.get(line["purchase_line_ref"])
+                )
+            )
+            for line in payload["lines"]
+        ]
+
+    @api.model
+    def _k2k_apply_together(self, connection, envelopes):
+        """The invoices of a batch that become new bills, made in one
+        ``create``: Odoo computes a batch of moves together at a fraction of
+        the cost of each alone. Only what nothing else in the batch can
+        change is taken (see ``k2k.connection._k2k_receive_together``): a
+        first revision, no bill or cancellation of it yet, no credit note
+        naming a bill."""
+        if not connection.buyer_company_id.k2k_invoice_upload_enabled:
+            return {}
+        fresh = {
+            index: envelope
+            for index, envelope in envelopes.items()
+            if envelope["type"] == "invoice"
+            and not envelope["payload"].get("reversed_document_uid")
+        }
+        uids = [envelope["document_uid"] for envelope in fresh.values()]
+        known = set(
+            self.env["account.move"]
+            .search(
+                [
+                    ("k2k_connection_id", "=", connection.id),
+                    ("k2k_document_uid", "in", uids),
+                ]
+            )
+            .mapped("k2k_document_uid")
+        ) | set(
+            self.env["k2k.received"]
+            .search(
+                [
+                    ("connection_id", "=", connection.id),
+                    ("document_uid", "in", uids),
+                ]
+            )
+            .mapped("document_uid")
+        )
+        fresh = {
+            index: envelope
+            for index, envelope in fresh.items()
+            if envelope["document_uid"] not in known
+        }
+        if len(fresh) < 2:
+            return {}
+        bills = self._k2k_create_bills(connection, list(fresh.values()))
+        detail = self._k2k_describe_created()
+        return {
+            index: self._k2k_outcome("applied", detail, bill)
+            for index, bill in zip(fresh, bills, strict=True)
+        }
+
+    @api.model
+    def _k2k_describe_created(self):
+        return self.env._("Vendor bill created, pending approval by procurement.")
+
+    @api.model
+    def _k2k_create_bill(self, connection, envelope):
+        return self._k2k_create_bills(connection, [envelope])
+
+    @api.model
+    def _k2k_create_bills(self, connection, envelopes):
+        """One new bill per envelope, in one ``create`` with their lines and
+        PDFs (an account.move write is heavy, and each would compute the
+        totals again); return them in the envelopes' order."""
+        vals_list = []
+        attachments = []
+        for envelope in envelopes:
+            vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
+            vals["invoice_line_ids"] = self._k2k_bill_line_commands(
+                envelope["payload"], po_lines
+            )
+            attachment = self._k2k_create_attachments(envelope)
+            vals["message_main_attachment_id"] = attachment[:1].id
+            vals_list.append(vals)
+            attachments.append(attachment)
+        Move = self.env["account.move"].with_company(connection.buyer_company_id)
+        bills = Move.create(vals_list)
+        vendor = connection._get_vendor_display_name()
+        for bill, attachment, envelope in zip(
+            bills, attachments, envelopes, strict=True
+        ):
+            payload = envelope["payload"]
+            attachment.write({"res_id": bill.id})
+            # A logged note (no notification to compute): the bill's own trace.
+            bill._message_log(
+                body=self.env._(
+                    "Vendor bill received from %(vendor)s through K2K: invoice "
+                    "%(number)s. Pending approval by procurement.",
+                    vendor=vendor,
+                    number=payload["invoice_number"],
+                ),
+                attachment_ids=attachment.ids,
+            )
+            bill._k2k_flag_vendor_total(payload.get("amount_untaxed"))
+            bill.invoice_line_ids.purchase_line_id.order_id._k2k_note_bill_received(
+                bill, payload["invoice_number"]
+            )
+        bills._k2k_after_vendor_change()
+        return bills
+
+    @api.model
+    def _k2k_update_bill(self, bill, connection, envelope):
+        """Replace a draft bill's content by a newer revision."""
+        previous_pdf = bill.message_main_attachment_id
+        vals, po_lines = self._k2k_prepare_bill_vals(connection, envelope)
+        for key in ("move_type", "company_id", "k2k_document_uid", "invoice_line_ids"):
+            vals.pop(key, None)
+        attachment = self._k2k_create_attachments(envelope, bill.id)
+        vals.update(
+            {
+                "invoice_line_ids": [Command.clear()]
+                + self._k2k_bill_line_commands(envelope["payload"], po_lines),
+                "message_main_attachment_id": attachment[:1].id
+                or bill.message_main_attachment_id.id,
+                "k2k_updated_by_vendor": True,
+                "k2k_changed_after_booking": False,
+                "k2k_pending_revision": 0,
+                "k2k_pending_envelope": False,
+            }
+        )
+        bill.write(vals)
+        bill._message_log(
+            body=self.env._(
+                "Warning: updated by the vendor (revision %(revision)s of invoice "
+                "%(number)s). Back to procurement for approval. The previous PDF "
+                "is attached here.",
+                revision=envelope["revision"],
+                number=envelope["payload"]["invoice_number"],
+            ),
+            attachment_ids=(previous_pdf - attachment).ids,
+        )
+        bill._k2k_flag_vendor_total(envelope["payload"].get("amount_untaxed"))
+
+    @api.model
+    def _k2k_hold_revision(self, bill, envelope):
+        """A booked bill is never changed by the vendor: keep the revision
+        for accounting to apply, and say so."""
+        bill.write(
+            {
+                "k2k_changed_after_booking": True,
+                "k2k_pending_revision": envelope["revision"],
+                "k2k_pending_envelope": envelope,
+            }
+        )
+        bill.message_post(
+            body=self.env._(
+                "Warning: the vendor changed invoice %(number)s after this bill was "
+                "booked (revision %(revision)s). Accounting can apply the change "
+                "with “Apply Vendor Changes”.",
+                number=envelope["payload"]["invoice_number"],
+                revision=envelope["revision"],
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    @api.model
+    def _k2k_create_attachments(self, envelope, res_id=False):
+        return self.env["ir.attachment"].create(
+            [
+                {
+                    "name": doc["name"],
+                    "mimetype": doc.get("mimetype") or "application/pdf",
+                    "datas": doc["datas"],
+                    "res_model": "account.move",
+                    "res_id": res_id,
+                }
+                for doc in envelope.get("attachments") or []
+            ]
+        )

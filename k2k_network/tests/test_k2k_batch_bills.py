@@ -1,0 +1,164 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Invoices of one batch request become their bills together (one
+``create``), through Odoo's real HTTP stack; what could depend on the order
+of the batch, or fails, goes one by one."""
+
+import base64
+import json
+import time
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .. import wire
+
+PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
+
+
+@tagged("post_install", "-at_install")
+class TestK2KBatchBills(HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.buyer = self.env["res.company"].create({"name": "K2K Batch Bills Buyer"})
+        self.env["account.chart.template"].try_loading(
+            "generic_coa", self.buyer, install_demo=False
+        )
+        self.buyer.k2k_invoice_upload_enabled = True
+        vendor = self.env["res.partner"].create(
+            {"name": "Batch Bills Vendor", "is_company": True}
+        )
+        self.secret = wire.new_secret()
+        self.connection = self.env["k2k.connection"].create(
+            {
+                "transport": "http",
+                "local_role": "buyer",
+                "buyer_company_id": self.buyer.id,
+                "vendor_partner_id": vendor.id,
+                "remote_url": "http://127.0.0.1:9",
+                "remote_database": "batch_bills_vendor_db",
+                "remote_company_name": "Batch Bills Vendor",
+                "connection_uid": wire.new_uid(),
+                "inbound_key": self.secret,
+                "outbound_key": wire.new_secret(),
+            }
+        )
+        self.connection.state = "active"
+
+    def _invoice(self, uid, number, price, revision=1, currency=None):
+        return wire.build_envelope(
+            "invoice",
+            uid,
+            revision,
+            {
+                "move_type": "out_invoice",
+                "invoice_number": number,
+                "invoice_date": "2026-11-20",
+                "invoice_date_due": "2026-12-20",
+                "currency": currency or self.buyer.currency_id.name,
+                "lines": [
+                    {
+                        "purchase_line_ref": "",
+                        "name": "Roses",
+                        "quantity": 10,
+                        "price_unit": price,
+                        "discount": 0,
+                    }
+                ],
+            },
+            [{"name": f"{number}.pdf", "mimetype": "application/pdf", "datas": PDF}],
+        )
+
+    def _post(self, envelopes):
+        body = json.dumps({"messages": envelopes}).encode()
+        headers = wire.signed_headers(
+            self.secret,
+            wire.BATCH_PATH,
+            self.env.cr.dbname,
+            self.connection.connection_uid,
+            body,
+            time.time(),
+        )
+        Move = type(self.env["account.move"])
+        create = Move.create
+        sizes = []  # how many bills each create made
+
+        def counted(records, vals_list):
+            if isinstance(vals_list, list):
+                sizes.append(len(vals_list))
+            return create(records, vals_list)
+
+        with patch.object(Move, "create", counted):
+            response = self.url_open(wire.BATCH_PATH, data=body, headers=headers)
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()["outcomes"], sizes
+
+    def _bill(self, uid):
+        return self.env["account.move"].search(
+            [
+                ("k2k_connection_id", "=", self.connection.id),
+                ("k2k_document_uid", "=", uid),
+            ]
+        )
+
+    def test_new_invoices_become_bills_in_one_create(self):
+        outcomes, sizes = self._post(
+            [
+                self._invoice("inv-a", "INV/A", 1.0),
+                self._invoice("inv-b", "INV/B", 2.0),
+                # Two revisions of one invoice: the order matters, one by one.
+                self._invoice("inv-d", "INV/D", 4.0),
+                self._invoice("inv-d", "INV/D", 4.5, revision=2),
+                self._invoice("inv-e", "INV/E", 5.0),
+            ]
+        )
+        self.assertEqual([o["outcome"] for o in outcomes], ["applied"] * 5)
+        # A, B and E together; D's first revision alone (its second one
+        # updates the draft: no create).
+        self.assertEqual(sizes, [3, 1])
+        for uid, number, total in (
+            ("inv-a", "INV/A", 10.0),
+            ("inv-b", "INV/B", 20.0),
+            ("inv-d", "INV/D", 45.0),
+            ("inv-e", "INV/E", 50.0),
+        ):
+            bill = self._bill(uid)
+            self.assertEqual(len(bill), 1, uid)
+            self.assertEqual(bill.ref, number)
+            self.assertEqual(bill.amount_untaxed, total)
+            self.assertEqual(bill.k2k_approval_state, "pending")
+            self.assertEqual(bill.message_main_attachment_id.res_id, bill.id)
+            self.assertEqual(bill.message_main_attachment_id.name, f"{number}.pdf")
+            self.assertIn(
+                f"invoice {number}", " ".join(bill.message_ids.mapped("body"))
+            )
+        self.assertEqual(self._bill("inv-d").k2k_revision, 2)
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_connection")
+    def test_a_bad_invoice_leaves_the_others_applied(self):
+        outcomes, sizes = self._post(
+            [
+                self._invoice("inv-a", "INV/A", 1.0),
+                self._invoice("inv-c", "INV/C", 3.0, currency="ZZZ"),
+                self._invoice("inv-b", "INV/B", 2.0),
+            ]
+        )
+        self.assertEqual(
+            [o["outcome"] for o in outcomes], ["applied", "refused", "applied"]
+        )
+        self.assertIn("Unknown currency ZZZ", outcomes[1]["reason"])
+        # Together failed on C: undone, then each alone.
+        self.assertEqual(sizes, [1, 1])
+        self.assertEqual(len(self._bill("inv-a")), 1)
+        self.assertEqual(len(self._bill("inv-b")), 1)
+        self.assertFalse(self._bill("inv-c"))
+
+    def test_a_batch_sent_again_makes_no_second_bill(self):
+        envelopes = [self._invoice(f"inv-{i}", f"INV/{i}", 1.0 + i) for i in range(3)]
+        self._post(envelopes)
+        outcomes, sizes = self._post(envelopes)
+        self.assertEqual(sizes, [], "known invoices make no bill")
+        self.assertEqual([o["outcome"] for o in outcomes], ["applied"] * 3, outcomes)
+        for i in range(3):
+            self.assertEqual(len(self._bill(f"inv-{i}")), 1)
