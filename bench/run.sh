@@ -57,7 +57,7 @@ started=$(date +%s)
 # OCA's module from PyPI, unpacked beside (not into) the venv: installing it
 # into site-packages would shadow the Odoo source tree's "odoo" package.
 OCA_HOME="$K2K_HOME/bench-oca"
-if [ ! -d "$OCA_HOME/addons/odoo/addons/account_invoice_inter_company" ]; then
+if want oca && [ ! -d "$OCA_HOME/addons/odoo/addons/account_invoice_inter_company" ]; then
     log "Fetching OCA account_invoice_inter_company 18.0 from PyPI"
     rm -rf "$OCA_HOME" && mkdir -p "$OCA_HOME/wheel"
     "$VENV/bin/pip" download -q --no-deps -d "$OCA_HOME/wheel" \
