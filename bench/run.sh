@@ -3,18 +3,20 @@
 # prints a markdown table and writes bench/results/ (report.md, chart.png,
 # results.jsonl).
 #
-#   ./bench/run.sh                       # N = 50, 200, 1000; 500 web orders; 50 across databases
+#   ./bench/run.sh                       # N = 50, 200, 1000; 500 web orders; 200 and 1,000
+#                                        # across databases, each beside Odoo's own floor
 #   K2K_BENCH_SIZES=50,200 K2K_BENCH_OCA_SIZES=50 ./bench/run.sh   # quicker
 #
 #   K2K_BENCH_SIZES       invoice counts for k2k_network      (default 50,200,1000)
 #   K2K_BENCH_OCA_SIZES   invoice counts for the OCA module   (default: the same)
 #   K2K_BENCH_POSTING_N   invoices per side for posting latency (default 50)
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
-#   K2K_BENCH_CROSS_N     invoices across two databases        (default 50; 0 skips)
+#   K2K_BENCH_CROSS_N     comma list of invoice counts across two databases, and of
+#                         Odoo's floor for the same work (default 200,1000; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
 #   K2K_BENCH_OUT         where to write the results            (default bench/results)
-#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,cross: run only these and
-#                         replace their rows in the last results (the others are kept)
+#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross: run only these
+#                         and replace their rows in the last results (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
 require_postgres
@@ -23,7 +25,8 @@ SIZES="${K2K_BENCH_SIZES:-50,200,1000}"
 OCA_SIZES="${K2K_BENCH_OCA_SIZES:-$SIZES}"
 POSTING_N="${K2K_BENCH_POSTING_N:-50}"
 WEB_N="${K2K_BENCH_WEB_N:-500}"
-CROSS_N="${K2K_BENCH_CROSS_N:-50}"
+CROSS_N="${K2K_BENCH_CROSS_N:-200,1000}"
+FLOOR_N="$CROSS_N"
 DB=k2k_bench
 OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
@@ -44,7 +47,7 @@ def step(row):
         return "oca" if row["impl"] == "oca" else "posting"
     if row["bench"] == "invoice_sync":
         return "oca" if row["impl"] == "oca" else "sync"
-    return {"web_orders": "web", "cross_db": "cross"}[row["bench"]]
+    return {"web_orders": "web", "cross_db": "cross", "floor": "floor"}[row["bench"]]
 rows = [json.loads(line) for line in open(path) if line.strip()]
 with open(path, "w") as out:
     for row in rows:
@@ -57,7 +60,7 @@ started=$(date +%s)
 # OCA's module from PyPI, unpacked beside (not into) the venv: installing it
 # into site-packages would shadow the Odoo source tree's "odoo" package.
 OCA_HOME="$K2K_HOME/bench-oca"
-if [ ! -d "$OCA_HOME/addons/odoo/addons/account_invoice_inter_company" ]; then
+if want oca && [ ! -d "$OCA_HOME/addons/odoo/addons/account_invoice_inter_company" ]; then
     log "Fetching OCA account_invoice_inter_company 18.0 from PyPI"
     rm -rf "$OCA_HOME" && mkdir -p "$OCA_HOME/wheel"
     "$VENV/bin/pip" download -q --no-deps -d "$OCA_HOME/wheel" \
@@ -129,7 +132,8 @@ want posting && shell "$DB" "$ADDONS_PATH" 8079 "$POSTING_N" "$REPO_ROOT/bench/k
 want sync || SIZES=""
 want oca || OCA_SIZES=""
 want web || WEB_N=0
-want cross || CROSS_N=0
+want floor || FLOOR_N=""
+want cross || CROSS_N=""
 for n in ${SIZES//,/ }; do
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
 done
@@ -142,15 +146,22 @@ done
 if [ "$WEB_N" -gt 0 ]; then
     shell "$DB" "$ADDONS_PATH" 8079 "$WEB_N" "$REPO_ROOT/bench/k2k_web_orders.py"
 fi
+# Odoo's own floor for each cross-database size: the same work in one
+# process, without K2K (see bench/floor.py).
+for n in ${FLOOR_N//,/ }; do
+    [ "$n" -gt 0 ] || continue
+    shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/floor.py"
+done
 stop_servers
 
-if [ "$CROSS_N" -gt 0 ]; then
-    log "cross_db: N = $CROSS_N"
+for n in ${CROSS_N//,/ }; do  # cross_db.py takes one N per call
+    [ "$n" -gt 0 ] || continue
+    log "cross_db: N = $n"
     K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
     K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER" \
-        "$VENV/bin/python" "$REPO_ROOT/bench/cross_db.py" "$CROSS_N" "$TEMPLATE" "$RESULTS" \
-        || die "cross_db.py failed"
-fi
+        "$VENV/bin/python" "$REPO_ROOT/bench/cross_db.py" "$n" "$TEMPLATE" "$RESULTS" \
+        || die "cross_db.py failed (N = $n)"
+done
 
 "$VENV/bin/python" "$REPO_ROOT/bench/report.py" "$RESULTS" "$OUT/report.md" "$OUT/chart.png"
 log "Done in $(( $(date +%s) - started )) s: $OUT/report.md, $OUT/chart.png"
