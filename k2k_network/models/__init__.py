@@ -8,6 +8,7 @@ from . import k2k_connection_keys
 from . import k2k_message
 from . import k2k_message_delivery
 from . import k2k_message_http_batch
+from . import k2k_message_local_group
 from . import k2k_request
 from . import k2k_received
 from . import k2k_document

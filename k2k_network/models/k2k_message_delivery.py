@@ -119,8 +119,10 @@ class K2KMessage(models.Model):
         that cannot be reached is not tried again in the same run. Messages
         to one partner in another database go several per request, and the
         next batch is built while the partner applies the last one
-        (``k2k_message_http_batch``). Runs as the superuser: a message goes
-        out on behalf of its company, whoever asked for it."""
+        (``k2k_message_http_batch``); those to a partner of this database are
+        applied together where their adapter can (``k2k_message_local_group``).
+        Runs as the superuser: a message goes out on behalf of its company,
+        whoever asked for it."""
         messages = self.sudo().filtered(lambda m: m.state == "queued")
         units = messages._k2k_get_send_units()
         # What travels alone is built now, all of it together (one PDF run
@@ -143,6 +145,9 @@ class K2KMessage(models.Model):
             if batched and len(unit) > 1:
                 in_flight = unit._k2k_start_group()
                 continue
+            if len(unit) > 1:
+                unit._k2k_send_local_group()
+                continue
             reached = unit._k2k_send_one()
             if not reached or unit.message_type == "keys":
                 # Nothing more goes with a key that is not committed yet: a
@@ -157,16 +162,17 @@ class K2KMessage(models.Model):
 
     def _k2k_get_send_units(self):
         """``self`` cut into what goes together, in order: messages to one
-        partner in another database up to the batch size, any other message
-        alone, after those of its connection queued before it."""
+        partner in another database up to the batch size, messages to one
+        partner of this database (``_k2k_applies_in_group``), any other
+        message alone, after those of its connection queued before it."""
         size = self._k2k_get_http_batch_size()
         units = []
         pending = {}  # connection -> its messages waiting for a batch
         for message in self:
             connection = message.connection_id
-            if message._k2k_travels_in_batch():
+            if message._k2k_travels_in_batch() or message._k2k_applies_in_group():
                 group = pending.pop(connection, self.browse()) | message
-                if len(group) < size:
+                if len(group) < size or not message._k2k_travels_in_batch():
                     pending[connection] = group
                 else:
                     units.append(group)

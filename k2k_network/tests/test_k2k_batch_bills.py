@@ -1,8 +1,9 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Invoices of one batch request become their bills together (one
-``create``), through Odoo's real HTTP stack; what could depend on the order
-of the batch, or fails, goes one by one."""
+``create``), through Odoo's real HTTP stack, and so do those a run delivers
+to a buyer of the same database; what could depend on the order of the
+batch, or fails, goes one by one."""
 
 import base64
 import json
@@ -13,6 +14,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
+from .common_flow import K2KFlowCommon
 
 PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
 
@@ -162,3 +164,35 @@ class TestK2KBatchBills(HttpCase):
         self.assertEqual([o["outcome"] for o in outcomes], ["applied"] * 3, outcomes)
         for i in range(3):
             self.assertEqual(len(self._bill(f"inv-{i}")), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestK2KLocalBills(K2KFlowCommon):
+    def test_a_run_makes_the_bills_of_one_buyer_together(self):
+        orders = self.env["purchase.order"]
+        for qty in (10, 20, 30):
+            orders |= self._buyer_po([(self.buyer_rose, qty, 0.80)])
+        self._validate_pickings(orders.picking_ids)
+        invoices = self.env["account.move"]
+        for po in orders:
+            invoices |= self._vendor_invoice(po.k2k_sale_order_id, post=False)
+        invoices.action_post()
+        Move = type(self.env["account.move"])
+        create = Move.create
+        sizes = []
+
+        def counted(records, vals_list):
+            if isinstance(vals_list, list) and records.env.company == self.buyer:
+                sizes.append(len(vals_list))
+            return create(records, vals_list)
+
+        with patch.object(Move, "create", counted):
+            self._process()
+        self.assertEqual(sizes, [3], "the three bills in one create")
+        for po, invoice in zip(orders, invoices, strict=True):
+            bill = self._bill_of(invoice)
+            self.assertEqual(len(bill), 1)
+            self.assertEqual(bill.ref, invoice.name)
+            self.assertEqual(bill.invoice_line_ids.purchase_line_id, po.order_line)
+            self.assertEqual(invoice.k2k_message_ids.state, "applied")
+            self.assertIn(invoice.name, " ".join(po.message_ids.mapped("body")))
