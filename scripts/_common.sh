@@ -20,8 +20,13 @@ K2K_MODULE="k2k_network"
 # depend on them): automation 3 must hold whatever purchase grouping
 # procurement_purchase_no_grouping sets. Unpacked from their PyPI wheels by
 # setup.sh; only test.sh puts them on its addons path.
-OCA_TEST_WHEELS="odoo-addon-procurement_purchase_no_grouping>=18.0,<18.1"
-OCA_TEST_HOME="$K2K_HOME/oca-addons"
+# queue_job: the optional bridge k2k_network_queue_job is tested with it, in a
+# database of its own (tests_integration/test_queue_job.py); test.sh does not
+# install it in the suite's database.
+OCA_TEST_WHEELS="odoo-addon-procurement_purchase_no_grouping>=18.0,<18.1 odoo-addon-queue_job>=18.0,<18.1"
+# One folder per list of wheels: clones on branches with different lists
+# share the cache without replacing each other's modules under a running test.
+OCA_TEST_HOME="${K2K_OCA_HOME:-$K2K_HOME/oca-addons-$(printf '%s' "$OCA_TEST_WHEELS" | sha1sum | cut -c1-8)}"
 OCA_ADDONS_PATH="$OCA_TEST_HOME/odoo/addons"
 
 log() { printf '\033[1m[k2k]\033[0m %s\n' "$*" >&2; }

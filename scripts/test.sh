@@ -18,8 +18,10 @@ TEST_DB="${K2K_TEST_DB:-k2k_test}"
 # clones, two K2K_TEST_DB) do not overwrite each other's.
 CONF="$K2K_HOME/odoo-test-$TEST_DB.conf"
 ADDONS_PATH="$ADDONS_PATH,$OCA_ADDONS_PATH"
-[ -f "$OCA_ADDONS_PATH/procurement_purchase_no_grouping/__manifest__.py" ] \
-    || die "OCA's procurement_purchase_no_grouping is not in $OCA_ADDONS_PATH. Run ./scripts/setup.sh."
+for oca_module in procurement_purchase_no_grouping queue_job; do
+    [ -f "$OCA_ADDONS_PATH/$oca_module/__manifest__.py" ] \
+        || die "OCA's $oca_module is not in $OCA_ADDONS_PATH. Run ./scripts/setup.sh."
+done
 mkdir -p "$K2K_HOME/filestore"
 cat > "$CONF" <<CONF
 [options]
@@ -36,6 +38,9 @@ CONF
 # payment_demo: the browser tour pays in the web shop with Odoo's demo provider.
 # procurement_purchase_no_grouping: automation 3 is tested under each of its
 # grouping modes (k2k_network itself does not depend on it).
+# Not k2k_network_queue_job (nor queue_job): it changes who drains the outbox,
+# which the tests here expect of the scheduled action; its own test installs
+# it in a copy of this database (tests_integration/test_queue_job.py).
 TEST_MODULES="k2k_network,payment_demo,procurement_purchase_no_grouping"
 log "Creating a fresh database $TEST_DB with $TEST_MODULES (no demo data)"
 drop_db "$TEST_DB"

@@ -103,18 +103,22 @@ class OdooServer:
 
     # -- process ------------------------------------------------------------
 
-    def start(self):
+    def start(self, workers=0, extra_args=(), extra_env=None):
+        """Start the server: threaded by default, or ``workers`` processes
+        (prefork); ``extra_args`` and ``extra_env`` add to its command line
+        and environment."""
         args = self.cli.base_args(self.db, command="server") + [
             f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
-            "--workers=0",
+            f"--workers={workers}",
             "--max-cron-threads=1",
             f"--logfile={self.logfile}",
+            *extra_args,
         ]
         # Wake the scheduled action at once when a retry is planned, so the
         # test does not wait for the cron's one-minute nap.
-        env = dict(os.environ, ODOO_NOTIFY_CRON_CHANGES="1")
+        env = dict(os.environ, ODOO_NOTIFY_CRON_CHANGES="1", **(extra_env or {}))
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -1,0 +1,2 @@
+from . import k2k_connection
+from . import k2k_message
