@@ -315,12 +315,36 @@ def _cross_section(results, goals):
     return out
 
 
+def _workers_section(results):
+    rows = pick(results, bench="workers")
+    if not rows:
+        return []
+    out = [
+        "### More than one worker (one server, prefork workers, two buyers "
+        "in the database)",
+        "",
+        "| drained by | invoices | drain (s) | invoices/s | vs the scheduled action |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    core = next((r for r in rows if r["capacity"] == 0), None)
+    for row in rows:
+        ratio = (
+            f"{row['invoices_per_s'] / core['invoices_per_s']:.2f}x" if core else "-"
+        )
+        out.append(
+            f"| {row['mode']} | {row['n']:,} | {row['drain_s']:.1f} | "
+            f"{row['invoices_per_s']:.1f} | {ratio} |"
+        )
+    return out + [""]
+
+
 def markdown(results):
     goals = []
     out = _sync_section(results, goals)
     out += _posting_section(results, goals)
     out += _web_section(results, goals)
     out += _cross_section(results, goals)
+    out += _workers_section(results)
     out += ["### Goals", "", "| goal | measured | |", "| --- | --- | --- |"]
     out += [f"| {goal} | {value} | {verdict(ok)} |" for goal, value, ok in goals]
     return "\n".join(out) + "\n"

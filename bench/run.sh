@@ -13,9 +13,11 @@
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
 #   K2K_BENCH_CROSS_N     comma list of invoice counts across two databases, and of
 #                         Odoo's floor for the same work (default 200,1000; 0 skips)
+#   K2K_BENCH_WORKERS_N   invoices drained by the scheduled action, then by queue_job
+#                         with one and two jobs at a time       (default 200; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
 #   K2K_BENCH_OUT         where to write the results            (default bench/results)
-#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross: run only these
+#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross,workers: run only these
 #                         and replace their rows in the last results (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
@@ -27,6 +29,7 @@ POSTING_N="${K2K_BENCH_POSTING_N:-50}"
 WEB_N="${K2K_BENCH_WEB_N:-500}"
 CROSS_N="${K2K_BENCH_CROSS_N:-200,1000}"
 FLOOR_N="$CROSS_N"
+WORKERS_N="${K2K_BENCH_WORKERS_N:-200}"
 DB=k2k_bench
 OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
@@ -47,7 +50,8 @@ def step(row):
         return "oca" if row["impl"] == "oca" else "posting"
     if row["bench"] == "invoice_sync":
         return "oca" if row["impl"] == "oca" else "sync"
-    return {"web_orders": "web", "cross_db": "cross", "floor": "floor"}[row["bench"]]
+    return {"web_orders": "web", "cross_db": "cross", "floor": "floor",
+            "workers": "workers"}[row["bench"]]
 rows = [json.loads(line) for line in open(path) if line.strip()]
 with open(path, "w") as out:
     for row in rows:
@@ -134,6 +138,7 @@ want oca || OCA_SIZES=""
 want web || WEB_N=0
 want floor || FLOOR_N=""
 want cross || CROSS_N=""
+want workers || WORKERS_N=0
 for n in ${SIZES//,/ }; do
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
 done
@@ -162,6 +167,18 @@ for n in ${CROSS_N//,/ }; do  # cross_db.py takes one N per call
         "$VENV/bin/python" "$REPO_ROOT/bench/cross_db.py" "$n" "$TEMPLATE" "$RESULTS" \
         || die "cross_db.py failed (N = $n)"
 done
+
+if [ "$WORKERS_N" -gt 0 ]; then
+    # OCA's queue_job, for the optional bridge k2k_network_queue_job: the
+    # test set-up's unpacked wheels.
+    oca_addons_up_to_date || "$REPO_ROOT/scripts/setup.sh"
+    log "workers: N = $WORKERS_N"
+    K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" \
+    K2K_ADDONS_PATH="$ADDONS_PATH,$OCA_ADDONS_PATH" \
+    K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER" \
+        "$VENV/bin/python" "$REPO_ROOT/bench/workers.py" "$WORKERS_N" "$TEMPLATE" "$RESULTS" \
+        || die "workers.py failed"
+fi
 
 "$VENV/bin/python" "$REPO_ROOT/bench/report.py" "$RESULTS" "$OUT/report.md" "$OUT/chart.png"
 log "Done in $(( $(date +%s) - started )) s: $OUT/report.md, $OUT/chart.png"

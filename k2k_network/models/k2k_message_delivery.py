@@ -3,6 +3,7 @@
 import base64
 import logging
 import time
+import uuid
 from datetime import timedelta
 
 from psycopg2 import IntegrityError, OperationalError
@@ -88,7 +89,10 @@ class K2KMessage(models.Model):
     def _k2k_take_due(self, limit):
         """Lock up to ``limit`` due messages that no other worker holds,
         partners in turn (the first of each connection, then the second...),
-        each connection's in the order they were queued."""
+        each connection's in the order they were queued. Within a turn the
+        partners come in an order drawn anew at each call: the places of a
+        batch that does not split evenly between them would otherwise go to
+        the same partners (those with the oldest messages) every time."""
         self.flush_model(["state", "next_attempt_date"])
         self.env.cr.execute(
             SQL(
@@ -96,17 +100,19 @@ class K2KMessage(models.Model):
                 SELECT id FROM k2k_message
                  WHERE id IN (
                      SELECT id FROM (
-                         SELECT id, row_number() OVER (
+                         SELECT id, connection_id, row_number() OVER (
                                     PARTITION BY connection_id ORDER BY id
                                 ) AS turn
                            FROM k2k_message WHERE %s
                      ) AS due
-                      ORDER BY turn, id LIMIT %s
+                      ORDER BY turn, md5(connection_id::text || %s), id
+                      LIMIT %s
                  )
                  ORDER BY id
                    FOR NO KEY UPDATE SKIP LOCKED
                 """,
                 self._k2k_due_condition(),
+                uuid.uuid4().hex,
                 limit,
             )
         )

@@ -317,6 +317,25 @@ class TestK2KBatchSender(K2KCommon):
         )
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    def test_the_places_left_in_a_batch_go_round_the_partners(self):
+        # Queued partner by partner: the first one's messages are the oldest.
+        connections = [self._connection("http://127.0.0.1:9") for _i in range(3)]
+        for number, connection in enumerate(connections):
+            self._queue(connection, [f"c{number}-{index}" for index in range(4)])
+        Message = self.env["k2k.message"]
+        favoured = set()
+        for _call in range(30):
+            # One each, and one place more: a second turn for one of them.
+            taken = Message._k2k_take_due(4)
+            self.assertEqual(set(taken.connection_id.ids), {c.id for c in connections})
+            [twice] = [
+                c
+                for c in connections
+                if len(taken.filtered(lambda m, c=c: m.connection_id == c)) == 2
+            ]
+            favoured.add(twice)
+        self.assertEqual(len(favoured), 3, "each partner had the spare place in turn")
+
     def test_the_batch_size_is_a_setting(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "k2k_network.http_batch_size", "10"
