@@ -13,9 +13,11 @@
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
 #   K2K_BENCH_CROSS_N     comma list of invoice counts across two databases, and of
 #                         Odoo's floor for the same work (default 200,1000; 0 skips)
+#   K2K_BENCH_BACKLOG_N   invoices queued for 20 partners (one down) and drained as
+#                         Odoo's scheduler runs the scheduled action (default 5000; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
 #   K2K_BENCH_OUT         where to write the results            (default bench/results)
-#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross: run only these
+#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross,backlog: run only these
 #                         and replace their rows in the last results (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
@@ -27,6 +29,7 @@ POSTING_N="${K2K_BENCH_POSTING_N:-50}"
 WEB_N="${K2K_BENCH_WEB_N:-500}"
 CROSS_N="${K2K_BENCH_CROSS_N:-200,1000}"
 FLOOR_N="$CROSS_N"
+BACKLOG_N="${K2K_BENCH_BACKLOG_N:-5000}"
 DB=k2k_bench
 OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
@@ -47,7 +50,9 @@ def step(row):
         return "oca" if row["impl"] == "oca" else "posting"
     if row["bench"] == "invoice_sync":
         return "oca" if row["impl"] == "oca" else "sync"
-    return {"web_orders": "web", "cross_db": "cross", "floor": "floor"}[row["bench"]]
+    return {
+        "web_orders": "web", "cross_db": "cross", "floor": "floor", "backlog": "backlog"
+    }[row["bench"]]
 rows = [json.loads(line) for line in open(path) if line.strip()]
 with open(path, "w") as out:
     for row in rows:
@@ -134,6 +139,7 @@ want oca || OCA_SIZES=""
 want web || WEB_N=0
 want floor || FLOOR_N=""
 want cross || CROSS_N=""
+want backlog || BACKLOG_N=0
 for n in ${SIZES//,/ }; do
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
 done
@@ -152,6 +158,12 @@ for n in ${FLOOR_N//,/ }; do
     [ "$n" -gt 0 ] || continue
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/floor.py"
 done
+# A backlog for 20 partners, one down, drained by the scheduler's own code
+# (see bench/backlog.py); it leaves its invoices and bills behind, so it
+# comes after the steps that roll theirs back.
+if [ "$BACKLOG_N" -gt 0 ]; then
+    shell "$DB" "$ADDONS_PATH" 8079 "$BACKLOG_N" "$REPO_ROOT/bench/backlog.py"
+fi
 stop_servers
 
 for n in ${CROSS_N//,/ }; do  # cross_db.py takes one N per call
