@@ -309,6 +309,8 @@ def since_start(when):
 
 first_bill = [since_start(first) for _c, first, _l, _n in per_partner]
 last_bill = [since_start(last) for _c, _f, last, _n in per_partner]
+# In queue order (the connections' order): who finished first, and why.
+last_by_connection = {c: since_start(last) for c, _f, last, _n in per_partner}
 bills = env["account.move"].search_count(
     [("k2k_connection_id", "in", reachable.ids), ("move_type", "=", "in_invoice")]
 )
@@ -384,6 +386,7 @@ result = {
     "spread_max_over_median": max(last_bill) / median_last if median_last else None,
     "last_bill_spread_s": max(last_bill) - min(last_bill) if last_bill else None,
     "first_call_s": calls[0] if calls else None,
+    "last_bill_by_partner_s": [last_by_connection.get(c) for c in reachable.ids],
     "down": {
         "messages": down_n,
         "queued": down_queued,

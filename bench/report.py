@@ -409,6 +409,15 @@ def _backlog_section(results, goals):
         "are to the second.",
         "",
     ]
+    for n, e in sorted(backlog.items()):
+        by_partner = e.get("last_bill_by_partner_s")
+        if by_partner:
+            out.append(
+                f"- N = {n:,}, each partner's last bill (s), in the order they "
+                "were queued: "
+                + ", ".join("-" if t is None else f"{t:.0f}" for t in by_partner)
+            )
+    out.append("")
     _backlog_goals(backlog[max(backlog)], goals)
     return out
 
