@@ -13,12 +13,15 @@
 #   K2K_BENCH_WEB_N       web orders per side                  (default 500)
 #   K2K_BENCH_CROSS_N     comma list of invoice counts across two databases, and of
 #                         Odoo's floor for the same work (default 200,1000; 0 skips)
+#   K2K_BENCH_BACKLOG_N   invoices queued for 20 partners (one down) and drained as
+#                         Odoo's scheduler runs the scheduled action (default 5000; 0 skips)
 #   K2K_BENCH_WORKERS_N   invoices drained by the scheduled action, then by queue_job
 #                         with one and two jobs at a time       (default 200; 0 skips)
 #   K2K_BENCH_REUSE       set: keep the databases of an earlier run (faster, less clean)
 #   K2K_BENCH_OUT         where to write the results            (default bench/results)
-#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross,workers: run only these
-#                         and replace their rows in the last results (the others are kept)
+#   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross,backlog,workers:
+#                         run only these and replace their rows in the last results
+#                         (the others are kept)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
 require_postgres
@@ -30,6 +33,7 @@ WEB_N="${K2K_BENCH_WEB_N:-500}"
 CROSS_N="${K2K_BENCH_CROSS_N:-200,1000}"
 FLOOR_N="$CROSS_N"
 WORKERS_N="${K2K_BENCH_WORKERS_N:-200}"
+BACKLOG_N="${K2K_BENCH_BACKLOG_N:-5000}"
 DB=k2k_bench
 OCA_DB=k2k_bench_oca
 TEMPLATE=k2k_bench_template
@@ -50,8 +54,10 @@ def step(row):
         return "oca" if row["impl"] == "oca" else "posting"
     if row["bench"] == "invoice_sync":
         return "oca" if row["impl"] == "oca" else "sync"
-    return {"web_orders": "web", "cross_db": "cross", "floor": "floor",
-            "workers": "workers"}[row["bench"]]
+    return {
+        "web_orders": "web", "cross_db": "cross", "floor": "floor", "backlog": "backlog",
+        "workers": "workers",
+    }[row["bench"]]
 rows = [json.loads(line) for line in open(path) if line.strip()]
 with open(path, "w") as out:
     for row in rows:
@@ -139,6 +145,7 @@ want web || WEB_N=0
 want floor || FLOOR_N=""
 want cross || CROSS_N=""
 want workers || WORKERS_N=0
+want backlog || BACKLOG_N=0
 for n in ${SIZES//,/ }; do
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/k2k_invoices.py"
 done
@@ -157,6 +164,12 @@ for n in ${FLOOR_N//,/ }; do
     [ "$n" -gt 0 ] || continue
     shell "$DB" "$ADDONS_PATH" 8079 "$n" "$REPO_ROOT/bench/floor.py"
 done
+# A backlog for 20 partners, one down, drained by the scheduler's own code
+# (see bench/backlog.py); it leaves its invoices and bills behind, so it
+# comes after the steps that roll theirs back.
+if [ "$BACKLOG_N" -gt 0 ]; then
+    shell "$DB" "$ADDONS_PATH" 8079 "$BACKLOG_N" "$REPO_ROOT/bench/backlog.py"
+fi
 stop_servers
 
 for n in ${CROSS_N//,/ }; do  # cross_db.py takes one N per call
