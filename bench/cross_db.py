@@ -38,6 +38,11 @@ def main(n, template, out):
         for server in (vendor, buyer):
             server.create_from(template)
             server.set_param("k2k_network.retry_base_seconds", "5")
+            # K2K_BENCH_BATCH_SIZE: messages per run of the scheduled action.
+            if os.environ.get("K2K_BENCH_BATCH_SIZE"):
+                server.set_param(
+                    "k2k_network.batch_size", os.environ["K2K_BENCH_BATCH_SIZE"]
+                )
             # K2K_BENCH_HTTP_BATCH=1: one message per request, to compare.
             if os.environ.get("K2K_BENCH_HTTP_BATCH"):
                 server.set_param(

@@ -31,8 +31,7 @@ class K2KMessage(models.Model):
         tell Odoo's scheduler how many remain: it commits the batch and calls
         again while some do. A run that nears Odoo's cron time limit ends,
         and a run of its own takes the rest."""
-        params = self.env["ir.config_parameter"].sudo()
-        batch_size = batch_size or int(params.get_param("k2k_network.batch_size", 50))
+        batch_size = batch_size or self._k2k_get_batch_size()
         if self._k2k_run_is_over():
             # done=0: Odoo ends this run (and would call again past its limit).
             self._k2k_trigger_processing()
@@ -42,6 +41,19 @@ class K2KMessage(models.Model):
         messages._k2k_send()
         remaining = self._k2k_count_due() if len(messages) == batch_size else 0
         self.env["ir.cron"]._notify_progress(done=len(messages), remaining=remaining)
+
+    @api.model
+    def _k2k_get_batch_size(self):
+        """How many messages one call of the scheduled action takes (then
+        commits): enough for the PDFs of a batch to cost little each (one
+        wkhtmltopdf run for them all) and for the next requests to a partner
+        to be built while it applies the last, few enough for a call to end
+        well within Odoo's cron time limit."""
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            return max(int(params.get_param("k2k_network.batch_size", 100)), 1)
+        except ValueError:
+            return 100
 
     # Start of each scheduled run in this process, by (database, cron, the
     # run's "lastcall"): all the calls of one run share it.

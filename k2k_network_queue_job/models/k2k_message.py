@@ -49,5 +49,4 @@ class K2KMessage(models.Model):
     def _k2k_queue_get_batch_size(self):
         """How many messages one job delivers: the scheduled action's batch,
         small enough for a job to end well within the workers' time limit."""
-        params = self.env["ir.config_parameter"].sudo()
-        return int(params.get_param("k2k_network.batch_size", 50))
+        return self._k2k_get_batch_size()
