@@ -76,6 +76,28 @@ def order_lines(products, qty=10):
     ]
 
 
+def make_purchase_orders(env, vendor, buyer, products, count):
+    """``count`` draft purchase orders of the buyer from the vendor, one line
+    per product (10 each, at 1.0, 2.0...)."""
+    return (
+        env["purchase.order"]
+        .with_company(buyer)
+        .create(
+            [
+                {
+                    "partner_id": vendor.partner_id.id,
+                    "company_id": buyer.id,
+                    "order_line": [
+                        (0, 0, {**vals, "product_qty": vals.pop("product_uom_qty")})
+                        for _c, _i, vals in order_lines(products)
+                    ],
+                }
+                for _ in range(count)
+            ]
+        )
+    )
+
+
 def timed(env, func):
     """(milliseconds, SQL queries) of ``func()``, flushed. ``cr.flush()``
     also runs the precommit hooks (Odoo's deferred tracking): what came

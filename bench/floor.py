@@ -22,12 +22,22 @@ Everything but the companies and products is rolled back at the end.
 
 import io
 import statistics
-import subprocess
 
-from bench_lib import bench_env, make_companies, make_products, save_result, timed
+from bench_lib import (
+    bench_env,
+    make_companies,
+    make_products,
+    make_purchase_orders,
+    save_result,
+    timed,
+)
 from PyPDF2 import PdfFileReader
 
-from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+# Whether Odoo's own batch path works with this wkhtmltopdf: the same check
+# k2k_network makes before it gives wkhtmltopdf a batch as one document.
+from odoo.addons.k2k_network.models.ir_actions_report import (
+    _wkhtmltopdf_prints_several_documents,
+)
 
 N = int(env.context["k2k_bench_n"])  # noqa: F821 - the shell's env
 env = bench_env(env)  # noqa: F821
@@ -38,20 +48,6 @@ PLAIN_SAMPLE = 3  # invoices rendered alone, for scale (not in the floor)
 
 def batches(records, size=BATCH):
     return [records[i : i + size] for i in range(0, len(records), size)]
-
-
-def prints_several_documents():
-    """Only a wkhtmltopdf with patched Qt takes several documents in one run,
-    as Odoo gives it a batch; Debian's exits with an empty PDF (Odoo then
-    fails on reading it)."""
-    version = subprocess.run(
-        [_get_wkhtmltopdf_bin(), "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    ).stdout.lower()
-    return "with patched qt" in version
 
 
 env, vendor, buyer = make_companies(env)
@@ -70,28 +66,8 @@ env.cr.commit()
 
 # -- set-up, not timed ---------------------------------------------------------
 
-purchase_orders = (
-    env["purchase.order"]
-    .with_company(buyer)
-    .create(
-        [
-            {
-                "partner_id": vendor.partner_id.id,
-                "company_id": buyer.id,
-                "order_line": [
-                    (
-                        0,
-                        0,
-                        {"product_id": p.id, "product_qty": 10, "price_unit": 1.0 + i},
-                    )
-                    for i, p in enumerate(products)
-                ],
-            }
-            # N orders billed one at a time, N others in selections.
-            for _ in range(2 * N)
-        ]
-    )
-)
+# N orders billed one at a time, N others in selections.
+purchase_orders = make_purchase_orders(env, vendor, buyer, products, 2 * N)
 purchase_orders.button_confirm()
 assert set(purchase_orders.mapped("invoice_status")) == {"to invoice"}
 one_by_one_orders, selected_orders = purchase_orders[:N], purchase_orders[N:]
@@ -133,7 +109,7 @@ assert set(invoices.mapped("state")) == {"posted"}
 # -- (b) the PDFs, Odoo's report path, a batch of 50 per call ------------------
 
 Report = env["ir.actions.report"].with_company(vendor)
-several = prints_several_documents()
+several = _wkhtmltopdf_prints_several_documents()
 if not several:
     # Odoo gives wkhtmltopdf a batch as several documents, which Debian's
     # build cannot print: the batch goes to it as one document, a page

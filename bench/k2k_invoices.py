@@ -15,7 +15,7 @@ from bench_lib import (
     connect,
     make_companies,
     make_products,
-    order_lines,
+    make_purchase_orders,
     save_result,
     summary,
     timed,
@@ -33,23 +33,7 @@ buyer.k2k_invoice_upload_enabled = True
 # (logos, addresses); this database is the benchmark's own.
 env.cr.commit()
 
-purchase_orders = (
-    env["purchase.order"]
-    .with_company(buyer)
-    .create(
-        [
-            {
-                "partner_id": vendor.partner_id.id,
-                "company_id": buyer.id,
-                "order_line": [
-                    (0, 0, {**vals, "product_qty": vals.pop("product_uom_qty")})
-                    for _c, _i, vals in order_lines(products)
-                ],
-            }
-            for _ in range(N)
-        ]
-    )
-)
+purchase_orders = make_purchase_orders(env, vendor, buyer, products, N)
 for po in purchase_orders:
     po.button_confirm()  # the K2K order reaches the vendor
 sale_orders = purchase_orders.k2k_sale_order_id.with_company(vendor)

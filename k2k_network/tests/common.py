@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import TransactionCase, new_test_user
 
+from .. import wire
+
 
 def make_company_user(env, login, company, groups):
     """A user allowed in ``company`` only, with ``groups`` (xml ids, comma
@@ -13,6 +15,29 @@ def make_company_user(env, login, company, groups):
         company_id=company.id,
         company_ids=[(6, 0, company.ids)],
     )
+
+
+def make_remote_vendor_connection(env, buyer_company, vendor_name, inbound_key):
+    """An active connection of ``buyer_company`` to a vendor in another
+    database (nobody listens at its address): the partner's requests are
+    signed with ``inbound_key``."""
+    vendor = env["res.partner"].create({"name": vendor_name, "is_company": True})
+    connection = env["k2k.connection"].create(
+        {
+            "transport": "http",
+            "local_role": "buyer",
+            "buyer_company_id": buyer_company.id,
+            "vendor_partner_id": vendor.id,
+            "remote_url": "http://127.0.0.1:9",
+            "remote_database": f"{vendor_name.lower().replace(' ', '_')}_db",
+            "remote_company_name": vendor_name,
+            "connection_uid": wire.new_uid(),
+            "inbound_key": inbound_key,
+            "outbound_key": wire.new_secret(),
+        }
+    )
+    connection.state = "active"
+    return connection
 
 
 class K2KCommon(TransactionCase):

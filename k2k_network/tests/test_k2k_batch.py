@@ -13,7 +13,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
-from .common import K2KCommon
+from .common import K2KCommon, make_remote_vendor_connection
 
 SECRET = wire.new_secret()
 
@@ -23,25 +23,10 @@ class TestK2KBatchEndpoint(HttpCase):
     def setUp(self):
         super().setUp()
         company = self.env["res.company"].create({"name": "K2K Batch Buyer"})
-        vendor = self.env["res.partner"].create(
-            {"name": "Batch Vendor", "is_company": True}
-        )
         self.secret = wire.new_secret()
-        self.connection = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "buyer",
-                "buyer_company_id": company.id,
-                "vendor_partner_id": vendor.id,
-                "remote_url": "http://127.0.0.1:9",
-                "remote_database": "batch_vendor_db",
-                "remote_company_name": "Batch Vendor",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": self.secret,
-                "outbound_key": wire.new_secret(),
-            }
+        self.connection = make_remote_vendor_connection(
+            self.env, company, "Batch Vendor", self.secret
         )
-        self.connection.state = "active"
 
     def _post(self, envelopes, headers=None):
         body = json.dumps({"messages": envelopes}).encode()

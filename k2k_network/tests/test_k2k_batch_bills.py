@@ -14,6 +14,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
+from .common import make_remote_vendor_connection
 from .common_flow import K2KFlowCommon
 
 PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
@@ -28,25 +29,10 @@ class TestK2KBatchBills(HttpCase):
             "generic_coa", self.buyer, install_demo=False
         )
         self.buyer.k2k_invoice_upload_enabled = True
-        vendor = self.env["res.partner"].create(
-            {"name": "Batch Bills Vendor", "is_company": True}
-        )
         self.secret = wire.new_secret()
-        self.connection = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "buyer",
-                "buyer_company_id": self.buyer.id,
-                "vendor_partner_id": vendor.id,
-                "remote_url": "http://127.0.0.1:9",
-                "remote_database": "batch_bills_vendor_db",
-                "remote_company_name": "Batch Bills Vendor",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": self.secret,
-                "outbound_key": wire.new_secret(),
-            }
+        self.connection = make_remote_vendor_connection(
+            self.env, self.buyer, "Batch Bills Vendor", self.secret
         )
-        self.connection.state = "active"
 
     def _invoice(self, uid, number, price, revision=1, currency=None):
         return wire.build_envelope(

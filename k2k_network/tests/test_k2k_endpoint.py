@@ -11,6 +11,7 @@ from odoo.tests import HttpCase, tagged
 
 from .. import wire
 from ..controllers.main import K2KController
+from .common import make_remote_vendor_connection
 
 
 @tagged("post_install", "-at_install")
@@ -18,25 +19,10 @@ class TestK2KEndpoint(HttpCase):
     def setUp(self):
         super().setUp()
         company = self.env["res.company"].create({"name": "K2K Endpoint Buyer"})
-        vendor = self.env["res.partner"].create(
-            {"name": "Far Vendor", "is_company": True}
-        )
         self.secret = wire.new_secret()
-        self.connection = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "buyer",
-                "buyer_company_id": company.id,
-                "vendor_partner_id": vendor.id,
-                "remote_url": "http://127.0.0.1:9",
-                "remote_database": "far_vendor_db",
-                "remote_company_name": "Far Vendor",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": self.secret,
-                "outbound_key": wire.new_secret(),
-            }
+        self.connection = make_remote_vendor_connection(
+            self.env, company, "Far Vendor", self.secret
         )
-        self.connection.state = "active"
 
     def _post(self, envelope, database=None):
         body = json.dumps(envelope).encode()
