@@ -226,6 +226,16 @@ def test_every_invoice_one_bill_through_four_crashes(crash_network):
     )
     amounts = _make_invoices(net)
 
+    # The vendor's answers to the orders go first: the requests counted
+    # below carry invoices only.
+    _settle(
+        vendor,
+        lambda: not _sql(
+            vendor, "SELECT count(*) FROM k2k_message WHERE state = 'queued'"
+        )[0][0],
+        120,
+        "the vendor's answers to the orders delivered",
+    )
     # The buyer holds back its answer to the second request it takes (and
     # to every one after it, until moment 3 re-arms it): the windows of
     # moments 1 and 2 stay open until the test has killed in them, however

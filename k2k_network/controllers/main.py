@@ -335,17 +335,25 @@ class K2KController(http.Controller):
 
     def _k2k_handle_batch(self, connection, data):
         """Apply each envelope of a batch as ``_k2k_handle_message`` would
-        one alone, each in its own savepoint: a refused one takes its
-        refusal in its slot of the answer and the others are applied."""
+        one alone, in order, each in its own savepoint: a refused one takes
+        its refusal in its slot of the answer and the others are applied.
+        Runs of new documents go together (``_k2k_receive_batch``)."""
         env = connection.env
         envelopes = wire.check_batch(data)
-        together = self._k2k_apply_together(connection, envelopes)
-        outcomes = [
-            together[index]
-            if index in together
-            else self._k2k_handle_slot(env, connection, envelope)
+        outcomes = {}
+
+        def alone(index):
+            outcomes[index] = self._k2k_handle_slot(env, connection, envelopes[index])
+
+        slots = [
+            (index, self._k2k_checked_or_none(connection, envelope))
             for index, envelope in enumerate(envelopes)
         ]
+        together = connection._k2k_receive_batch(slots, alone, retry_conflicts=True)
+        outcomes.update(
+            {index: wire.public_outcome(outcome) for index, outcome in together.items()}
+        )
+        outcomes = [outcomes[index] for index in range(len(envelopes))]
         refused = [
             f"{index}: {outcome['reason']}"
             for index, outcome in enumerate(outcomes, 1)
@@ -358,30 +366,22 @@ class K2KController(http.Controller):
         )
         return {"outcomes": outcomes, "detail": "\n".join([detail, *refused])}
 
-    def _k2k_apply_together(self, connection, envelopes):
-        """Those of ``envelopes`` that pass every check of a message alone,
-        offered to their adapters to be applied at once; return ``{slot:
-        public outcome}`` of those applied. Any other goes one by one, and
-        meets its refusal there."""
-        checked = {}
-        for index, envelope in enumerate(envelopes):
-            try:
-                checked[index] = self._k2k_check_message(connection, envelope)
-                wire.check_payload(checked[index])
-            except (
-                K2KRefused,
-                UserError,
-                wire.EnvelopeError,
-                LookupError,
-                TypeError,
-                ValueError,
-            ):
-                checked.pop(index, None)
-        local = connection._get_local_company()
-        applied = connection.with_company(local)._k2k_receive_together(checked)
-        return {
-            index: wire.public_outcome(outcome) for index, outcome in applied.items()
-        }
+    def _k2k_checked_or_none(self, connection, envelope):
+        """The envelope, if it passes every check of a message alone; else
+        ``None`` (it then meets its refusal alone, in its slot)."""
+        try:
+            checked = self._k2k_check_message(connection, envelope)
+            wire.check_payload(checked)
+        except (
+            K2KRefused,
+            UserError,
+            wire.EnvelopeError,
+            LookupError,
+            TypeError,
+            ValueError,
+        ):
+            return None
+        return checked
 
     def _k2k_handle_slot(self, env, connection, envelope):
         try:

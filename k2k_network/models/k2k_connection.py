@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 
 from psycopg2 import OperationalError
 
@@ -307,35 +307,75 @@ class K2KConnection(models.Model):
         side = wire.receiving_side(envelope["type"])
         return self.with_company(self[f"{side}_company_id"])._k2k_receive(envelope)
 
-    def _k2k_receive_together(self, envelopes):
-        """Offer checked envelopes (``{slot: envelope}``, of one batch) to
-        their adapters' ``_k2k_apply_together``, each document's only if it
-        is alone of its document in the batch (then nothing else in the
-        batch can depend on the order); return ``{slot: outcome}`` of those
-        applied. An adapter's failure undoes its part only: those envelopes
-        go one by one."""
+    def _k2k_receive_batch(self, slots, receive_alone, retry_conflicts=False):
+        """Apply the envelopes of one batch in their order. ``slots`` is a
+        list of ``(key, envelope)``, the envelope checked, or ``None`` when
+        it failed its checks. A run of consecutive envelopes of one type,
+        each the only one of its document in the batch, is offered to its
+        adapter's ``_k2k_apply_together``; every other slot, and any of a
+        run the adapter leaves, is handed to ``receive_alone(key)``, in
+        turn. Return ``{key: outcome}`` of those applied together.
+
+        ``retry_conflicts``: a conflict with another transaction is raised
+        (a request, which Odoo runs again) instead of leaving the run to go
+        one by one."""
         self.ensure_one()
-        per_document = Counter(e["document_uid"] for e in envelopes.values())
-        by_type = defaultdict(dict)
-        for index, envelope in envelopes.items():
-            if per_document[envelope["document_uid"]] == 1:
-                by_type[envelope["type"]][index] = envelope
-        Document = self.env["k2k.document"]
-        outcomes = {}
-        for message_type, group in by_type.items():
-            adapter = Document._k2k_get_adapter(message_type)
-            try:
-                with self.env.cr.savepoint():
-                    outcomes.update(adapter._k2k_apply_together(self, group))
-            except OperationalError:
-                raise  # a conflict with another transaction: Odoo retries the request
-            except Exception:  # noqa: BLE001 - each goes alone instead, and meets its error there
-                _logger.warning(
-                    "K2K: applying %s messages together failed, one by one instead",
-                    message_type,
-                    exc_info=True,
+        per_document = Counter(e["document_uid"] for _key, e in slots if e)
+        together = {}
+        run = []
+
+        def flush():
+            if len(run) > 1:
+                together.update(self._k2k_apply_run(dict(run), retry_conflicts))
+            for key, _envelope in run:
+                if key not in together:
+                    receive_alone(key)
+            run.clear()
+
+        for key, envelope in slots:
+            eligible = envelope and per_document[envelope["document_uid"]] == 1
+            if eligible and (not run or run[0][1]["type"] == envelope["type"]):
+                run.append((key, envelope))
+                continue
+            flush()
+            if eligible:
+                run.append((key, envelope))
+            else:
+                receive_alone(key)
+        flush()
+        return together
+
+    def _k2k_apply_run(self, envelopes, retry_conflicts):
+        """Offer ``envelopes`` (``{key: envelope}``, one type) to their
+        adapter's ``_k2k_apply_together`` in the receiving company; return
+        ``{key: outcome}`` of those it applied. Its failure undoes its part
+        only: they go one by one."""
+        message_type = next(iter(envelopes.values()))["type"]
+        adapter = self.env["k2k.document"]._k2k_get_adapter(message_type)
+        side = wire.receiving_side(message_type)
+        receiver = (
+            self.with_company(self[f"{side}_company_id"])
+            if self.transport == "local"
+            else self.with_company(self._get_local_company())
+        )
+        try:
+            with self.env.cr.savepoint():
+                applied = adapter.with_env(receiver.env)._k2k_apply_together(
+                    receiver, envelopes
                 )
-        return outcomes
+        except OperationalError:
+            if retry_conflicts:
+                raise
+            _logger.info("K2K: a conflict applying %s messages together", message_type)
+            return {}
+        except Exception:  # noqa: BLE001 - each goes alone instead, and meets its error there
+            _logger.warning(
+                "K2K: applying %s messages together failed, one by one instead",
+                message_type,
+                exc_info=True,
+            )
+            return {}
+        return applied
 
     def _k2k_receive(self, envelope):
         """Apply an envelope that reached this side, through its document

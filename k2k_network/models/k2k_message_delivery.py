@@ -163,16 +163,19 @@ class K2KMessage(models.Model):
             if batched and len(unit) > 1:
                 in_flight = unit._k2k_start_group()
                 continue
-            if len(unit) > 1:
+            if len(unit) > 1 and unit[:1]._k2k_applies_in_group():
                 unit._k2k_send_local_group()
                 continue
-            reached = unit._k2k_send_one()
-            if not reached or unit.message_type == "keys":
-                # Nothing more goes with a key that is not committed yet: a
-                # crash before the commit would forget it, while the partner
-                # had already dropped the key before it.
-                stopped |= unit.connection_id
-                rekeyed = rekeyed or reached
+            for message in unit:
+                if message.connection_id in stopped:
+                    break
+                reached = message._k2k_send_one()
+                if not reached or message.message_type == "keys":
+                    # Nothing more goes with a key that is not committed yet:
+                    # a crash before the commit would forget it, while the
+                    # partner had already dropped the key before it.
+                    stopped |= message.connection_id
+                    rekeyed = rekeyed or reached
         if in_flight:
             in_flight[0]._k2k_finish_group(in_flight[1])
         if rekeyed:
@@ -282,7 +285,8 @@ class K2KMessage(models.Model):
                 )
             )
             if "company_id" in records._fields:
-                records.mapped("company_id")
+                # Deleted since queued: each such message fails alone later.
+                records.exists().mapped("company_id")
 
     def _k2k_check_sendable(self):
         """A message carries its own document, from that document's company

@@ -20,8 +20,8 @@ class K2KMessage(models.Model):
         return connection.transport == "local" and connection.state == "active"
 
     def _k2k_send_local_group(self):
-        """Deliver messages of one connection in this database: those the
-        receiving side applies together, then each other one alone."""
+        """Deliver messages of one connection in this database, in order:
+        runs the receiving side applies together, each other one alone."""
         envelopes = {}
         for message in self:
 
@@ -30,29 +30,20 @@ class K2KMessage(models.Model):
                 envelope = message._k2k_get_envelope()
                 # What the receiving side checks of each one alone.
                 wire.check_payload(envelope)
-                envelopes[message] = envelope
+                if wire.receiving_side(envelope["type"]) in (wire.VENDOR, wire.BUYER):
+                    envelopes[message] = envelope
 
             message._k2k_attempt(build)
-        connection = self.connection_id
-        ready = self.filtered(lambda m: m in envelopes)
-        outcomes = {}
-        for side in {wire.receiving_side(m.message_type) for m in ready}:
-            if side not in (wire.VENDOR, wire.BUYER):
-                continue  # read by either side: alone
-            group = ready.filtered(
-                lambda m, side=side: wire.receiving_side(m.message_type) == side
-            )
-            receiver = connection.with_company(connection[f"{side}_company_id"])
-            applied = receiver._k2k_receive_together(
-                {message.id: envelopes[message] for message in group}
-            )
-            outcomes.update({self.browse(key): value for key, value in applied.items()})
-        for message in self.filtered(lambda m: m.state == "queued"):
-            if message in outcomes:
-                message._k2k_attempt(
-                    lambda message=message: message._k2k_record_outcome(
-                        outcomes[message]
-                    )
-                )
-            elif message in envelopes:
+
+        def alone(message):
+            if message.state == "queued":
                 message._k2k_send_one()
+
+        slots = [(message, envelopes.get(message)) for message in self]
+        together = self.connection_id._k2k_receive_batch(slots, alone)
+        for message, outcome in together.items():
+            message._k2k_attempt(
+                lambda message=message, outcome=outcome: message._k2k_record_outcome(
+                    outcome
+                )
+            )

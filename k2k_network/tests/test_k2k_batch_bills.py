@@ -102,9 +102,10 @@ class TestK2KBatchBills(HttpCase):
             ]
         )
         self.assertEqual([o["outcome"] for o in outcomes], ["applied"] * 5)
-        # A, B and E together; D's first revision alone (its second one
-        # updates the draft: no create).
-        self.assertEqual(sizes, [3, 1])
+        # In the batch's order: A and B together, then D's first revision
+        # alone (its second one updates the draft: no create), then E, alone
+        # of its run.
+        self.assertEqual(sizes, [2, 1, 1])
         for uid, number, total in (
             ("inv-a", "INV/A", 10.0),
             ("inv-b", "INV/B", 20.0),
@@ -182,3 +183,37 @@ class TestK2KLocalBills(K2KFlowCommon):
             self.assertEqual(bill.invoice_line_ids.purchase_line_id, po.order_line)
             self.assertEqual(invoice.k2k_message_ids.state, "applied")
             self.assertIn(invoice.name, " ".join(po.message_ids.mapped("body")))
+
+    def test_messages_before_a_run_of_invoices_are_applied_before_it(self):
+        orders = self.env["purchase.order"]
+        for qty in (100, 40):
+            orders |= self._buyer_po([(self.buyer_rose, qty, 0.80)])
+        sale_orders = orders.k2k_sale_order_id.with_company(self.vendor)
+        sale_orders.action_confirm()
+        self._process()
+        # The vendor cuts the first order, then delivers and invoices both:
+        # its answer is queued before the invoices, and must be applied
+        # before them (a billed line no longer follows a cut).
+        sale_orders[0].order_line.product_uom_qty = 60
+        invoices = self.env["account.move"]
+        for sale_order in sale_orders:
+            invoices |= self._vendor_invoice(sale_order, post=False)
+        invoices.action_post()
+        Move = type(self.env["account.move"])
+        create = Move.create
+        sizes = []
+
+        def counted(records, vals_list):
+            if isinstance(vals_list, list) and records.env.company == self.buyer:
+                sizes.append(len(vals_list))
+            return create(records, vals_list)
+
+        with patch.object(Move, "create", counted):
+            self._process()
+        self.assertEqual(sizes, [2], "the two invoices together")
+        self.assertEqual(orders[0].order_line.product_qty, 60, "the cut followed")
+        self.assertFalse(orders[0].k2k_vendor_attention)
+        self.assertEqual(
+            self._bill_of(invoices[0]).invoice_line_ids.purchase_line_id,
+            orders[0].order_line,
+        )
