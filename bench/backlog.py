@@ -284,7 +284,7 @@ saved_limit = config["limit_time_real_cron"]
 config["limit_time_real_cron"] = LIMIT
 try:
     budget_s = Message._k2k_get_time_budget()
-    batch_size = int(params.get_param("k2k_network.batch_size", 50))
+    batch_size = env["k2k.message"]._k2k_get_batch_size()
     retry_base_s = float(params.get_param("k2k_network.retry_base_seconds", "60"))
     env.cr.commit()
     drain_start_dt = fields.Datetime.now()
