@@ -372,15 +372,8 @@ class K2KController(http.Controller):
         try:
             checked = self._k2k_check_message(connection, envelope)
             wire.check_payload(checked)
-        except (
-            K2KRefused,
-            UserError,
-            wire.EnvelopeError,
-            LookupError,
-            TypeError,
-            ValueError,
-        ):
-            return None
+        except (K2KRefused, UserError, LookupError, TypeError, ValueError):
+            return None  # wire.EnvelopeError is a ValueError
         return checked
 
     def _k2k_handle_slot(self, env, connection, envelope):

@@ -29,6 +29,30 @@ class K2KMessage(models.Model):
             size = wire.MAX_BATCH
         return min(max(size, 1), wire.MAX_BATCH)
 
+    def _k2k_get_send_units(self):
+        """``self`` cut into what goes together, in order: messages to one
+        partner in another database up to the batch size, messages to one
+        partner of this database (``_k2k_applies_in_group``), any other
+        message alone, after those of its connection queued before it."""
+        size = self._k2k_get_http_batch_size()
+        units = []
+        pending = {}  # connection -> its messages waiting for a batch
+        for message in self:
+            connection = message.connection_id
+            if message._k2k_travels_in_batch() or message._k2k_applies_in_group():
+                group = pending.pop(connection, self.browse()) | message
+                if len(group) < size or not message._k2k_travels_in_batch():
+                    pending[connection] = group
+                else:
+                    units.append(group)
+                    continue
+            else:
+                if connection in pending:
+                    units.append(pending.pop(connection))
+                units.append(message)
+        units.extend(pending.values())
+        return units
+
     def _k2k_travels_in_batch(self):
         """Whether this message may share a request with others of its
         connection: to an active partner in another database, from a

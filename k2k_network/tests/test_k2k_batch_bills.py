@@ -155,15 +155,9 @@ class TestK2KBatchBills(HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestK2KLocalBills(K2KFlowCommon):
-    def test_a_run_makes_the_bills_of_one_buyer_together(self):
-        orders = self.env["purchase.order"]
-        for qty in (10, 20, 30):
-            orders |= self._buyer_po([(self.buyer_rose, qty, 0.80)])
-        self._validate_pickings(orders.picking_ids)
-        invoices = self.env["account.move"]
-        for po in orders:
-            invoices |= self._vendor_invoice(po.k2k_sale_order_id, post=False)
-        invoices.action_post()
+    def _process_counting_bills(self):
+        """Run the scheduled action; return how many bills of the buyer each
+        ``create`` made."""
         Move = type(self.env["account.move"])
         create = Move.create
         sizes = []
@@ -175,6 +169,18 @@ class TestK2KLocalBills(K2KFlowCommon):
 
         with patch.object(Move, "create", counted):
             self._process()
+        return sizes
+
+    def test_a_run_makes_the_bills_of_one_buyer_together(self):
+        orders = self.env["purchase.order"]
+        for qty in (10, 20, 30):
+            orders |= self._buyer_po([(self.buyer_rose, qty, 0.80)])
+        self._validate_pickings(orders.picking_ids)
+        invoices = self.env["account.move"]
+        for po in orders:
+            invoices |= self._vendor_invoice(po.k2k_sale_order_id, post=False)
+        invoices.action_post()
+        sizes = self._process_counting_bills()
         self.assertEqual(sizes, [3], "the three bills in one create")
         for po, invoice in zip(orders, invoices, strict=True):
             bill = self._bill_of(invoice)
@@ -199,17 +205,7 @@ class TestK2KLocalBills(K2KFlowCommon):
         for sale_order in sale_orders:
             invoices |= self._vendor_invoice(sale_order, post=False)
         invoices.action_post()
-        Move = type(self.env["account.move"])
-        create = Move.create
-        sizes = []
-
-        def counted(records, vals_list):
-            if isinstance(vals_list, list) and records.env.company == self.buyer:
-                sizes.append(len(vals_list))
-            return create(records, vals_list)
-
-        with patch.object(Move, "create", counted):
-            self._process()
+        sizes = self._process_counting_bills()
         self.assertEqual(sizes, [2], "the two invoices together")
         self.assertEqual(orders[0].order_line.product_qty, 60, "the cut followed")
         self.assertFalse(orders[0].k2k_vendor_attention)
