@@ -18,6 +18,7 @@ import json
 import os
 import time
 
+import polib
 import psycopg2
 import pytest
 from remote_network import OdooServer, wait_until
@@ -157,6 +158,26 @@ env["ir.module.module"].search(
 ).button_immediate_uninstall()
 env.cr.commit()
 print("QJ_UNINSTALL " + json.dumps({"message": message.id}))
+"""
+
+SPANISH = """
+import json
+env["res.lang"]._activate_lang("es_ES")
+env["ir.module.module"]._load_module_terms([%(bridge)r], ["es_ES"], overwrite=True)
+connection = env["k2k.connection"].browse(%(connection)d).with_context(lang="es_ES")
+env["queue.job"].search(
+    [("identity_key", "=", connection._k2k_queue_identity_key())]
+).unlink()
+connection._k2k_queue_delay_delivery()
+job = env["queue.job"].search(
+    [("identity_key", "=", connection._k2k_queue_identity_key())]
+)
+print("QJ_SPANISH " + json.dumps({
+    "job": job.name,
+    "connection": connection.display_name,
+    "result": connection._k2k_queue_deliver(),
+}))
+env.cr.rollback()
 """
 
 CORE_DRAIN = """
@@ -377,6 +398,36 @@ def test_one_waiting_job_per_connection(queue_network):
         "while_held": "retry",
         "when_free": "2 message(s) delivered, 0 still due.",
     }, counts
+
+
+def test_bridge_speaks_spanish(queue_network, tmp_path):
+    """The bridge's terms: its template matches the code (a string added
+    without ./scripts/update-pot.sh fails here), each has its Spanish, and a
+    Spanish user reads the job and its result in Spanish."""
+    server = queue_network["server"]
+    module_dir = os.path.join(os.path.dirname(__file__), "..", BRIDGE, "i18n")
+    exported = tmp_path / f"{BRIDGE}.pot"
+    server.cli.run(
+        server.db, f"--i18n-export={exported}", f"--modules={BRIDGE}", "--language="
+    )
+    fresh = {entry.msgid for entry in polib.pofile(str(exported)) if entry.msgid}
+    committed = polib.pofile(os.path.join(module_dir, f"{BRIDGE}.pot"))
+    assert fresh, "the export found no term at all"
+    assert fresh == {
+        entry.msgid for entry in committed
+    }, f"{BRIDGE}.pot is out of date: run ./scripts/update-pot.sh"
+    spanish = polib.pofile(os.path.join(module_dir, "es.po"))
+    assert {entry.msgid for entry in spanish.translated_entries()} == fresh
+    output = server.cli.shell(
+        server.db,
+        SPANISH
+        % {"bridge": BRIDGE, "connection": min(queue_network["connections"].values())},
+    )
+    spoken = _marked(output, "QJ_SPANISH ")
+    assert spoken["job"] == (
+        f"K2K: entregar los mensajes en cola de {spoken['connection']}"
+    ), spoken
+    assert spoken["result"] == "0 mensaje(s) entregado(s), 0 pendiente(s).", spoken
 
 
 def test_uninstall_gives_the_outbox_back(queue_network):

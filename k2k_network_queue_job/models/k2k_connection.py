@@ -63,7 +63,7 @@ class K2KConnection(models.Model):
         self.ensure_one()
         if not self._k2k_queue_lock():
             raise RetryableJobError(
-                "Another job delivers this connection's messages.",
+                self.env._("Another job delivers this connection's messages."),
                 seconds=BUSY_RETRY_SECONDS,
                 ignore_retry=True,
             )
@@ -81,4 +81,8 @@ class K2KConnection(models.Model):
             len(messages),
             remaining,
         )
-        return f"{len(messages)} message(s) delivered, {remaining} still due."
+        return self.env._(
+            "%(delivered)s message(s) delivered, %(remaining)s still due.",
+            delivered=len(messages),
+            remaining=remaining,
+        )
