@@ -7,6 +7,7 @@ benchmark needs nothing beyond Odoo's own environment.
 """
 
 import json
+import os
 import sys
 
 from PIL import Image, ImageDraw, ImageFont
@@ -321,11 +322,21 @@ def _cross_section(results, goals):
         goals.append((f"cross-database <= {GOAL_FLOOR_RATIO}x Odoo's floor", "-", None))
     if speeds:
         slowest = min(speeds, key=speeds.get)
+        measured = f"{speeds[slowest]:.1f} (lowest, N = {slowest:,})"
+        if slowest in floors:
+            # No way of doing the floor's work beats the floor's own work
+            # shared evenly by every core of the machine.
+            cores = os.cpu_count() or 1
+            bound = cores * slowest / floors[slowest]["floor_s"]
+            measured += (
+                f"; Odoo's own work for it, spread over this machine's {cores} "
+                f"cores, allows at most {bound:.1f}"
+            )
         goals.append(
             (
                 f">= {GOAL_CROSS_SPEED:.0f} invoices/s across databases "
                 f"(N = {_sizes(sorted(speeds))})",
-                f"{speeds[slowest]:.1f} (lowest, N = {slowest:,})",
+                measured,
                 speeds[slowest] >= GOAL_CROSS_SPEED,
             )
         )
@@ -520,10 +531,27 @@ def _panel(draw, font, box, title, groups, series, goal=None):
         draw.text((x + 20, y1 + 37), label, fill="black", font=font)
 
 
+def _drain_groups(results):
+    """Invoices per second of the backlog (largest N) and of each way of
+    draining in the worker series, as chart groups."""
+    groups = []
+    backlog = _by_n(pick(results, bench="backlog"))
+    if backlog:
+        e = backlog[max(backlog)]
+        if e["drained"]:
+            groups.append((f"backlog {e['n']:,}, 1 cron", [e["invoices_per_s"]]))
+    for row in pick(results, bench="workers"):
+        capacity = row["capacity"]
+        label = f"queue_job, {capacity} at once" if capacity else "scheduled action"
+        groups.append((label, [row["invoices_per_s"]]))
+    return groups
+
+
 def chart(results, path):
     """Top: median end-to-end ms per invoice, k2k_network and OCA, for each
     N. Below, when measured: invoices per second across two databases beside
-    Odoo's own floor, for each N (higher is better)."""
+    Odoo's own floor, for each N; then the backlog's and each way of
+    draining's invoices per second (higher is better)."""
     sync = pick(results, bench="invoice_sync")
     groups = []
     for n in sorted({r["n"] for r in sync}):
@@ -534,8 +562,9 @@ def chart(results, path):
         groups.append((f"N = {n}", row))
     cross = _by_n(pick(results, bench="cross_db"))
     floors = _by_n(pick(results, bench="floor"))
-    width, panel_h = 900, 520
-    height = panel_h + (400 if cross or floors else 0)
+    drains = _drain_groups(results)
+    width, panel_h, lower_h = 900, 520, 400
+    height = panel_h + (lower_h if cross or floors else 0) + (lower_h if drains else 0)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
@@ -548,11 +577,12 @@ def chart(results, path):
         groups,
         [("k2k_network", GREEN), ("OCA account_invoice_inter_company", RED)],
     )
+    top = panel_h
     if cross or floors:
         _panel(
             draw,
             font,
-            (15, panel_h, width, height),
+            (15, top, width, top + lower_h),
             "Across two databases: invoices per second, K2K end to end beside "
             "Odoo's own floor (higher is better)",
             [
@@ -567,6 +597,17 @@ def chart(results, path):
             ],
             [("K2K across two databases", GREEN), ("Odoo's floor, one process", GREY)],
             goal=(f"goal: {GOAL_CROSS_SPEED:.0f} invoices/s", GOAL_CROSS_SPEED),
+        )
+        top += lower_h
+    if drains:
+        _panel(
+            draw,
+            font,
+            (15, top, width, top + lower_h),
+            "A backlog drained, and one backlog drained by one or two workers: "
+            "invoices per second (higher is better)",
+            drains,
+            [("K2K", GREEN)],
         )
     image.save(path)
 

@@ -1,5 +1,8 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import threading
+from http.server import ThreadingHTTPServer
+
 from odoo.tests import TransactionCase, new_test_user
 
 from .. import wire
@@ -38,6 +41,39 @@ def make_remote_vendor_connection(env, buyer_company, vendor_name, inbound_key):
     )
     connection.state = "active"
     return connection
+
+
+def make_remote_buyer_connection(env, vendor_company, buyer_name, url, key):
+    """An active connection of ``vendor_company`` to a buyer in another
+    database, at ``url``: requests and answers both signed with ``key``."""
+    partner = env["res.partner"].create({"name": buyer_name})
+    connection = env["k2k.connection"].create(
+        {
+            "transport": "http",
+            "local_role": "vendor",
+            "vendor_company_id": vendor_company.id,
+            "buyer_partner_id": partner.id,
+            "remote_url": url,
+            "remote_database": "buyer_db",
+            "remote_company_name": buyer_name,
+            "connection_uid": wire.new_uid(),
+            "inbound_key": key,
+            "outbound_key": key,
+        }
+    )
+    connection.state = "active"
+    return connection
+
+
+def serve_in_background(test, handler):
+    """A real HTTP server on a free loopback port, answering with
+    ``handler`` on a thread of its own until ``test`` ends; return it and
+    its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    test.addCleanup(server.server_close)
+    test.addCleanup(server.shutdown)
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 class K2KCommon(TransactionCase):

@@ -13,7 +13,12 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
-from .common import K2KCommon, make_remote_vendor_connection
+from .common import (
+    K2KCommon,
+    make_remote_buyer_connection,
+    make_remote_vendor_connection,
+    serve_in_background,
+)
 
 SECRET = wire.new_secret()
 
@@ -202,29 +207,13 @@ class _BatchPartner(BaseHTTPRequestHandler):
 class TestK2KBatchSender(K2KCommon):
     def _partner(self):
         handler = type("Handler", (_BatchPartner,), {"received": []})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.shutdown)
-        return handler, f"http://127.0.0.1:{server.server_address[1]}"
+        _server, url = serve_in_background(self, handler)
+        return handler, url
 
     def _connection(self, url):
-        partner = self.env["res.partner"].create({"name": "Batch Buyer"})
-        connection = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "vendor",
-                "vendor_company_id": self.vendor_company.id,
-                "buyer_partner_id": partner.id,
-                "remote_url": url,
-                "remote_database": "buyer_db",
-                "remote_company_name": "Batch Buyer",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": SECRET,
-                "outbound_key": SECRET,
-            }
+        return make_remote_buyer_connection(
+            self.env, self.vendor_company, "Batch Buyer", url, SECRET
         )
-        connection.state = "active"
-        return connection
 
     def _queue(self, connection, uids):
         return (

@@ -5,16 +5,15 @@ answer must prove. The partners here are real HTTP servers on loopback
 ports that behave badly on purpose."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import wire
-from .common import K2KCommon
+from .common import K2KCommon, make_remote_buyer_connection, serve_in_background
 
 SECRET = wire.new_secret()
 
@@ -72,30 +71,14 @@ class _Partner(BaseHTTPRequestHandler):
 class TestK2KWire(K2KCommon):
     def _partner(self, behaviour, redirect_to=""):
         handler = type("Handler", (_Partner,), {"behaviour": behaviour, "received": []})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server, url = serve_in_background(self, handler)
         server.k2k_redirect_to = redirect_to
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.shutdown)
-        return server, handler, f"http://127.0.0.1:{server.server_address[1]}"
+        return server, handler, url
 
     def _connection(self, url):
-        partner = self.env["res.partner"].create({"name": "Wire Buyer"})
-        connection = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "vendor",
-                "vendor_company_id": self.vendor_company.id,
-                "buyer_partner_id": partner.id,
-                "remote_url": url,
-                "remote_database": "buyer_db",
-                "remote_company_name": "Wire Buyer",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": SECRET,
-                "outbound_key": SECRET,
-            }
+        return make_remote_buyer_connection(
+            self.env, self.vendor_company, "Wire Buyer", url, SECRET
         )
-        connection.state = "active"
-        return connection
 
     def _send_status(self, connection):
         message = connection._k2k_notify_partner()
