@@ -47,6 +47,12 @@ def main(n, template, out):
                 server.set_param(
                     "k2k_network.batch_size", os.environ["K2K_BENCH_BATCH_SIZE"]
                 )
+            # K2K_BENCH_PREPARE_SIZE: messages built together (one PDF run),
+            # then posted one request after the other.
+            if os.environ.get("K2K_BENCH_PREPARE_SIZE"):
+                server.set_param(
+                    "k2k_network.prepare_size", os.environ["K2K_BENCH_PREPARE_SIZE"]
+                )
             # K2K_BENCH_HTTP_BATCH=1: one message per request, to compare.
             if os.environ.get("K2K_BENCH_HTTP_BATCH"):
                 server.set_param(

@@ -5,13 +5,15 @@
 No ORM here: the caller gives the address, the keys and the data, and gets
 the partner's JSON answer or one exception type, ``K2KTransportError``, for
 every way the partner can fail to give one (down, slow, not a K2K endpoint,
-an answer too large, unsigned or signed with another key).
+an answer too large, unsigned or signed with another key). Requests posted
+in a series on a thread of their own (``post_signed_one_after_another``)
+may also end as ``K2KNotPosted``: never sent.
 """
 
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import requests
 
@@ -107,20 +109,80 @@ def post_signed(url, path, database, connection_uid, secret, data, timeout):
     return status, answer
 
 
+class K2KNotPosted(Exception):
+    """A request of a series that was not posted: an earlier one of its key
+    (its partner) raised or was answered in a way that ends the series, or
+    the caller cancelled it."""
+
+
 _executor = None
 _executor_lock = threading.Lock()
 
 
-def post_signed_in_background(*args):
-    """``post_signed(*args)`` on a thread of its own; return its
-    ``concurrent.futures.Future``. The thread only signs, posts and checks
-    the answer: everything it needs is in ``args``, so that the caller's
-    cursor stays with the caller."""
+def _get_executor():
     global _executor  # noqa: PLW0603 - one pool per process, made when first needed
     with _executor_lock:
         if _executor is None:
-            # A few threads per Odoo process: each sender has at most one
-            # request in flight, and a process runs a few senders (cron
-            # threads, "Send Now").
-            _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="k2k-http")
-    return _executor.submit(post_signed, *args)
+            # Each sender (a cron thread, a queue_job job, "Send Now") has
+            # one series in flight at a time, and re-sends what the series
+            # left, on a second thread: room for a few senders per process.
+            _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="k2k-http")
+    return _executor
+
+
+def _ends_on_error_status(_index, status, _answer):
+    return status >= 400
+
+
+def post_signed_one_after_another(calls, keys=None, ends_series=None):
+    """Post each of ``calls`` (each the arguments of ``post_signed``) in
+    turn, on one thread that touches no database, each once the one before
+    it is answered; return a ``concurrent.futures.Future`` per call, at once.
+
+    A call that raises, or whose answer ``ends_series(index of the call,
+    status, answer)`` says so (by default: a status of 400 or more), ends
+    the series for the later calls of its key (``keys``, one per call: its
+    partner; by default all share one): their futures raise
+    ``K2KNotPosted``, and the caller decides what becomes of them. A future
+    the caller cancels before its turn is not posted either. Every future
+    is resolved, whatever happens on the thread. The thread needs nothing
+    but ``calls``: the caller's cursor stays with the caller."""
+    if not calls:
+        return []
+    futures = [Future() for _call in calls]
+    keys = [None] * len(calls) if keys is None else list(keys)
+    ends_series = ends_series or _ends_on_error_status
+
+    def post_in_turn():
+        ended = set()
+        try:
+            for index, (future, args, key) in enumerate(
+                zip(futures, calls, keys, strict=True)
+            ):
+                if not future.set_running_or_notify_cancel():
+                    ended.add(key)  # the caller gave up on it, and on the rest
+                elif key in ended:
+                    future.set_exception(K2KNotPosted())
+                else:
+                    try:
+                        status, answer = post_signed(*args)
+                    except Exception as error:  # noqa: BLE001 - for the caller
+                        future.set_exception(error)
+                        ended.add(key)
+                    else:
+                        future.set_result((status, answer))
+                        if ends_series(index, status, answer):
+                            ended.add(key)
+        finally:
+            for future in futures:
+                if not future.done():
+                    future.set_exception(K2KNotPosted())
+
+    _get_executor().submit(post_in_turn)
+    return futures
+
+
+def post_signed_in_background(*args):
+    """``post_signed(*args)`` on a thread of its own; return its
+    ``concurrent.futures.Future`` (see ``post_signed_one_after_another``)."""
+    return post_signed_one_after_another([args])[0]

@@ -3,6 +3,7 @@ from . import res_config_settings
 from . import k2k_connection
 from . import k2k_connection_automation
 from . import k2k_connection_http
+from . import k2k_connection_http_batch
 from . import k2k_connection_invitation
 from . import k2k_connection_keys
 from . import k2k_message

@@ -229,60 +229,6 @@ class K2KConnection(models.Model):
         )
         return wire.public_outcome(answer)
 
-    def _k2k_deliver_http_batch(self, envelopes):
-        """Post ``envelopes`` to the partner in one request; return one
-        outcome per envelope, in order (a refused one as
-        ``wire.refused_outcome``, see ``_k2k_slot_outcome``), or ``None``
-        when the partner takes no batch like this one (an older version, a
-        body too large): then they go one by one. Raise
-        ``K2KTransportError`` when there is no answer to trust."""
-        return self._k2k_finish_http_batch(
-            self._k2k_start_http_batch(envelopes), len(envelopes)
-        )
-
-    def _k2k_start_http_batch(self, envelopes):
-        """Sign ``envelopes`` and start posting them in one request, on a
-        thread of ``http_client`` that touches no database; return the
-        request in flight, for ``_k2k_finish_http_batch``. The sender goes
-        on meanwhile (it builds the next batch while the partner applies
-        this one)."""
-        self.ensure_one()
-        return http_client.post_signed_in_background(
-            *self._k2k_http_post_args(wire.BATCH_PATH, {"messages": envelopes})
-        )
-
-    def _k2k_finish_http_batch(self, request, count):
-        """Wait for the answer to ``request`` (``count`` envelopes) and read
-        it: see ``_k2k_deliver_http_batch``."""
-        self.ensure_one()
-        try:
-            status, answer = request.result()
-        except K2KTransportError as error:
-            if error.kind == "no_answer" and error.status in (404, 413):
-                return None
-            raise
-        if status >= 400:
-            error = answer.get("error")
-            if error in ("body_too_large", "batch_too_large"):
-                return None
-            # The whole request refused: each of its messages with it.
-            outcome = self._k2k_refusal_outcome(status, error, answer.get("reason"))
-            return [outcome] * count
-        outcomes = wire.batch_outcomes(answer, count)
-        if outcomes is None:
-            raise K2KTransportError("no_answer", self.remote_url, status)
-        self.env["k2k.document.status"]._k2k_store_partner_status(
-            self, answer.get("status")
-        )
-        return outcomes
-
-    def _k2k_slot_outcome(self, outcome):
-        """The outcome of one message from its slot of a batch's answer: a
-        refusal read as a refused request would be."""
-        if outcome.get("outcome") != wire.OUTCOME_REFUSED:
-            return outcome
-        return self._k2k_refusal_outcome(200, outcome["error"], outcome["reason"])
-
     def _k2k_refusal_outcome(self, status, error, reason):
         """A K2K refusal as an outcome: "not now" waits, an error that may
         pass raises ``K2KTransportError`` (tried again later), any other

@@ -291,6 +291,16 @@ class K2KMessage(models.Model):
         )
 
     @api.model
+    def _k2k_get_setting(self, key, default):
+        """The whole number of at least 1 set in system parameter ``key``,
+        else ``default``."""
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            return max(int(params.get_param(key, default)), 1)
+        except ValueError:
+            return default
+
+    @api.model
     def _k2k_trigger_processing(self, at=None):
         cron = self.env.ref("k2k_network.ir_cron_k2k_process_messages", False)
         if cron:

@@ -49,11 +49,7 @@ class K2KMessage(models.Model):
         wkhtmltopdf run for them all) and for the next requests to a partner
         to be built while it applies the last, few enough for a call to end
         well within Odoo's cron time limit."""
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            return max(int(params.get_param("k2k_network.batch_size", 100)), 1)
-        except ValueError:
-            return 100
+        return self._k2k_get_setting("k2k_network.batch_size", 100)
 
     # Start of each scheduled run in this process, by (database, cron, the
     # run's "lastcall"): all the calls of one run share it.
@@ -135,51 +131,66 @@ class K2KMessage(models.Model):
         its connection and record the outcome. Each message in its own
         savepoint, so that one failure never blocks the others; a partner
         that cannot be reached is not tried again in the same run. Messages
-        to one partner in another database go several per request, and the
-        next batch is built while the partner applies the last one
-        (``k2k_message_http_batch``); those to a partner of this database are
-        applied together where their adapter can (``k2k_message_local_group``).
-        Runs as the superuser: a message goes out on behalf of its company,
-        whoever asked for it."""
+        to one partner in another database go several per request; a run of
+        such requests is built together (one PDF run), then posted one after
+        the other while the next run is built (``k2k_message_http_batch``);
+        those to a partner of this database are applied together where their
+        adapter can (``k2k_message_local_group``). Runs as the superuser: a
+        message goes out on behalf of its company, whoever asked for it."""
         messages = self.sudo().filtered(lambda m: m.state == "queued")
-        units = messages._k2k_get_send_units()
+        steps = messages._k2k_get_send_steps(messages._k2k_get_send_units())
         # What travels alone is built now, all of it together (one PDF run
-        # for its invoices); a batch is built just before it goes.
+        # for its invoices); batches are built a run at a time, while the
+        # partners apply the run before.
         alone = messages.filtered(lambda m: not m._k2k_travels_in_batch())
         alone._k2k_prepare_by_type()
         stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
         rekeyed = False
-        in_flight = None  # the batch its partner is applying, and its request
-        for unit in units:
-            batched = unit[:1]._k2k_travels_in_batch()
-            if batched:
-                unit._k2k_prepare_by_type()
-            if in_flight and not in_flight[0]._k2k_finish_group(in_flight[1]):
-                stopped |= in_flight[0].connection_id
-            in_flight = None
-            unit = unit.filtered(lambda m: m.state == "queued")
-            if not unit or unit.connection_id in stopped:
-                continue
-            if batched and len(unit) > 1:
-                in_flight = unit._k2k_start_group()
-                continue
-            if len(unit) > 1 and unit[:1]._k2k_applies_in_group():
-                unit._k2k_send_local_group()
-                continue
-            for message in unit:
-                if message.connection_id in stopped:
-                    break
-                reached = message._k2k_send_one()
-                if not reached or message.message_type == "keys":
-                    # Nothing more goes with a key that is not committed yet:
-                    # a crash before the commit would forget it, while the
-                    # partner had already dropped the key before it.
-                    stopped |= message.connection_id
-                    rekeyed = rekeyed or reached
-        if in_flight:
-            in_flight[0]._k2k_finish_group(in_flight[1])
+        chain = []  # batches posted one after the other, answers not read yet
+        try:
+            for kind, step in steps:
+                if kind == "batches":
+                    run = messages.browse([m.id for unit in step for m in unit])
+                    run.filtered(
+                        lambda m, stopped=stopped: m.connection_id not in stopped
+                    )._k2k_prepare_by_type()
+                    stopped |= messages._k2k_finish_chain(chain)
+                    chain = messages._k2k_start_chain(step, stopped)
+                    continue
+                if step[:1]._k2k_travels_in_batch():
+                    step._k2k_prepare_by_type()
+                stopped |= messages._k2k_finish_chain(chain)
+                chain = []
+                stop, keyed = step._k2k_send_unit(stopped)
+                stopped |= stop
+                rekeyed = rekeyed or keyed
+            messages._k2k_finish_chain(chain)
+        except BaseException:
+            messages._k2k_cancel_chain(chain)
+            raise
         if rekeyed:
             self._k2k_trigger_processing()
+
+    def _k2k_send_unit(self, stopped):
+        """Deliver ``self``, a unit that goes on its own (one message, or
+        messages to a partner of this database), unless its connection is in
+        ``stopped``; return the connections to stop (unreachable, or a key
+        that went) and whether a key went."""
+        Connection = self.env["k2k.connection"]
+        unit = self.filtered(lambda m: m.state == "queued")
+        if not unit or unit.connection_id in stopped:
+            return Connection, False
+        if len(unit) > 1 and unit[:1]._k2k_applies_in_group():
+            unit._k2k_send_local_group()
+            return Connection, False
+        for message in unit:
+            reached = message._k2k_send_one()
+            if not reached or message.message_type == "keys":
+                # Nothing more goes with a key that is not committed yet: a
+                # crash before the commit would forget it, while the partner
+                # had already dropped the key before it.
+                return message.connection_id, reached
+        return Connection, False
 
     def _k2k_prepare_by_type(self):
         """Build the payloads of ``self``, one batch per message type, and

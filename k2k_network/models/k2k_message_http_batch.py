@@ -6,7 +6,7 @@ from odoo import api, models
 from odoo.exceptions import UserError
 
 from .. import wire
-from ..http_client import K2KTransportError
+from ..http_client import K2KNotPosted, K2KTransportError
 
 _logger = logging.getLogger(__name__)
 
@@ -22,12 +22,8 @@ class K2KMessage(models.Model):
     def _k2k_get_http_batch_size(self):
         """How many messages may share one request (at most what a
         receiver takes, ``wire.MAX_BATCH``)."""
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            size = int(params.get_param("k2k_network.http_batch_size", wire.MAX_BATCH))
-        except ValueError:
-            size = wire.MAX_BATCH
-        return min(max(size, 1), wire.MAX_BATCH)
+        size = self._k2k_get_setting("k2k_network.http_batch_size", wire.MAX_BATCH)
+        return min(size, wire.MAX_BATCH)
 
     def _k2k_get_send_units(self):
         """``self`` cut into what goes together, in order: messages to one
@@ -67,12 +63,41 @@ class K2KMessage(models.Model):
             and not connection._k2k_is_neutralized()
         )
 
-    def _k2k_start_group(self):
-        """Check and build the envelopes of ``self``, messages to one
-        connection, and start the request that carries them; return what
-        ``_k2k_finish_group`` needs: the messages that went, and their
-        request (``None`` when they must go one by one), or ``None`` when
-        none could be built."""
+    @api.model
+    def _k2k_get_prepare_size(self):
+        """How many messages of consecutive batches are built together (one
+        wkhtmltopdf run for their invoices), then posted one request after
+        the other while the next ones are built: a larger run costs less per
+        PDF, a smaller one gives the partners work sooner."""
+        return self._k2k_get_setting("k2k_network.prepare_size", 60)
+
+    @api.model
+    def _k2k_get_send_steps(self, units):
+        """``units`` (from ``_k2k_get_send_units``) as the steps of a send,
+        in order: ``("batches", [unit, ...])`` for consecutive batches to
+        partners in other databases, up to the prepare size (at least one
+        batch), built together and posted one after the other;
+        ``("alone", unit)`` for any other unit."""
+        size = self._k2k_get_prepare_size()
+        steps, run = [], []
+        for unit in units:
+            if len(unit) > 1 and unit[:1]._k2k_travels_in_batch():
+                if run and sum(map(len, run)) + len(unit) > size:
+                    steps.append(("batches", run))
+                    run = []
+                run.append(unit)
+                continue
+            if run:
+                steps.append(("batches", run))
+                run = []
+            steps.append(("alone", unit))
+        if run:
+            steps.append(("batches", run))
+        return steps
+
+    def _k2k_build_envelopes(self):
+        """Check and build the envelope of each message of ``self``; return
+        the messages that could be built and their envelopes, in order."""
         envelopes = {}
         for message in self:
 
@@ -82,20 +107,80 @@ class K2KMessage(models.Model):
 
             message._k2k_attempt(build)
         ready = self.filtered(lambda m: m in envelopes)
+        return ready, [envelopes[message] for message in ready]
+
+    def _k2k_start_group(self):
+        """Check and build the envelopes of ``self``, messages to one
+        connection, and start the request that carries them; return what
+        ``_k2k_finish_group`` needs: the messages that went, and their
+        request (``None`` when they must go one by one), or ``None`` when
+        none could be built."""
+        ready, envelopes = self._k2k_build_envelopes()
         if not ready:
             return None
         try:
-            request = ready.connection_id._k2k_start_http_batch(
-                [envelopes[message] for message in ready]
-            )
+            request = ready.connection_id._k2k_start_http_batch(envelopes)
         except UserError:
             request = None  # told message by message when it finishes
         return ready, request
 
+    @api.model
+    def _k2k_start_chain(self, units, stopped):
+        """Check and build each of ``units`` (batches, each to one partner in
+        another database; none to a connection of ``stopped``) and start
+        posting them one after the other; return the chain,
+        ``[(messages, envelopes, request)]``, for ``_k2k_finish_chain``."""
+        built = []
+        for unit in units:
+            unit = unit.filtered(lambda m: m.state == "queued")
+            if unit and unit.connection_id not in stopped:
+                ready, envelopes = unit._k2k_build_envelopes()
+                if ready:
+                    built.append((ready, envelopes))
+        requests = self.env["k2k.connection"]._k2k_start_http_batches(
+            [(ready.connection_id, envelopes) for ready, envelopes in built]
+        )
+        return [
+            (ready, envelopes, request)
+            for (ready, envelopes), request in zip(built, requests, strict=True)
+        ]
+
+    @api.model
+    def _k2k_finish_chain(self, chain):
+        """Read the answers to ``chain`` (from ``_k2k_start_chain``) in its
+        order and record each message's outcome. A batch the chain did not
+        post goes now, on its own, unless its partner could not be reached
+        (it stays queued, in its place); return the connections that could
+        not be reached."""
+        unreachable = self.env["k2k.connection"]
+        for messages, envelopes, request in chain:
+            connection = messages.connection_id
+            if connection in unreachable:
+                if request is not None:
+                    request.exception()  # nothing outlives the send
+                continue
+            if request is None or isinstance(request.exception(), K2KNotPosted):
+                try:
+                    request = connection._k2k_start_http_batch(envelopes)
+                except UserError:
+                    request = None  # told message by message
+            if not messages._k2k_finish_group(request):
+                unreachable |= connection
+        return unreachable
+
+    @api.model
+    def _k2k_cancel_chain(self, chain):
+        """Keep the requests of ``chain`` not posted yet from being posted
+        (the send stopped: its transaction will not record their outcomes)."""
+        for _messages, _envelopes, request in chain:
+            if request is not None:
+                request.cancel()
+
     def _k2k_finish_group(self, request):
-        """Wait for the partner's answer to ``request`` (started by
-        ``_k2k_start_group`` for ``self``) and record each message's
-        outcome; return whether the partner could be reached."""
+        """Wait for the partner's answer to ``request`` (the batch of
+        ``self``, started by ``_k2k_start_group`` or in a chain; ``None``:
+        they go one by one) and record each message's outcome; return
+        whether the partner could be reached."""
         connection = self.connection_id
         try:
             outcomes = (

@@ -12,7 +12,7 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .. import wire
+from .. import http_client, wire
 from .common import (
     K2KCommon,
     make_remote_buyer_connection,
@@ -152,6 +152,9 @@ class _BatchPartner(BaseHTTPRequestHandler):
     # applied, and set ``arrived`` meanwhile.
     arrived = release = None
     held = 0
+    takes_batches = True  # False: answers batches 404, as a partner before them
+    short_answers = False  # True: one outcome too few in each batch's answer
+    applied = None  # the document identifiers applied, in order
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -160,13 +163,22 @@ class _BatchPartner(BaseHTTPRequestHandler):
             self.arrived.set()
             self.release.wait(10)
             self.release.clear()
+        if self.path == wire.BATCH_PATH and not self.takes_batches:
+            self.received.append((self.path, len(data["messages"])))
+            self.send_error(404)
+            return
         if self.path == wire.BATCH_PATH:
             envelopes = data["messages"]
             self.received.append((self.path, len(envelopes)))
-            answer = {"ok": True, "outcomes": [self._slot(e) for e in envelopes]}
+            outcomes = [self._slot(e) for e in envelopes]
+            if self.short_answers:
+                outcomes.pop()
+            answer = {"ok": True, "outcomes": outcomes}
         else:
+            envelopes = [data]
             self.received.append((self.path, 1))
             answer = self._slot(data)
+        self.applied.extend(e["document_uid"] for e in envelopes)
         answer = json.dumps(answer).encode()
         headers = wire.answer_headers(
             SECRET,
@@ -206,7 +218,7 @@ class _BatchPartner(BaseHTTPRequestHandler):
 @tagged("post_install", "-at_install")
 class TestK2KBatchSender(K2KCommon):
     def _partner(self):
-        handler = type("Handler", (_BatchPartner,), {"received": []})
+        handler = type("Handler", (_BatchPartner,), {"received": [], "applied": []})
         _server, url = serve_in_background(self, handler)
         return handler, url
 
@@ -259,37 +271,172 @@ class TestK2KBatchSender(K2KCommon):
         later = messages.filtered(lambda m: m.document_uid == "later22")
         self.assertEqual(later.state, "waiting")
 
+    def _watch_builds(self, handler, on_later_build):
+        """Patch the building of messages: note the first build (its size,
+        and whether a request had reached the partner then) and run
+        ``on_later_build`` before each later one; return the notes."""
+        Message = type(self.env["k2k.message"])
+        prepare = Message._k2k_prepare_by_type
+        built = []
+
+        def watched(batch):
+            if batch and not built:
+                built.append((len(batch), handler.arrived.is_set()))
+            elif batch:
+                built.append((len(batch), *on_later_build()))
+            return prepare(batch)
+
+        self.enterContext(patch.object(Message, "_k2k_prepare_by_type", watched))
+        return built
+
+    @staticmethod
+    def _hold_one(handler):
+        """Wait for the partner to hold a request, then let it go on; return
+        whether one came."""
+        came = handler.arrived.wait(5)
+        handler.arrived.clear()
+        handler.release.set()
+        return came
+
     def test_the_next_batch_is_built_while_the_partner_applies_the_last(self):
+        # One batch a run: each is built while the one before is applied.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.prepare_size", "20"
+        )
         handler, url = self._partner()
         handler.arrived, handler.release = threading.Event(), threading.Event()
         handler.held = 2
         messages = self._queue(
             self._connection(url), [f"doc{index:02d}" for index in range(45)]
         )
-        Message = type(self.env["k2k.message"])
-        prepare = Message._k2k_prepare_by_type
-        built = []  # (messages, applied by the partner then, request waiting)
-
-        def watched(batch):
-            if batch and not built:
-                built.append((len(batch), 0, handler.arrived.is_set()))
-            elif batch:
-                waiting = handler.arrived.wait(5)
-                handler.arrived.clear()
-                built.append((len(batch), len(handler.received), waiting))
-                handler.release.set()
-            return prepare(batch)
-
-        with patch.object(Message, "_k2k_prepare_by_type", watched):
-            messages._k2k_send()
+        built = self._watch_builds(
+            handler, lambda: (len(handler.received), self._hold_one(handler))
+        )
+        messages._k2k_send()
         # The second and the third batch were built while the partner held
         # the request before them, unanswered; the first, before anything.
-        self.assertEqual(built, [(20, 0, False), (20, 0, True), (5, 1, True)])
+        self.assertEqual(built, [(20, False), (20, 0, True), (5, 1, True)])
         self.assertEqual(
             handler.received,
             [(wire.BATCH_PATH, 20), (wire.BATCH_PATH, 20), (wire.BATCH_PATH, 5)],
         )
         self.assertEqual(set(messages.mapped("state")), {"applied"})
+
+    def test_a_run_of_batches_goes_one_after_the_other_while_the_next_is_built(self):
+        # The default run: three batches built together (one PDF run), then
+        # posted in turn by the sending thread, while the next run is built.
+        handler, url = self._partner()
+        handler.arrived, handler.release = threading.Event(), threading.Event()
+        handler.held = 2
+        uids = [f"doc{index:02d}" for index in range(65)]
+        messages = self._queue(self._connection(url), uids)
+        built = self._watch_builds(
+            handler, lambda: (self._hold_one(handler), self._hold_one(handler))
+        )
+        messages._k2k_send()
+        # While the second run was built, the partner got the first request
+        # of the first run and, once it answered, the second one.
+        self.assertEqual(built, [(60, False), (5, True, True)])
+        self.assertEqual(
+            handler.received,
+            [(wire.BATCH_PATH, 20)] * 3 + [(wire.BATCH_PATH, 5)],
+        )
+        self.assertEqual(handler.applied, uids)
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    def test_a_partner_without_batches_gets_a_run_one_by_one_in_order(self):
+        # The first request of a run answered 404: the run's others are not
+        # posted by the thread; each batch then goes one message at a time,
+        # in the order queued.
+        handler, url = self._partner()
+        handler.takes_batches = False
+        uids = [f"doc{index:02d}" for index in range(45)]
+        messages = self._queue(self._connection(url), uids)
+        messages._k2k_send()
+        self.assertEqual(
+            handler.received,
+            [(wire.BATCH_PATH, 20)]
+            + [(wire.MESSAGE_PATH, 1)] * 20
+            + [(wire.BATCH_PATH, 20)]
+            + [(wire.MESSAGE_PATH, 1)] * 20
+            + [(wire.BATCH_PATH, 5)]
+            + [(wire.MESSAGE_PATH, 1)] * 5,
+        )
+        self.assertEqual(handler.applied, uids)
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    def test_a_partner_down_in_a_run_holds_back_its_own_batches_only(self):
+        # One run, two partners: the first one's first request finds nobody;
+        # its later batch stays queued, the other partner gets all of its own.
+        closed = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
+        down_port = closed.server_address[1]
+        closed.server_close()
+        down = self._connection(f"http://127.0.0.1:{down_port}")
+        handler, url = self._partner()
+        up = self._connection(url)
+        down_messages = self._queue(down, [f"down{index:02d}" for index in range(25)])
+        up_messages = self._queue(up, [f"up{index:02d}" for index in range(25)])
+        (down_messages | up_messages)._k2k_send()
+        self.assertEqual(
+            handler.received, [(wire.BATCH_PATH, 20), (wire.BATCH_PATH, 5)]
+        )
+        self.assertEqual(set(up_messages.mapped("state")), {"applied"})
+        self.assertEqual(set(down_messages.mapped("state")), {"queued"})
+        self.assertEqual(set(down_messages[:20].mapped("attempt_count")), {1})
+        self.assertEqual(set(down_messages[20:].mapped("attempt_count")), {0})
+
+    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    def test_an_answer_that_is_no_batch_answer_ends_the_run_for_its_partner(self):
+        # Answered 200, but with an outcome missing: no answer to trust. The
+        # run's later batches to that partner are not posted; all wait.
+        handler, url = self._partner()
+        handler.short_answers = True
+        messages = self._queue(
+            self._connection(url), [f"doc{index:02d}" for index in range(45)]
+        )
+        messages._k2k_send()
+        self.assertEqual(handler.received, [(wire.BATCH_PATH, 20)])
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(set(messages[:20].mapped("attempt_count")), {1})
+        self.assertEqual(set(messages[20:].mapped("attempt_count")), {0})
+
+    def test_a_request_cancelled_before_its_turn_is_not_posted(self):
+        # What a send that stops halfway does with the rest of its run.
+        handler, url = self._partner()
+        handler.arrived, handler.release = threading.Event(), threading.Event()
+        handler.held = 1
+        connection = self._connection(url)
+        envelopes = [{"document_uid": "first"}], [{"document_uid": "second"}]
+        first, second = self.env["k2k.connection"]._k2k_start_http_batches(
+            [(connection, batch) for batch in envelopes]
+        )
+        self.assertTrue(handler.arrived.wait(5), "the first request came")
+        self.assertTrue(second.cancel())
+        handler.release.set()
+        self.assertEqual(first.result(timeout=5)[0], 200)
+        self.assertTrue(second.cancelled())
+        self.assertEqual(handler.received, [(wire.BATCH_PATH, 1)])
+
+    def test_every_request_of_a_series_is_resolved(self):
+        # The first call cannot be made (no https, not this machine): it
+        # fails, the later one of its partner is not posted, and another
+        # partner's call still goes.
+        handler, url = self._partner()
+        args = self._connection(url)._k2k_http_batch_post_args(
+            [{"document_uid": "other"}]
+        )
+        bad = ("http://erp.example.com", *args[1:])
+        futures = http_client.post_signed_one_after_another(
+            [bad, bad, args], keys=["a", "a", "b"]
+        )
+        self.assertIsInstance(
+            futures[0].exception(timeout=5), http_client.K2KTransportError
+        )
+        self.assertIsInstance(futures[1].exception(timeout=5), http_client.K2KNotPosted)
+        self.assertEqual(futures[2].result(timeout=5)[0], 200)
+        self.assertEqual(handler.received, [(wire.BATCH_PATH, 1)])
 
     def test_the_places_left_in_a_batch_go_round_the_partners(self):
         # Queued partner by partner: the first one's messages are the oldest.
