@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO / "tests_integration"))
 from conftest import OdooCli  # noqa: E402
 from remote_network import (  # noqa: E402
     OdooServer,
+    invoice_sale_orders,
     join_network,
     make_k2k_products,
     wait_until,
@@ -100,17 +101,7 @@ def main(n, template, out):
         )
         assert len(sale_orders) == n, len(sale_orders)
         for chunk in _chunks(sale_orders):
-            vendor.call("sale.order", "action_confirm", chunk)
-            context = {"active_model": "sale.order", "active_ids": chunk}
-            wizard = vendor.call(
-                "sale.advance.payment.inv",
-                "create",
-                {"advance_payment_method": "delivered", "consolidated_billing": False},
-                context=context,
-            )
-            vendor.call(
-                "sale.advance.payment.inv", "create_invoices", [wizard], context=context
-            )
+            invoice_sale_orders(vendor, chunk)
         invoices = vendor.call(
             "account.move",
             "search",

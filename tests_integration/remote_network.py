@@ -302,3 +302,20 @@ def make_k2k_products(vendor, buyer, buyer_vendor_partner, count=1):
         )
         pairs.append((vendor_product, buyer_product))
     return pairs
+
+
+def invoice_sale_orders(vendor, order_ids):
+    """Confirm the vendor's sale orders ``order_ids`` and make one draft
+    invoice per order, as a salesperson does with Create Invoice."""
+    vendor.call("sale.order", "action_confirm", order_ids)
+    context = {"active_model": "sale.order", "active_ids": order_ids}
+    wizard = vendor.call(
+        "sale.advance.payment.inv",
+        "create",
+        # Not consolidated: one invoice, one document to send, per order.
+        {"advance_payment_method": "delivered", "consolidated_billing": False},
+        context=context,
+    )
+    vendor.call(
+        "sale.advance.payment.inv", "create_invoices", [wizard], context=context
+    )

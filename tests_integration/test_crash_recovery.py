@@ -22,7 +22,13 @@ import signal
 from pathlib import Path
 
 import pytest
-from remote_network import OdooServer, join_network, make_k2k_products, wait_until
+from remote_network import (
+    OdooServer,
+    invoice_sale_orders,
+    join_network,
+    make_k2k_products,
+    wait_until,
+)
 
 CRASH_ADDONS = Path(__file__).resolve().parent / "addons"
 KILL_AFTER = "k2k_crash_points.kill_after"
@@ -190,18 +196,7 @@ def _make_invoices(net):
     )
     assert len(orders) == INVOICES, orders
     order_ids = [order["id"] for order in orders]
-    vendor.call("sale.order", "action_confirm", order_ids)
-    context = {"active_model": "sale.order", "active_ids": order_ids}
-    wizard = vendor.call(
-        "sale.advance.payment.inv",
-        "create",
-        # Not consolidated: one invoice per order, thirty documents to send.
-        {"advance_payment_method": "delivered", "consolidated_billing": False},
-        context=context,
-    )
-    vendor.call(
-        "sale.advance.payment.inv", "create_invoices", [wizard], context=context
-    )
+    invoice_sale_orders(vendor, order_ids)
     invoices = vendor.search_read(
         "account.move",
         [("move_type", "=", "out_invoice"), ("state", "=", "draft")],

@@ -109,21 +109,6 @@ class K2KMessage(models.Model):
         ready = self.filtered(lambda m: m in envelopes)
         return ready, [envelopes[message] for message in ready]
 
-    def _k2k_start_group(self):
-        """Check and build the envelopes of ``self``, messages to one
-        connection, and start the request that carries them; return what
-        ``_k2k_finish_group`` needs: the messages that went, and their
-        request (``None`` when they must go one by one), or ``None`` when
-        none could be built."""
-        ready, envelopes = self._k2k_build_envelopes()
-        if not ready:
-            return None
-        try:
-            request = ready.connection_id._k2k_start_http_batch(envelopes)
-        except UserError:
-            request = None  # told message by message when it finishes
-        return ready, request
-
     @api.model
     def _k2k_start_chain(self, units, stopped):
         """Check and build each of ``units`` (batches, each to one partner in
@@ -178,7 +163,7 @@ class K2KMessage(models.Model):
 
     def _k2k_finish_group(self, request):
         """Wait for the partner's answer to ``request`` (the batch of
-        ``self``, started by ``_k2k_start_group`` or in a chain; ``None``:
+        ``self``, started in a chain or again on its own; ``None``:
         they go one by one) and record each message's outcome; return
         whether the partner could be reached."""
         connection = self.connection_id
