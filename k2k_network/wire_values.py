@@ -86,6 +86,28 @@ def is_key(value):
     )
 
 
+def _short_text(value):
+    return isinstance(value, str) and 0 < len(value) <= 128
+
+
+def _uom(value):
+    """A unit of measure as ``k2k.document._k2k_export_uom`` sends it: its
+    XML id in Odoo's ``uom`` module where it has one, its name, its
+    category's name, and how many of the category's reference unit it holds
+    (more than 0)."""
+    return (
+        isinstance(value, dict)
+        and _optional(
+            lambda xml_id: _short_text(xml_id)
+            and bool(re.fullmatch(r"uom\.\w+", xml_id))
+        )(value.get("xml_id"))
+        and _short_text(value.get("name"))
+        and _short_text(value.get("category"))
+        and _number(0, MAX_QUANTITY)(value.get("ratio"))
+        and value["ratio"] > 0
+    )
+
+
 def _lots(value):
     """Lot or serial numbers of a shipped line, each with its quantity."""
     return (
@@ -120,6 +142,9 @@ PAYLOAD_RULES = {
             "quantity": _number(0, MAX_QUANTITY),
             "price_unit": _number(-MAX_AMOUNT, MAX_AMOUNT),
             "discount": _number(0, 100),
+            # The unit of the quantity and of the price (none from a partner
+            # on an older payload: the receiving line's own unit).
+            "uom": _optional(_uom),
         },
     ),
     "invoice_cancel": ({"invoice_number": _optional(_text)}, None),
@@ -137,6 +162,7 @@ PAYLOAD_RULES = {
             "quantity": _number(0, MAX_QUANTITY),
             "price_unit": _number(0, MAX_AMOUNT),
             "discount": _number(0, 100),
+            "uom": _optional(_uom),
         },
     ),
     "order_cancel": ({"purchase_order_name": _optional(_text)}, None),
@@ -160,6 +186,7 @@ PAYLOAD_RULES = {
             "quantity": _number(0, MAX_QUANTITY),
             "price_unit": _number(0, MAX_AMOUNT),
             "discount": _number(0, 100),
+            "uom": _optional(_uom),
         },
     ),
     "shipment": (
@@ -172,6 +199,7 @@ PAYLOAD_RULES = {
             "purchase_line_ref": _text,
             "shipped": _number(0, MAX_QUANTITY),
             "lots": _optional(_lots),
+            "uom": _optional(_uom),
         },
     ),
     "bill_status": (

@@ -1,5 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import math
+
 from odoo import api, models, tools
 from odoo.exceptions import UserError
 
@@ -205,6 +207,108 @@ class K2KDocument(models.AbstractModel):
             .search([("name", "=", code)], limit=1)
         )
         return currency.id
+
+    # -- units of measure --------------------------------------------------
+
+    @api.model
+    def _k2k_export_uom(self, uom):
+        """A unit as it travels with a quantity (``False`` for none): two
+        databases agree on it by its XML id in Odoo's ``uom`` module (the
+        standard units have the same one everywhere), else by its English
+        name in its category; its ratio (how many of the category's
+        reference unit it holds) lets the receiver check that both mean the
+        same quantity."""
+        if not uom:
+            return False
+        uom = uom.with_context(lang="en_US")
+        return {
+            "xml_id": self._k2k_get_uom_xml_id(uom.id),
+            "name": uom.name,
+            "category": uom.category_id.name,
+            # 12 significant digits: 1 / (1 / 12) is not quite 12.
+            "ratio": float(f"{1 / uom.factor:.12g}"),
+        }
+
+    @api.model
+    @tools.ormcache("uom_id")
+    def _k2k_get_uom_xml_id(self, uom_id):
+        # Cached: every line names its unit, and the uom module's XML ids
+        # only move with a module update (which clears the caches).
+        data = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", "uom.uom"),
+                    ("res_id", "=", uom_id),
+                    ("module", "=", "uom"),
+                ],
+                limit=1,
+            )
+        )
+        return data.complete_name or False
+
+    @api.model
+    def _k2k_get_uom(self, told, own_uom, product):
+        """This side's unit for the unit ``told`` as the partner sent it (see
+        ``_k2k_export_uom``), in the category of ``own_uom`` (the unit the
+        receiving line is in): by its XML id, else by its exact name. A
+        partner on the older payload sends none: the quantity is in
+        ``own_uom``, as before. Refuse a unit that cannot be mapped, or
+        that holds another quantity here, naming it."""
+        if not told:
+            return own_uom
+        Uom = self.env["uom.uom"].with_context(lang="en_US", active_test=False)
+        uom = Uom
+        if told.get("xml_id"):
+            uom = self.env.ref(told["xml_id"], raise_if_not_found=False) or Uom
+            if uom._name != "uom.uom":
+                uom = Uom
+        if not uom:
+            uom = Uom.search(
+                [
+                    ("name", "=", told["name"]),
+                    ("category_id", "=", own_uom.category_id.id),
+                ],
+                limit=2,
+            )
+            uom = uom if len(uom) == 1 else Uom
+        if (
+            uom
+            and uom.category_id == own_uom.category_id
+            and math.isclose(1 / uom.factor, told["ratio"], rel_tol=1e-6)
+        ):
+            return uom
+        raise UserError(
+            self.env._(
+                "Unknown unit of measure %(unit)s (%(category)s, %(ratio)s of its "
+                "reference unit) for %(product)s: this company has no unit of that "
+                "name and size in the category of %(own)s.",
+                unit=told["name"],
+                category=told["category"],
+                ratio=told["ratio"],
+                product=product.display_name,
+                own=own_uom.name,
+            )
+        )
+
+    @api.model
+    def _k2k_convert_to_uom(self, told, uom, product, quantity_keys=("quantity",)):
+        """``told`` (a line as the partner sent it) with its quantities and
+        its price in ``uom``: the price is per the unit it travels in, and
+        converts with the quantity."""
+        told_uom = self._k2k_get_uom(told.get("uom"), uom, product)
+        if told_uom == uom:
+            return told
+        converted = dict(told, uom=False)
+        for key in quantity_keys:
+            if key in told:
+                converted[key] = told_uom._compute_quantity(
+                    told[key], uom, rounding_method="HALF-UP"
+                )
+        if "price_unit" in told:
+            converted["price_unit"] = told_uom._compute_price(told["price_unit"], uom)
+        return converted
 
     @api.model
     def _k2k_outcome(self, outcome, detail, record=None, reference=None):

@@ -114,4 +114,5 @@ class K2KDocumentInvoice(models.AbstractModel):
             "quantity": line.quantity,
             "price_unit": line.price_unit,
             "discount": line.discount,
+            "uom": self._k2k_export_uom(line.product_uom_id),
         }

@@ -120,6 +120,10 @@ class K2KDocumentInvoice(models.AbstractModel):
             # The amounts are the vendor's, not the order's: let the bill
             # compute its balance from them.
             vals.pop("balance", None)
+            # In the purchase line's unit, as Odoo's own bill of the order.
+            line = self._k2k_convert_to_uom(
+                line, po_line.product_uom, po_line.product_id
+            )
         else:
             vals = {"display_type": "product"}
         vals.update(

@@ -42,6 +42,7 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
                     "quantity": line.product_uom_qty,
                     "price_unit": line.price_unit,
                     "discount": line.discount,
+                    "uom": self._k2k_export_uom(line.product_uom),
                 }
                 for line in lines
             ],
@@ -117,6 +118,9 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
         applied, held = [], []
         for line in order.order_line.filtered("k2k_line_uid"):
             new = told.get(line.k2k_line_uid, {"quantity": 0.0})
+            # Read in the buyer's unit of the line, whatever the vendor
+            # sells in.
+            new = self._k2k_convert_to_uom(new, line.product_uom, line.product_id)
             vals = self._k2k_prepare_line_changes(line, new)
             if not vals:
                 continue

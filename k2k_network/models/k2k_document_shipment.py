@@ -56,11 +56,16 @@ class K2KDocumentShipment(models.AbstractModel):
         lots = {}
         for move_line in moves.move_line_ids.filtered("lot_id"):
             name = move_line.lot_id.name
-            lots[name] = lots.get(name, 0.0) + move_line.quantity
+            # In the line's unit, as what was shipped.
+            quantity = move_line.product_uom_id._compute_quantity(
+                move_line.quantity, line.product_uom, round=False
+            )
+            lots[name] = lots.get(name, 0.0) + quantity
         return {
             "purchase_line_ref": line.k2k_purchase_line_ref,
             "shipped": line.qty_delivered,
             "lots": [{"name": name, "quantity": qty} for name, qty in lots.items()],
+            "uom": self._k2k_export_uom(line.product_uom),
         }
 
     # ======================================================================
@@ -105,16 +110,33 @@ class K2KDocumentShipment(models.AbstractModel):
     @api.model
     def _k2k_expect_line(self, line, receipts, told):
         """Put what is on its way for ``line`` on its open receipt move."""
-        on_the_way = told["shipped"] - line.qty_received
+        told_uom = self._k2k_get_uom(told.get("uom"), line.product_uom, line.product_id)
+        shipped = told_uom._compute_quantity(
+            told["shipped"], line.product_uom, round=False
+        )
+        on_the_way = shipped - line.qty_received
         move = receipts.move_ids.filtered(
             lambda m: m.purchase_line_id == line and m.state not in ("done", "cancel")
         )[:1]
         rounding = line.product_uom.rounding
         if not move or float_compare(on_the_way, 0, precision_rounding=rounding) <= 0:
             return []
+        # The receipt's move counts in its own unit (the product's, usually).
+        on_the_way = line.product_uom._compute_quantity(
+            on_the_way, move.product_uom, rounding_method="HALF-UP"
+        )
+        rounding = move.product_uom.rounding
         if float_compare(on_the_way, move.quantity, precision_rounding=rounding) == 0:
             return []
-        lots = told.get("lots") or []
+        lots = [
+            dict(
+                lot,
+                quantity=told_uom._compute_quantity(
+                    lot["quantity"], move.product_uom, rounding_method="HALF-UP"
+                ),
+            )
+            for lot in told.get("lots") or []
+        ]
         lots_qty = sum(lot["quantity"] for lot in lots)
         if (
             line.product_id.tracking != "none"
@@ -126,9 +148,10 @@ class K2KDocumentShipment(models.AbstractModel):
             move.quantity = on_the_way
         return [
             self.env._(
-                "%(product)s: %(quantity)s",
+                "%(product)s: %(quantity)s %(unit)s",
                 product=line.product_id.display_name,
                 quantity=formatLang(self.env, on_the_way),
+                unit=move.product_uom.name,
             )
         ]
 

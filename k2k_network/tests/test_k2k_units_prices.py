@@ -8,6 +8,7 @@ decides its order, a difference from the buyer's price is shown for a
 person to settle, and a quantity change never moves a price by itself."""
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..wire import build_envelope, new_uid
@@ -89,8 +90,12 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         so.action_confirm()
         self._validate_pickings(so.picking_ids)
         self._process()
-        self.assertEqual(self._last_payload("shipment")["lines"][0]["uom"]["name"], "Units")
-        move = po.picking_ids.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        self.assertEqual(
+            self._last_payload("shipment")["lines"][0]["uom"]["name"], "Units"
+        )
+        move = po.picking_ids.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        )
         on_the_way = move.product_uom._compute_quantity(move.quantity, self.uom_dozen)
         self.assertAlmostEqual(on_the_way, 10, msg="120 units are 10 dozens")
         self.assertAlmostEqual(move.quantity, move.product_uom_qty)
@@ -139,9 +144,8 @@ class TestK2KUnitsPrices(K2KFlowCommon):
             "ratio": 7.0,
         }
         envelope = build_envelope("order", new_uid(), 1, payload)
-        outcome = self.connection.sudo()._k2k_deliver(envelope)
-        self.assertEqual(outcome["outcome"], "failed")
-        self.assertIn("Crate of 7", outcome["detail"])
+        with self.assertRaisesRegex(UserError, "Crate of 7"), self.cr.savepoint():
+            self.connection.sudo()._k2k_deliver(envelope)
         self.assertFalse(
             self.env["sale.order"].search([("client_order_ref", "=", po.name)])
         )
@@ -174,7 +178,9 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         self.assertFalse(so.k2k_price_differs)
 
     def test_a_price_the_vendors_list_does_not_give_is_flagged(self):
-        po, so = self._order([(self.buyer_rose, 100, 0.80), (self.buyer_tulip, 50, 0.50)])
+        po, so = self._order(
+            [(self.buyer_rose, 100, 0.80), (self.buyer_tulip, 50, 0.50)]
+        )
         rose = self._line(so, self.vendor_rose)
         self.assertAlmostEqual(rose.price_unit, 1.20, msg="the vendor's own list")
         self.assertAlmostEqual(rose.k2k_buyer_price_unit, 0.80)
