@@ -1,7 +1,10 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup
+
 from odoo import Command, api, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, formatLang
 
 from .. import wire
 
@@ -77,9 +80,11 @@ class K2KDocumentOrder(models.AbstractModel):
             "vendor_code": self._k2k_get_vendor_code(line, connection),
             "shared_product_name": product.name if not product.company_id else False,
             "product_name": product.display_name,
+            # The quantity and the price are in the line's unit.
             "quantity": line.product_qty,
             "price_unit": line.price_unit,
             "discount": line.discount,
+            "uom": self._k2k_export_uom(line.product_uom),
         }
 
     @api.model
@@ -180,14 +185,50 @@ class K2KDocumentOrder(models.AbstractModel):
 
     @api.model
     def _k2k_prepare_order_line_vals(self, product, line):
+        # In the vendor's unit of its product, whatever the buyer buys in.
+        line = self._k2k_convert_to_uom(line, product.uom_id, product)
         return {
             # The vendor's own description of its product, not the buyer's.
             "product_id": product.id,
+            "product_uom": product.uom_id.id,
             "product_uom_qty": line["quantity"],
-            "price_unit": line["price_unit"],
-            "discount": line.get("discount") or 0.0,
+            # No price: the vendor's price list gives it, as for any order of
+            # this customer. The buyer's is kept beside it, and a difference
+            # is flagged for a person to settle.
+            "k2k_buyer_price_unit": line["price_unit"],
+            "k2k_buyer_discount": line.get("discount") or 0.0,
             "k2k_purchase_line_ref": line["purchase_line_ref"],
         }
+
+    @api.model
+    def _k2k_note_price_differences(self, order):
+        """Log on the vendor's order the lines whose price is not the
+        buyer's, for a person to settle."""
+        lines = order.order_line.filtered("k2k_price_differs")
+        if not lines:
+            return
+        items = [
+            self.env._(
+                "%(product)s: %(buyer)s less %(buyer_discount)s%% for the buyer, "
+                "%(price)s less %(discount)s%% here",
+                product=line.product_id.display_name,
+                buyer=format_amount(
+                    self.env, line.k2k_buyer_price_unit, line.currency_id
+                ),
+                buyer_discount=formatLang(self.env, line.k2k_buyer_discount),
+                price=format_amount(self.env, line.price_unit, line.currency_id),
+                discount=formatLang(self.env, line.discount),
+            )
+            for line in lines
+        ]
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "The price of these lines differs from the buyer's: settle it "
+                "with the buyer, or set the buyer's price."
+            ),
+            Markup().join(Markup("<li>%s</li>") % item for item in items),
+        )
+        order._message_log(body=body)
 
     @api.model
     def _k2k_prepare_order_vals(self, connection, envelope, products):
@@ -258,6 +299,7 @@ class K2KDocumentOrder(models.AbstractModel):
                 order=payload["purchase_order_name"],
             )
         )
+        self._k2k_note_price_differences(order)
         return self._k2k_outcome(
             "applied",
             self.env._("K2K order %(order)s created.", order=order.name),

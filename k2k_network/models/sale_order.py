@@ -1,6 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SaleOrder(models.Model):
@@ -13,6 +13,13 @@ class SaleOrder(models.Model):
         string="Buyer's Purchase Order",
         compute="_compute_k2k_purchase_order_id",
         help="The buyer's purchase order, when the buyer is in this database.",
+    )
+    k2k_price_differs = fields.Boolean(
+        string="Price Differs from the Buyer's",
+        compute="_compute_k2k_price_differs",
+        store=True,
+        help="A line's price or discount is not the one on the buyer's purchase "
+        "order: settle it with the buyer.",
     )
 
     _sql_constraints = [
@@ -43,6 +50,11 @@ class SaleOrder(models.Model):
         received = self.filtered(lambda o: o.k2k_connection_id and o.k2k_document_uid)
         for connection, orders in received.grouped("k2k_connection_id").items():
             Message._k2k_enqueue(connection, "order_answer", orders)
+
+    @api.depends("order_line.k2k_price_differs")
+    def _compute_k2k_price_differs(self):
+        for order in self:
+            order.k2k_price_differs = any(order.order_line.mapped("k2k_price_differs"))
 
     def _compute_k2k_purchase_order_id(self):
         counterparts = self.env["k2k.message"]._k2k_get_counterparts(self, sent=False)

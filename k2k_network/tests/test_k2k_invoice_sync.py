@@ -422,6 +422,8 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         po = self._buyer_po([(self.buyer_rose, 100, 0.70)], currency=eur)
         so = po.k2k_sale_order_id
         self.assertEqual(so.currency_id, eur)
+        # The vendor settles at the buyer's price (its list gives 0.72 EUR).
+        so.order_line.price_unit = 0.70
         self._validate_pickings(po.picking_ids)
         invoice = self._vendor_invoice(so)
         self.assertEqual(invoice.currency_id, eur)

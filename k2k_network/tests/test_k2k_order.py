@@ -26,8 +26,12 @@ class TestK2KOrder(K2KFlowCommon):
                 (line.product_id, line.product_uom_qty, line.price_unit)
                 for line in so.order_line
             ],
-            [(self.vendor_rose, 100, 0.75), (self.vendor_tulip, 40, 0.50)],
+            # The vendor's price list prices the order; the buyer's price
+            # is kept beside it (see test_k2k_units_prices.py).
+            [(self.vendor_rose, 100, 0.80), (self.vendor_tulip, 40, 0.50)],
         )
+        self.assertEqual(so.order_line.mapped("k2k_buyer_price_unit"), [0.75, 0.50])
+        self.assertEqual(so.order_line.mapped("k2k_price_differs"), [True, False])
         self.assertEqual(
             so.order_line.mapped("k2k_purchase_line_ref"),
             po.order_line.mapped("k2k_line_uid"),
