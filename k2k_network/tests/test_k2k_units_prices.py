@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from ..wire import build_envelope, new_uid
+from ..wire_values import EnvelopeError, check_payload
 from .common_flow import K2KFlowCommon
 
 
@@ -239,3 +240,22 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         self.assertAlmostEqual(po_line.price_unit, 0.80)
         self.assertFalse(po.k2k_vendor_attention, "a cut alone: applied")
         self.assertEqual(po_line.discount, 0)
+
+    def test_a_unit_must_be_well_formed(self):
+        po = self._buyer_po([(self.buyer_gerbera, 10, 6.00)], confirm=False)
+        payload = self.env["k2k.document.order"]._k2k_export_order(po, self.connection)
+        good = payload["lines"][0]["uom"]
+        check_payload(build_envelope("order", new_uid(), 1, payload))
+        for wrong in (
+            dict(good, ratio=0),
+            dict(good, ratio=-12),
+            dict(good, ratio="12"),
+            dict(good, name=""),
+            dict(good, name="x" * 129),
+            dict(good, category=None),
+            dict(good, xml_id="base.user_admin"),
+            "Dozens",
+        ):
+            payload["lines"][0]["uom"] = wrong
+            with self.assertRaises(EnvelopeError):
+                check_payload(build_envelope("order", new_uid(), 1, payload))
