@@ -174,6 +174,17 @@ PAYLOAD_RULES = {
             "lots": _optional(_lots),
         },
     ),
+    "return": (
+        {
+            "order_uid": _text,
+            "return_ref": _text,
+            "reason": _optional(_text),
+        },
+        {
+            "purchase_line_ref": _text,
+            "returned": _number(0, MAX_QUANTITY),
+        },
+    ),
     "bill_status": (
         {
             "invoice_uid": _text,
