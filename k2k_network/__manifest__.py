@@ -28,6 +28,7 @@
         "views/purchase_order_views.xml",
         "views/stock_picking_views.xml",
         "views/sale_order_views.xml",
+        "views/sale_order_return_views.xml",
         "views/res_config_settings_views.xml",
         "views/k2k_menus.xml",
     ],

@@ -63,6 +63,8 @@ MESSAGE_TYPES = {
     "order_answer": BUYER,
     # What the vendor shipped of a K2K order (each line's total so far).
     "shipment": BUYER,
+    # What the buyer returned of a K2K order (each line's total so far).
+    "return": VENDOR,
     # What became of an invoice at the buyer: approved, booked, paid, disputed.
     "bill_status": VENDOR,
     "status": ANY_SIDE,

@@ -202,6 +202,17 @@ PAYLOAD_RULES = {
             "uom": _optional(_uom),
         },
     ),
+    "return": (
+        {
+            "order_uid": _text,
+            "return_ref": _text,
+            "reason": _optional(_text),
+        },
+        {
+            "purchase_line_ref": _text,
+            "returned": _number(0, MAX_QUANTITY),
+        },
+    ),
     "bill_status": (
         {
             "invoice_uid": _text,

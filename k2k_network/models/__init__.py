@@ -19,6 +19,7 @@ from . import k2k_document_order
 from . import k2k_document_order_answer
 from . import k2k_document_bill_status
 from . import k2k_document_shipment
+from . import k2k_document_return
 from . import k2k_document_status
 from . import k2k_document_keys
 from . import k2k_guarded_mixin
@@ -30,6 +31,8 @@ from . import sale_order_line
 from . import account_move
 from . import stock_rule
 from . import stock_picking
+from . import stock_picking_buyer_return
+from . import sale_order_return
 from . import ir_actions_report
 from . import account_move_bill_status
 from . import account_partial_reconcile

@@ -32,6 +32,7 @@ class K2KDocument(models.AbstractModel):
             "order_answer": "k2k.document.order.answer",
             "bill_status": "k2k.document.bill.status",
             "shipment": "k2k.document.shipment",
+            "return": "k2k.document.return",
             "status": "k2k.document.status",
             "keys": "k2k.document.keys",
         }

@@ -50,6 +50,7 @@ class K2KMessage(models.Model):
             ("order_answer", "Vendor's Answer to a K2K Order"),
             ("bill_status", "Bill Status at the Buyer"),
             ("shipment", "Shipment Notice"),
+            ("return", "Return by the Buyer"),
             ("status", "Connection Status"),
             ("keys", "Key Change"),
         ],
