@@ -211,6 +211,7 @@ PAYLOAD_RULES = {
         {
             "purchase_line_ref": _text,
             "returned": _number(0, MAX_QUANTITY),
+            "uom": _optional(_uom),
         },
     ),
     "bill_status": (

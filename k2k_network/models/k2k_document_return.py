@@ -48,6 +48,7 @@ class K2KDocumentReturn(models.AbstractModel):
                 {
                     "purchase_line_ref": line.k2k_line_uid,
                     "returned": self._k2k_get_returned(line, returns),
+                    "uom": self._k2k_export_uom(line.product_uom),
                 }
                 for line in order.order_line.filtered("k2k_line_uid")
             ],
@@ -131,6 +132,11 @@ class K2KDocumentReturn(models.AbstractModel):
                         )
                     )
                 continue
+            # In the partner's unit as it travels; this order's line counts
+            # in its own.
+            returned = self._k2k_get_uom(
+                told.get("uom"), line.product_uom, line.product_id
+            )._compute_quantity(returned, line.product_uom, round=False)
             rounding = line.product_uom.rounding
             delivered = line._k2k_get_qty_shipped()
             if float_compare(returned, delivered, precision_rounding=rounding) > 0:

@@ -205,3 +205,21 @@ class TestK2KReturns(K2KFlowCommon):
             self._as(so, self.salesman).write({"k2k_returned_by_buyer": True})
         with self.assertRaises(UserError):
             so.action_k2k_create_return_credit_note()
+
+    def test_a_return_in_dozens_is_read_in_units(self):
+        # The buyer buys gerberas by the dozen, its vendor sells them by
+        # the unit: 2 dozens back are 24 units at the vendor.
+        vendor_gerbera = self._k2k_vendor_product("Gerbera Mix", "V-GERB", 0.50)
+        buyer_gerbera = self._k2k_buyer_product("Gerbera Mixed", "V-GERB", 6.00)
+        buyer_gerbera.uom_po_id = self.env.ref("uom.product_uom_dozen")
+        po = self._buyer_po([(buyer_gerbera, 10, 6.00)])
+        so = po.k2k_sale_order_id.with_company(self.vendor)
+        self._vendor_invoice(so)
+        self._process()
+        self._validate_pickings(po.picking_ids)
+        self._buyer_return(po, {buyer_gerbera: 24})
+        self._process()
+        self.assertEqual(self._last_return_message().state, "applied")
+        line = self._line(so, vendor_gerbera)
+        self.assertEqual(line.product_uom, self.env.ref("uom.product_uom_unit"))
+        self.assertAlmostEqual(line.k2k_qty_returned, 24)
