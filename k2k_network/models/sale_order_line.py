@@ -13,6 +13,13 @@ class SaleOrderLine(models.Model):
         copy=False,
         help="Identifies the buyer's purchase order line this line sells.",
     )
+    k2k_downpayment_ref = fields.Char(
+        string="Buyer's Down Payment Line",
+        readonly=True,
+        copy=False,
+        help="Identifies, for a down payment, the buyer's purchase order "
+        "down-payment line it becomes, which the final invoice deducts.",
+    )
 
     def write(self, vals):
         result = super().write(vals)

@@ -16,4 +16,5 @@ from . import test_k2k_wire
 from . import test_k2k_keys
 from . import test_k2k_batch
 from . import test_k2k_lifecycle
+from . import test_k2k_down_payments
 from . import test_k2k_receipt_flags
