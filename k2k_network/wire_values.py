@@ -139,12 +139,15 @@ PAYLOAD_RULES = {
         {
             "purchase_line_ref": _optional(_text),
             "name": _text,
-            "quantity": _number(0, MAX_QUANTITY),
+            # Negative for a down payment's deduction only: see LINE_RULES.
+            "quantity": _number(-MAX_QUANTITY, MAX_QUANTITY),
             "price_unit": _number(-MAX_AMOUNT, MAX_AMOUNT),
             "discount": _number(0, 100),
             # The unit of the quantity and of the price (none from a partner
             # on an older payload: the receiving line's own unit).
             "uom": _optional(_uom),
+            "order_uid": _optional(_text),
+            "is_downpayment": _optional(_choice(True)),
         },
     ),
     "invoice_cancel": ({"invoice_number": _optional(_text)}, None),
@@ -226,8 +229,29 @@ PAYLOAD_RULES = {
 }
 
 
-def _check_values(rules, values, where):
+def _invoice_line_together(line):
+    """The keys of an invoice line wrong together: only a down payment's
+    deduction bills a negative quantity, and a down payment names its K2K
+    order and the purchase line it becomes."""
+    wrong = []
+    if line.get("is_downpayment"):
+        wrong += [
+            key for key in ("order_uid", "purchase_line_ref") if not line.get(key)
+        ]
+    elif line["quantity"] < 0:
+        wrong.append("quantity")
+    return wrong
+
+
+# Message type -> the rule of each line's values together, once each value
+# passed its own rule: the names of the wrong keys.
+LINE_RULES = {"invoice": _invoice_line_together}
+
+
+def _check_values(rules, values, where, together=None):
     wrong = [key for key, check in rules.items() if not check(values.get(key))]
+    if not wrong and together:
+        wrong = together(values)
     if wrong:
         raise EnvelopeError(
             "invalid_value", f"Missing or out of range in {where}: {', '.join(wrong)}."
@@ -247,7 +271,12 @@ def check_payload(envelope):
         for number, line in enumerate(lines, start=1):
             if not isinstance(line, dict):
                 raise EnvelopeError("invalid_value", f"Line {number} is not a line.")
-            _check_values(line_rules, line, f"line {number}")
+            _check_values(
+                line_rules,
+                line,
+                f"line {number}",
+                LINE_RULES.get(envelope["type"]),
+            )
     check_attachments(envelope["attachments"])
 
 

@@ -111,6 +111,14 @@ class AccountMove(models.Model):
         string="Billed Quantity Differs from Received",
         compute="_compute_k2k_mismatch",
         store=True,
+        help="A receipt was validated and the quantity received differs from "
+        "the quantity billed.",
+    )
+    k2k_awaiting_receipt = fields.Boolean(
+        string="Awaiting Receipt",
+        compute="_compute_k2k_mismatch",
+        store=True,
+        help="Billed before all the goods came in: the rest is still expected.",
     )
 
     _sql_constraints = [
@@ -295,15 +303,18 @@ class AccountMove(models.Model):
         "invoice_line_ids.purchase_line_id.qty_received",
         "invoice_line_ids.purchase_line_id.qty_invoiced",
         "invoice_line_ids.purchase_line_id.price_unit",
+        # A receipt validated (or cancelled) tells awaited from different.
+        "invoice_line_ids.purchase_line_id.move_ids.state",
     )
     def _compute_k2k_mismatch(self):
         for move in self:
-            amount_mismatch = qty_mismatch = False
+            amount_mismatch = qty_mismatch = awaiting = False
             if move.k2k_document_uid and move.move_type == "in_invoice":
                 amount_mismatch = move._k2k_has_amount_mismatch()
-                qty_mismatch = move._k2k_has_qty_mismatch()
+                qty_mismatch, awaiting = move._k2k_get_receipt_flags()
             move.k2k_amount_mismatch = amount_mismatch
             move.k2k_qty_mismatch = qty_mismatch
+            move.k2k_awaiting_receipt = awaiting
 
     def _k2k_flag_vendor_total(self, vendor_total):
         """The bill's lines are the vendor's: its untaxed total must be the
@@ -352,24 +363,55 @@ class AccountMove(models.Model):
         )
 
     def _k2k_has_qty_mismatch(self):
-        """Does a billed quantity differ from what was received and not yet
-        billed on another bill?"""
+        """Was a quantity received that differs from the billed one?"""
+        return self._k2k_get_receipt_flags()[0]
+
+    def _k2k_get_receipt_flags(self):
+        """``(received differently, awaiting receipt)``: whether a billed
+        quantity differs from what was received and not billed on another
+        bill, beyond what is still expected (the goods of an invoice that
+        came first); and whether some billed goods are still expected."""
         self.ensure_one()
-        for line in self.invoice_line_ids.filtered("purchase_line_id"):
+        different = awaiting = False
+        for line in self.invoice_line_ids.filtered(
+            # A down payment is billed, never received.
+            lambda aml: aml.purchase_line_id and not aml.is_downpayment
+        ):
             po_line = line.purchase_line_id
+            rounding = po_line.product_uom.rounding
             billed_here = line.product_uom_id._compute_quantity(
                 line.quantity, po_line.product_uom
             )
             # qty_invoiced counts every bill that is not cancelled, this one too.
             billed_elsewhere = po_line.qty_invoiced - billed_here
             open_received = po_line.qty_received - billed_elsewhere
-            if float_compare(
-                billed_here,
-                open_received,
-                precision_rounding=po_line.product_uom.rounding,
+            missing = billed_here - open_received
+            if float_is_zero(missing, precision_rounding=rounding):
+                continue
+            expected = self._k2k_get_expected_qty(po_line)
+            if (
+                missing > 0
+                and float_compare(missing, expected, precision_rounding=rounding) <= 0
             ):
-                return True
-        return False
+                awaiting = True
+            else:
+                different = True
+        return different, awaiting
+
+    def _k2k_get_expected_qty(self, po_line):
+        """What ``po_line`` still expects from receipts not validated yet,
+        in its unit."""
+        moves = po_line.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel")
+            and m.picking_code == "incoming"
+            and not m.origin_returned_move_id
+        )
+        return sum(
+            move.product_uom._compute_quantity(
+                move.product_uom_qty, po_line.product_uom
+            )
+            for move in moves
+        )
 
     def action_k2k_open_buyer_bill(self):
         self.ensure_one()

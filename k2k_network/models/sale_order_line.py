@@ -80,6 +80,13 @@ class SaleOrderLine(models.Model):
         return super(
             SaleOrderLine, self - self._k2k_get_agreed_lines()
         )._compute_discount()
+    k2k_downpayment_ref = fields.Char(
+        string="Buyer's Down Payment Line",
+        readonly=True,
+        copy=False,
+        help="Identifies, for a down payment, the buyer's purchase order "
+        "down-payment line it becomes, which the final invoice deducts.",
+    )
 
     def write(self, vals):
         result = super().write(vals)

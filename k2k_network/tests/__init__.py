@@ -18,3 +18,5 @@ from . import test_k2k_batch
 from . import test_k2k_lifecycle
 from . import test_k2k_units_prices
 from . import test_k2k_returns
+from . import test_k2k_down_payments
+from . import test_k2k_receipt_flags

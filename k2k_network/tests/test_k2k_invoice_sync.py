@@ -248,9 +248,14 @@ class TestK2KInvoiceSync(K2KFlowCommon):
             bill.with_user(accountant).action_k2k_approve()
 
     def test_mismatch_flags(self):
-        # Received 80 of the 100 ordered roses; the vendor bills 100.
+        # Received 80 of the 100 ordered roses, no more expected (the receipt
+        # closed without a backorder); the vendor bills 100.
         po = self._buyer_po([(self.buyer_rose, 100, 0.80)])
-        self._validate_pickings(po.picking_ids, {self.buyer_rose: 80})
+        po.picking_ids.move_ids.quantity = 80
+        action = po.picking_ids.button_validate()
+        self.env[action["res_model"]].with_context(**action["context"]).create(
+            {}
+        ).process_cancel_backorder()
         so = po.k2k_sale_order_id
         invoice = self._vendor_invoice(so, post=False)
         invoice.invoice_line_ids.price_unit = 0.90
