@@ -152,3 +152,30 @@ class TestK2KMigration(K2KFlowCommon):
             "WHERE table_name = 'k2k_connection' AND column_name = 'remote_secret'"
         )
         self.assertFalse(cr.fetchall(), "the shared secret is gone")
+
+    def test_migration_from_1_2_keeps_existing_k2k_prices_unflagged(self):
+        # Under 18.0.1.2.0 a K2K order's lines held the buyer's price.
+        po = self._buyer_po([(self.buyer_rose, 10, 0.75)])
+        so = po.k2k_sale_order_id
+        so_line = so.order_line
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "UPDATE sale_order_line SET price_unit = 0.75 WHERE id = %s", [so_line.id]
+        )
+        for table, column in (
+            ("sale_order_line", "k2k_buyer_price_unit"),
+            ("sale_order_line", "k2k_buyer_discount"),
+            ("sale_order_line", "k2k_price_differs"),
+            ("sale_order", "k2k_price_differs"),
+        ):
+            cr.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+        load_script(_script("18.0.1.3.0"), "k2k_migration_prices").migrate(
+            cr, "18.0.1.2.0"
+        )
+        self.env.invalidate_all()
+
+        self.assertAlmostEqual(so_line.k2k_buyer_price_unit, 0.75)
+        self.assertFalse(so_line.k2k_price_differs)
+        self.assertFalse(so.k2k_price_differs)
