@@ -162,11 +162,7 @@ class K2KDocumentInvoice(models.AbstractModel):
         ]
         if not unordered and all("taxes" not in line for _vals, line in pairs):
             return  # an older partner's lines, all ordered: as before
-        fiscal_position = self.env["account.fiscal.position"].browse(
-            vals.get("fiscal_position_id")
-        ) or self.env["account.fiscal.position"].with_company(
-            buyer
-        )._get_fiscal_position(connection.vendor_partner_id)
+        fiscal_position = self._k2k_get_bill_fiscal_position(connection, vals)
         currency = self.env["res.currency"].browse(vals["currency_id"])
         products = self._k2k_find_billed_products(
             connection, [line.get("vendor_code") for _vals, line in unordered]
@@ -191,6 +187,17 @@ class K2KDocumentInvoice(models.AbstractModel):
             )
             if chosen != taxes or "tax_ids" not in line_vals:
                 line_vals["tax_ids"] = [Command.set(chosen.ids)]
+
+    @api.model
+    def _k2k_get_bill_fiscal_position(self, connection, vals):
+        """The bill's fiscal position: its purchase order's, else the one
+        Odoo gives the vendor in the buyer's company."""
+        FiscalPosition = self.env["account.fiscal.position"]
+        if "fiscal_position_id" in vals:
+            return FiscalPosition.browse(vals["fiscal_position_id"])
+        return FiscalPosition.with_company(
+            connection.buyer_company_id
+        )._get_fiscal_position(connection.vendor_partner_id)
 
     @api.model
     def _k2k_get_command_ids(self, commands):
