@@ -148,6 +148,83 @@ class TestK2KTaxes(K2KFlowCommon):
         self.assertEqual(bill.amount_total, invoice.amount_total)
         self.assertFalse(bill.k2k_tax_mismatch)
 
+    def test_reverse_charge_that_gives_the_vendors_total_is_kept(self):
+        # The vendor charges no tax (an export); the buyer's fiscal position
+        # maps its tax to a reverse charge of 21 % (+100 % and -100 %): it
+        # gives the vendor's total, and stays.
+        vendor_exempt = self.vendor_tax_21.copy({"name": "Export 0%", "amount": 0.0})
+        self.vendor_rose.taxes_id = [Command.set(vendor_exempt.ids)]
+        self.buyer_data["default_tax_purchase"].copy(
+            {"name": "Exempt purchases 0%", "amount": 0.0}
+        )
+        reverse = self._buyer_tax_21()
+        self_assessed = {
+            "repartition_type": "tax",
+            "factor_percent": -100.0,
+            "account_id": self.buyer_data["default_account_tax_sale"][:1].id,
+        }
+        reverse.write(
+            {
+                "name": "Reverse charge 21%",
+                "invoice_repartition_line_ids": [Command.create(self_assessed)],
+                "refund_repartition_line_ids": [Command.create(self_assessed)],
+            }
+        )
+        fiscal_position = self.env["account.fiscal.position"].create(
+            {
+                "name": "Intra-community",
+                "company_id": self.buyer.id,
+                "tax_ids": [
+                    Command.create(
+                        {
+                            "tax_src_id": self.buyer_tax_10.id,
+                            "tax_dest_id": reverse.id,
+                        }
+                    )
+                ],
+            }
+        )
+        self.vendor.partner_id.with_company(
+            self.buyer
+        ).property_account_position_id = fiscal_position
+        _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
+        self.assertEqual(invoice.amount_total, 80.0)
+        self.assertEqual(bill.invoice_line_ids.tax_ids, reverse)
+        self.assertEqual(bill.amount_total, 80.0)
+        self.assertFalse(bill.k2k_tax_mismatch)
+
+    def test_vendor_correction_clears_the_flag(self):
+        _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
+        self.assertTrue(bill.k2k_tax_mismatch)
+        vendor_tax_10 = self.vendor_tax_21.copy({"name": "VAT 10%", "amount": 10.0})
+        invoice.button_draft()
+        invoice.invoice_line_ids.tax_ids = [Command.set(vendor_tax_10.ids)]
+        invoice.action_post()
+        self._process()
+        self.assertTrue(bill.k2k_updated_by_vendor)
+        self.assertEqual(bill.k2k_vendor_amount_total, 88.0)
+        self.assertEqual(bill.amount_total, 88.0)
+        self.assertFalse(bill.k2k_tax_mismatch)
+
+    def test_an_older_vendors_invoice_keeps_the_buyers_taxes(self):
+        # A vendor on an older version sends no taxes nor taxed totals: the
+        # bill is made as before, with nothing to compare.
+        po = self._buyer_po([(self.buyer_rose, 10, 0.80)])
+        envelope = self._envelope(
+            {"purchase_line_ref": po.order_line.k2k_line_uid},
+            currency=self.buyer.currency_id.name,
+            amount_untaxed=8.0,
+        )
+        bill = (
+            self.connection.sudo()
+            .with_company(self.buyer)
+            ._k2k_receive(envelope)["record"]
+        )
+        self.assertEqual(bill.invoice_line_ids.tax_ids, self.buyer_tax_10)
+        self.assertEqual(bill.amount_total, 8.8)
+        self.assertFalse(bill.k2k_tax_mismatch)
+        self.assertFalse(bill.k2k_product_missing)
+
     # -- lines without a purchase line -------------------------------------------
 
     def test_freight_line_gets_the_buyers_product_account_and_tax(self):
