@@ -38,6 +38,11 @@ BILL_STATUSES = (
     "cancelled",
 )
 DISPUTE_REASONS = ("quantity", "price", "damaged", "other")
+# How a tax of an invoice line computes (Odoo's own kinds, a group given as
+# its taxes): what a receiver needs to find a tax of its own that gives the
+# same amount.
+TAX_AMOUNT_TYPES = ("percent", "fixed", "division")
+MAX_TAXES = 20
 
 
 def _text(value):
@@ -122,6 +127,22 @@ def _lots(value):
     )
 
 
+def _taxes(value):
+    """The taxes of an invoice line, each by its kind, rate and whether the
+    price includes it: never a record of the sender."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_TAXES
+        and all(
+            isinstance(tax, dict)
+            and tax.get("amount_type") in TAX_AMOUNT_TYPES
+            and _number(-MAX_AMOUNT, MAX_AMOUNT)(tax.get("amount"))
+            and isinstance(tax.get("price_include"), bool)
+            for tax in value
+        )
+    )
+
+
 # Message type -> (payload rules, rules of each of its "lines"). A key that
 # no rule names is ignored; a rule's key that is missing is checked as None.
 PAYLOAD_RULES = {
@@ -134,6 +155,9 @@ PAYLOAD_RULES = {
             "payment_reference": _optional(_text),
             "currency": _currency,
             "amount_untaxed": _optional(_number(-MAX_AMOUNT, MAX_AMOUNT)),
+            # Optional: a partner on an older version sends untaxed amounts only.
+            "amount_tax": _optional(_number(-MAX_AMOUNT, MAX_AMOUNT)),
+            "amount_total": _optional(_number(-MAX_AMOUNT, MAX_AMOUNT)),
             "reversed_document_uid": _optional(_text),
         },
         {
@@ -148,6 +172,9 @@ PAYLOAD_RULES = {
             "uom": _optional(_uom),
             "order_uid": _optional(_text),
             "is_downpayment": _optional(_choice(True)),
+            "vendor_code": _optional(_text),
+            "price_total": _optional(_number(-MAX_AMOUNT, MAX_AMOUNT)),
+            "taxes": _optional(_taxes),
         },
     ),
     "invoice_cancel": ({"invoice_number": _optional(_text)}, None),
@@ -223,6 +250,10 @@ PAYLOAD_RULES = {
             "status": _choice(*BILL_STATUSES),
             "reason": _optional(_choice(*DISPUTE_REASONS)),
             "note": _optional(_text),
+            # What the buyer paid of its bill and what is left, in the
+            # invoice's currency (optional: an older partner sends neither).
+            "amount_paid": _optional(_number(0, MAX_AMOUNT)),
+            "amount_residual": _optional(_number(0, MAX_AMOUNT)),
         },
         None,
     ),

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare, float_is_zero, formatLang
 
 
 class AccountMove(models.Model):
@@ -119,6 +119,28 @@ class AccountMove(models.Model):
         compute="_compute_k2k_mismatch",
         store=True,
         help="Billed before all the goods came in: the rest is still expected.",
+    )
+    k2k_vendor_amount_total = fields.Monetary(
+        string="Vendor's Total",
+        readonly=True,
+        copy=False,
+        help="The vendor's invoice total, taxes included (zero when the vendor's "
+        "version of K2K does not send it).",
+    )
+    k2k_tax_mismatch = fields.Boolean(
+        string="Taxes Differ from the Vendor's",
+        compute="_compute_k2k_tax_mismatch",
+        store=True,
+        help="The bill's total, taxes included, is not the vendor's: the buyer's "
+        "taxes give another amount than the vendor's.",
+    )
+    k2k_product_missing = fields.Boolean(
+        string="Line Without a Product",
+        compute="_compute_k2k_product_missing",
+        store=True,
+        help="A line of the vendor's invoice matches no product of yours (none "
+        "bought from this vendor under its code): give it a product or check "
+        "its account and taxes.",
     )
 
     _sql_constraints = [
@@ -316,11 +338,42 @@ class AccountMove(models.Model):
             move.k2k_qty_mismatch = qty_mismatch
             move.k2k_awaiting_receipt = awaiting
 
+    @api.depends("k2k_document_uid", "k2k_vendor_amount_total", "amount_total")
+    def _compute_k2k_tax_mismatch(self):
+        for move in self:
+            move.k2k_tax_mismatch = bool(
+                move.k2k_document_uid
+                and move.k2k_vendor_amount_total
+                and move.currency_id.compare_amounts(
+                    move.amount_total, move.k2k_vendor_amount_total
+                )
+            )
+
+    @api.depends(
+        "k2k_document_uid",
+        "invoice_line_ids.product_id",
+        "invoice_line_ids.display_type",
+        "invoice_line_ids.purchase_line_id",
+    )
+    def _compute_k2k_product_missing(self):
+        for move in self:
+            move.k2k_product_missing = bool(
+                move.k2k_document_uid
+                and move.invoice_line_ids.filtered(
+                    # A down payment is billed against its purchase line,
+                    # which has no product, as Odoo's own are.
+                    lambda aml: aml.display_type == "product"
+                    and not aml.product_id
+                    and not aml.purchase_line_id
+                )
+            )
+
     def _k2k_flag_vendor_total(self, vendor_total):
         """The bill's lines are the vendor's: its untaxed total must be the
         vendor's too (checked as a number on receipt). Say so when it is not
         (a line the buyer's accounts could not take, another rounding)."""
         self.ensure_one()
+        self._k2k_note_tax_mismatch()
         if vendor_total in (None, False) or not float_compare(
             vendor_total,
             self.amount_untaxed,
@@ -333,6 +386,30 @@ class AccountMove(models.Model):
                 "%(bill)s.",
                 vendor=vendor_total,
                 bill=self.amount_untaxed,
+            )
+        )
+
+    def _k2k_note_tax_mismatch(self):
+        """Say on the bill, with both totals, that its taxes do not give the
+        vendor's total."""
+        self.ensure_one()
+        if not self.k2k_tax_mismatch:
+            return
+        self._message_log(
+            body=self.env._(
+                "Warning: the vendor's total, taxes included, is %(vendor)s; this "
+                "bill's is %(bill)s (taxes %(taxes)s). Check the taxes of its lines.",
+                vendor=formatLang(
+                    self.env,
+                    self.k2k_vendor_amount_total,
+                    currency_obj=self.currency_id,
+                ),
+                bill=formatLang(
+                    self.env, self.amount_total, currency_obj=self.currency_id
+                ),
+                taxes=formatLang(
+                    self.env, self.amount_tax, currency_obj=self.currency_id
+                ),
             )
         )
 

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import plaintext2html
+from odoo.tools import formatLang, plaintext2html
 
 from .. import wire
 
@@ -37,6 +37,9 @@ class AccountMove(models.Model):
             ("posted", "Booked"),
             ("partial", "Partially paid"),
             ("paid", "Paid"),
+            # Not a word of the protocol: the vendor's own reading of a
+            # "paid" bill that paid less than this invoice's total.
+            ("short_paid", "Paid short"),
             ("cancelled", "Cancelled"),
         ],
         string="At Buyer",
@@ -49,6 +52,12 @@ class AccountMove(models.Model):
         string="At Buyer Since", readonly=True, copy=False
     )
     k2k_buyer_status_revision = fields.Integer(readonly=True, copy=False)
+    k2k_buyer_amount_paid = fields.Monetary(
+        string="Paid at Buyer",
+        readonly=True,
+        copy=False,
+        help="What the buyer paid of its bill of this invoice, as the buyer told it.",
+    )
     k2k_buyer_dispute = fields.Char(string="Buyer's Dispute", readonly=True, copy=False)
 
     # ======================================================================
@@ -71,6 +80,17 @@ class AccountMove(models.Model):
         if self.k2k_approval_state == "approved":
             return "approved"
         return "sent_back" if self.k2k_sent_back else "pending"
+
+    def _k2k_get_amounts_for_vendor(self):
+        """What was paid of the bill and what is left, in its currency (the
+        invoice's), once it is booked; else nothing."""
+        self.ensure_one()
+        if self.state != "posted" or self.payment_state == "reversed":
+            return {"amount_paid": False, "amount_residual": False}
+        return {
+            "amount_paid": self.amount_total - self.amount_residual,
+            "amount_residual": self.amount_residual,
+        }
 
     def _k2k_queue_bill_status(self):
         """Queue the status of the K2K bills among ``self`` (built as it
@@ -209,11 +229,35 @@ class AccountMove(models.Model):
                 }
             )
 
+    def _k2k_read_buyer_status(self, status, amount_paid):
+        """The buyer's status as this invoice shows it: a bill paid in full
+        that paid less than this invoice's total is paid short (the buyer's
+        taxes gave another total), never "paid"."""
+        self.ensure_one()
+        if (
+            status == "paid"
+            and amount_paid not in (None, False)
+            and self.currency_id.compare_amounts(amount_paid, self.amount_total) < 0
+        ):
+            return "short_paid"
+        return status
+
     def _k2k_note_buyer_status(self, connection):
         self.ensure_one()
         labels = dict(self._fields["k2k_buyer_status"]._description_selection(self.env))
         buyer = connection._get_buyer_display_name()
         status = labels[self.k2k_buyer_status]
+        if self.k2k_buyer_status in ("partial", "short_paid"):
+            status = self.env._(
+                "%(status)s, %(paid)s of %(total)s",
+                status=status,
+                paid=formatLang(
+                    self.env, self.k2k_buyer_amount_paid, currency_obj=self.currency_id
+                ),
+                total=formatLang(
+                    self.env, self.amount_total, currency_obj=self.currency_id
+                ),
+            )
         if self.k2k_buyer_status != "disputed":
             self._message_log(
                 body=self.env._("At %(buyer)s: %(status)s.", buyer=buyer, status=status)

@@ -7,8 +7,9 @@ from odoo.exceptions import UserError
 class K2KDocumentBillStatus(models.AbstractModel):
     """What became of an invoice at the buyer, buyer -> vendor: pending or
     approved by procurement, sent back, disputed (with its reason), booked,
-    partly or wholly paid, cancelled. Only the status travels: none of the
-    buyer's accounts, journals or payments."""
+    partly or wholly paid (with the amount paid, so that the vendor sees a
+    short payment), cancelled. Only the status and amounts travel: none of
+    the buyer's accounts, journals or payments."""
 
     _name = "k2k.document.bill.status"
     _inherit = "k2k.document"
@@ -37,6 +38,7 @@ class K2KDocumentBillStatus(models.AbstractModel):
             "status": status,
             "reason": bill.k2k_dispute_reason if disputed else False,
             "note": bill.k2k_dispute_note if disputed else False,
+            **bill._k2k_get_amounts_for_vendor(),
         }
 
     # ======================================================================
@@ -57,9 +59,13 @@ class K2KDocumentBillStatus(models.AbstractModel):
                 invoice.name,
             )
         disputed = payload["status"] == "disputed"
+        amount_paid = payload.get("amount_paid")
         invoice.write(
             {
-                "k2k_buyer_status": payload["status"],
+                "k2k_buyer_status": invoice._k2k_read_buyer_status(
+                    payload["status"], amount_paid
+                ),
+                "k2k_buyer_amount_paid": amount_paid or 0.0,
                 "k2k_buyer_status_date": fields.Datetime.now(),
                 "k2k_buyer_status_revision": envelope["revision"],
                 "k2k_buyer_dispute": (

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..wire_values import TAX_AMOUNT_TYPES
+
 # Vendor document type -> the buyer's counterpart.
 K2K_BUYER_MOVE_TYPES = {"out_invoice": "in_invoice", "out_refund": "in_refund"}
 
@@ -95,6 +97,8 @@ class K2KDocumentInvoice(models.AbstractModel):
             "payment_reference": move.payment_reference or False,
             "currency": move.currency_id.name,
             "amount_untaxed": move.amount_untaxed,
+            "amount_tax": move.amount_tax,
+            "amount_total": move.amount_total,
             "reversed_document_uid": reversed_uid,
             "lines": [self._k2k_export_invoice_line(move, line) for line in lines],
         }
@@ -115,4 +119,23 @@ class K2KDocumentInvoice(models.AbstractModel):
             "price_unit": line.price_unit,
             "discount": line.discount,
             "uom": self._k2k_export_uom(line.product_uom_id),
+            # The buyer's own product for a line it never ordered (freight).
+            "vendor_code": line.product_id.default_code or False,
+            "price_total": line.price_total,
+            "taxes": self._k2k_export_line_taxes(line),
         }
+
+    @api.model
+    def _k2k_export_line_taxes(self, line):
+        """A line's taxes as the buyer can find its own of the same kind and
+        rate: a group as its taxes. A kind the protocol has no word for is
+        left out; the totals tell the buyer it differs."""
+        return [
+            {
+                "amount_type": tax.amount_type,
+                "amount": tax.amount,
+                "price_include": tax.price_include,
+            }
+            for tax in line.tax_ids.flatten_taxes_hierarchy()
+            if tax.amount_type in TAX_AMOUNT_TYPES
+        ]

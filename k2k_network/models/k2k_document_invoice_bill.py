@@ -1,6 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, api, models
+from odoo.tools import float_compare, float_round
 
 from .k2k_document_invoice import K2K_BUYER_MOVE_TYPES
 
@@ -136,6 +137,188 @@ class K2KDocumentInvoice(models.AbstractModel):
         )
         return vals
 
+    # -- the buyer's products and taxes -------------------------------------
+
+    @api.model
+    def _k2k_complete_bill_lines(self, connection, vals, payload):
+        """Give the new lines of ``vals`` the buyer's own product and taxes:
+        a line without a purchase line the product the buyer buys under the
+        vendor's code (its account then follows from Odoo's own line
+        computes); each line the buyer's taxes that give the vendor's tax
+        (see ``_k2k_choose_taxes``). A line left without a product is
+        flagged on the bill (``k2k_product_missing``)."""
+        buyer = connection.buyer_company_id
+        Tax = self.env["account.tax"].with_company(buyer)
+        new_lines = [
+            command[2]
+            for command in vals["invoice_line_ids"]
+            if command[0] == Command.CREATE
+        ]
+        pairs = [
+            (line_vals, line)
+            for line_vals, line in zip(new_lines, payload["lines"], strict=False)
+            if line_vals.get("display_type", "product") == "product"
+        ]
+        unordered = [
+            (line_vals, line)
+            for line_vals, line in pairs
+            if not line_vals.get("purchase_line_id") and not line_vals.get("product_id")
+        ]
+        if not unordered and all("taxes" not in line for _vals, line in pairs):
+            return  # an older partner's lines, all ordered: as before
+        fiscal_position = self._k2k_get_bill_fiscal_position(connection, vals)
+        currency = self.env["res.currency"].browse(vals["currency_id"])
+        products = self._k2k_find_billed_products(
+            connection, [line.get("vendor_code") for _vals, line in unordered]
+        )
+        for line_vals, line in unordered:
+            product = products.get(line.get("vendor_code"))
+            if product:
+                line_vals["product_id"] = product.id
+                line_vals["tax_ids"] = [
+                    Command.set(
+                        fiscal_position.map_tax(
+                            product.supplier_taxes_id._filter_taxes_by_company(buyer)
+                        ).ids
+                    )
+                ]
+        for line_vals, line in pairs:
+            if "taxes" not in line:
+                continue
+            taxes = Tax.browse(self._k2k_get_command_ids(line_vals.get("tax_ids")))
+            chosen = self._k2k_choose_taxes(
+                line, taxes, fiscal_position, buyer, currency
+            )
+            if chosen != taxes or "tax_ids" not in line_vals:
+                line_vals["tax_ids"] = [Command.set(chosen.ids)]
+
+    @api.model
+    def _k2k_get_bill_fiscal_position(self, connection, vals):
+        """The bill's fiscal position: its purchase order's, else the one
+        Odoo gives the vendor in the buyer's company."""
+        FiscalPosition = self.env["account.fiscal.position"]
+        if "fiscal_position_id" in vals:
+            return FiscalPosition.browse(vals["fiscal_position_id"])
+        return FiscalPosition.with_company(
+            connection.buyer_company_id
+        )._get_fiscal_position(connection.vendor_partner_id)
+
+    @api.model
+    def _k2k_get_command_ids(self, commands):
+        """The ids a ``Command.set`` (as ``_prepare_account_move_line``
+        gives it) names."""
+        for command in commands or []:
+            if command[0] == Command.SET:
+                return list(command[2])
+        return []
+
+    @api.model
+    def _k2k_find_billed_products(self, connection, codes):
+        """The buyer's product for each vendor code: the one it buys from
+        this vendor under that code (its supplier info), else a product both
+        companies share whose internal reference it is (as the order
+        adapter names them the other way)."""
+        codes = {code for code in codes if code}
+        if not codes:
+            return {}
+        buyer = connection.buyer_company_id
+        vendor = connection.vendor_partner_id.commercial_partner_id
+        found = {}
+        for seller in self.env["product.supplierinfo"].search(
+            [
+                ("partner_id", "child_of", vendor.id),
+                ("product_code", "in", list(codes)),
+                ("company_id", "in", [buyer.id, False]),
+            ]
+        ):
+            product = seller.product_id or seller.product_tmpl_id.product_variant_id
+            if product.company_id in (buyer, self.env["res.company"]):
+                found.setdefault(seller.product_code, product)
+        missing = codes - set(found)
+        if missing:
+            for product in self.env["product.product"].search(
+                [("default_code", "in", list(missing)), ("company_id", "=", False)]
+            ):
+                found.setdefault(product.default_code, product)
+        return found
+
+    @api.model
+    def _k2k_choose_taxes(self, line, taxes, fiscal_position, company, currency):
+        """The buyer's taxes for a vendor's line. The buyer's own (the
+        purchase line's or the product's, mapped by the fiscal position)
+        when they are of the vendor's kinds and rates, or give the vendor's
+        line total all the same (a reverse charge); else the buyer's
+        purchase taxes of the vendor's kinds and rates, one for each, when
+        its setup has them (after its fiscal position); else its own, and
+        the bill's total shows the difference (``k2k_tax_mismatch``)."""
+        wanted = sorted(
+            self._k2k_tax_key(tax["amount_type"], tax["amount"], tax["price_include"])
+            for tax in line["taxes"]
+        )
+        if self._k2k_get_tax_keys(taxes) == wanted:
+            return taxes
+        price_total = line.get("price_total")
+        if price_total is not None and price_total is not False:
+            total = taxes.compute_all(
+                line["price_unit"] * (1 - (line["discount"] or 0.0) / 100.0),
+                currency=currency,
+                quantity=line["quantity"],
+            )["total_included"]
+            if not float_compare(
+                total, price_total, precision_rounding=currency.rounding
+            ):
+                return taxes
+        same = self.env["account.tax"]
+        for key in wanted:
+            tax = self._k2k_find_same_tax(key, fiscal_position, company)
+            if not tax:
+                return taxes
+            same |= tax
+        return same
+
+    @api.model
+    def _k2k_tax_key(self, amount_type, amount, price_include):
+        return (amount_type, float_round(amount, precision_digits=4), price_include)
+
+    @api.model
+    def _k2k_get_tax_keys(self, taxes):
+        return sorted(
+            self._k2k_tax_key(tax.amount_type, tax.amount, tax.price_include)
+            for tax in taxes.flatten_taxes_hierarchy()
+        )
+
+    @api.model
+    def _k2k_find_same_tax(self, key, fiscal_position, company):
+        """The buyer's first purchase tax (in its sequence) of this kind and
+        rate that its fiscal position keeps so and that charges its whole
+        amount (not a reverse charge, which the vendor does not charge)."""
+        amount_type, amount, _price_include = key
+        Tax = self.env["account.tax"]
+        countries = (
+            company.account_fiscal_country_id
+            | fiscal_position.filtered("foreign_vat").country_id
+        )
+        for tax in Tax.search(
+            [
+                *Tax._check_company_domain(company),
+                ("type_tax_use", "=", "purchase"),
+                ("amount_type", "=", amount_type),
+                ("amount", "=", amount),
+                ("country_id", "in", countries.ids),
+            ]
+        ):
+            mapped = fiscal_position.map_tax(tax)
+            charged = sum(
+                mapped.invoice_repartition_line_ids.filtered(
+                    lambda rep: rep.repartition_type == "tax"
+                ).mapped("factor_percent")
+            )
+            if self._k2k_get_tax_keys(mapped) == [key] and not float_compare(
+                charged, 100.0, precision_digits=2
+            ):
+                return mapped
+        return Tax
+
     @api.model
     def _k2k_prepare_bill_vals(self, connection, envelope):
         payload = envelope["payload"]
@@ -171,6 +354,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "k2k_revision": envelope["revision"],
                 "k2k_vendor_invoice_number": payload["invoice_number"],
                 "k2k_approval_state": "pending",
+                "k2k_vendor_amount_total": payload.get("amount_total") or 0.0,
             }
         )
         if payload.get("reversed_document_uid"):
@@ -260,6 +444,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             vals["invoice_line_ids"] = self._k2k_bill_line_commands(
                 envelope["payload"], po_lines
             )
+            self._k2k_complete_bill_lines(connection, vals, envelope["payload"])
             attachment = self._k2k_create_attachments(envelope)
             vals["message_main_attachment_id"] = attachment[:1].id
             vals_list.append(vals)
@@ -309,6 +494,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "k2k_pending_envelope": False,
             }
         )
+        self._k2k_complete_bill_lines(connection, vals, envelope["payload"])
         bill.write(vals)
         bill._message_log(
             body=self.env._(

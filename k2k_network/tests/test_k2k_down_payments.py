@@ -102,8 +102,12 @@ class TestK2KDownPayments(K2KFlowCommon):
         self.assertIn(po.name, dp_bill.invoice_origin)
         self.assertIn(dp_bill, po.invoice_ids)
         self.assertAlmostEqual(dp_bill.amount_total, dp_invoice.amount_total)
-        # Nothing was received, and a down payment is never received.
+        # Nothing was received, and a down payment is never received; its
+        # line has no product, as Odoo's own down payments, and is no line
+        # "without a product" to look at.
         self.assertFalse(dp_bill.k2k_qty_mismatch)
+        self.assertFalse(dp_bill.k2k_product_missing)
+        self.assertFalse(dp_bill.k2k_tax_mismatch)
 
         # The goods come in, the vendor invoices the rest (deducting the
         # down payment, quantity -1).
@@ -146,6 +150,8 @@ class TestK2KDownPayments(K2KFlowCommon):
         self.assertEqual(po.invoice_ids, dp_bill | final_bill)
         self.assertFalse(final_bill.k2k_qty_mismatch)
         self.assertFalse(final_bill.k2k_amount_mismatch)
+        self.assertFalse(final_bill.k2k_product_missing)
+        self.assertFalse(final_bill.k2k_tax_mismatch)
 
     def test_fixed_down_payment(self):
         po = self._buyer_po([(self.buyer_rose, 100, 0.75)])

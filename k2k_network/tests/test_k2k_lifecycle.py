@@ -285,12 +285,21 @@ class TestK2KLifecycle(K2KFlowCommon):
             self.env["account.move"].search([("k2k_buyer_status", "=", "paid")]),
         )
         self.assertIn("At Petal Test Wholesale: Paid.", invoice.message_ids[0].body)
-        # Only the status travels.
+        # Only the status and the amounts paid and left travel: none of the
+        # buyer's accounts, journals or payments.
         status = self.env["k2k.message"].search(
             [("message_type", "=", "bill_status")], order="id desc", limit=1
         )
         self.assertEqual(
-            set(status.payload), {"invoice_uid", "status", "reason", "note"}
+            set(status.payload),
+            {
+                "invoice_uid",
+                "status",
+                "reason",
+                "note",
+                "amount_paid",
+                "amount_residual",
+            },
         )
 
     def test_a_dispute_and_its_settlement_by_a_credit_note(self):
