@@ -207,7 +207,8 @@ class TestK2KCancelDelete(K2KFlowCommon):
         _po, invoice, bill = self._agreed_flow()
         self.assertEqual(invoice.k2k_buyer_status, "pending")
         before = invoice.k2k_buyer_status_date
-        bill.unlink()
+        # By the buyer's own billing user, not an administrator.
+        self._as_purchaser(bill).unlink()
         self._process()
         self.assertEqual(invoice.k2k_buyer_status, "deleted")
         self.assertTrue(invoice.k2k_buyer_status_date)
