@@ -36,6 +36,8 @@ BILL_STATUSES = (
     "partial",
     "paid",
     "cancelled",
+    # The buyer deleted its draft bill: the vendor's next revision makes it again.
+    "deleted",
 )
 DISPUTE_REASONS = ("quantity", "price", "damaged", "other")
 # How a tax of an invoice line computes (Odoo's own kinds, a group given as

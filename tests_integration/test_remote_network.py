@@ -622,6 +622,54 @@ def test_the_bills_fate_and_a_dispute_cross_the_wire(network):
     network.setdefault("invoices", []).extend([invoice_id, refund_id])
 
 
+def test_an_invoice_posted_again_and_a_deleted_bill_cross_the_wire(network):
+    buyer, vendor = network["buyer"], network["vendor"]
+    order = _vendor_order(network, _buyer_po(network, qty=20, price=0.72))
+    invoice_id = _vendor_invoice(network, order)
+    bill = _wait_bill(network, invoice_id, "bill of the invoice to cancel")
+    buyer.call("account.move", "action_k2k_approve", [bill["id"]])
+    # Cancelled, reset and posted again: the same bill comes back.
+    vendor.call("account.move", "button_cancel", [invoice_id])
+    _wait_bill(network, invoice_id, "bill cancelled", lambda b: b["state"] == "cancel")
+    vendor.call("account.move", "button_draft", [invoice_id])
+    vendor.call("account.move", "action_post", [invoice_id])
+    back = _wait_bill(
+        network,
+        invoice_id,
+        "bill back at revision 2",
+        lambda b: b["state"] == "draft" and b["k2k_revision"] == 2,
+    )
+    assert back["id"] == bill["id"]
+    assert back["k2k_approval_state"] == "pending"
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "pending",
+        60,
+        "the vendor sees the bill pending again",
+    )
+    # The buyer deletes the draft bill: its last status leaves without it.
+    buyer.call("account.move", "unlink", [bill["id"]])
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "deleted",
+        60,
+        "the vendor sees the bill deleted",
+    )
+    vendor.call("account.move", "button_draft", [invoice_id])
+    vendor.call("account.move", "action_post", [invoice_id])
+    again = _wait_bill(
+        network, invoice_id, "bill made again", lambda b: b["k2k_revision"] == 3
+    )
+    assert again["id"] != bill["id"]
+    assert buyer.read_one("account.move", again["id"], ["k2k_updated_by_vendor"])[
+        "k2k_updated_by_vendor"
+    ]
+    wait_until(
+        lambda: _at_buyer(network, invoice_id)["k2k_buyer_status"] == "pending",
+        60,
+        "the vendor sees the bill made again",
+    )
+    network.setdefault("invoices", []).append(invoice_id)
+
+
 def test_buyer_upload_off_waits_at_the_vendor_then_goes(network):
     buyer = network["buyer"]
     buyer.call("res.company", "write", [1], {"k2k_invoice_upload_enabled": False})

@@ -41,6 +41,7 @@ class AccountMove(models.Model):
             # "paid" bill that paid less than this invoice's total.
             ("short_paid", "Paid short"),
             ("cancelled", "Cancelled"),
+            ("deleted", "Deleted at the buyer"),
         ],
         string="At Buyer",
         readonly=True,
@@ -118,6 +119,35 @@ class AccountMove(models.Model):
         result = super().button_draft()
         self._k2k_queue_bill_status()
         return result
+
+    def unlink(self):
+        self._k2k_queue_bill_deleted()
+        return super().unlink()
+
+    def _k2k_queue_bill_deleted(self):
+        """Tell the vendor that the K2K bills among ``self`` are deleted, and
+        remember it: the vendor's next revision makes the bill again. The
+        payload is given now: the bill is gone when the message leaves."""
+        bills = self.filtered(
+            lambda m: m.k2k_document_uid
+            and m.k2k_connection_id
+            and m.is_purchase_document()
+        )
+        if not bills:
+            return
+        Received = self.env["k2k.received"].sudo()
+        adapter = self.env["k2k.document.bill.status"]
+        for bill in bills:
+            Received._k2k_remember_deletion(
+                bill, max(bill.k2k_revision, bill.k2k_pending_revision)
+            )
+        for connection, moves in bills.grouped("k2k_connection_id").items():
+            self.env["k2k.message"]._k2k_enqueue(
+                connection,
+                "bill_status",
+                moves,
+                {bill.id: adapter._k2k_export_deleted_payload(bill) for bill in moves},
+            )
 
     def _k2k_set_approval(self, state, note):
         result = super()._k2k_set_approval(state, note)

@@ -114,10 +114,13 @@ class K2KDocument(models.AbstractModel):
         Received = self.env["k2k.received"]
         uid = envelope["document_uid"]
         cancelled = Received._k2k_get_cancelled_revision(connection, uid)
-        if cancelled and wire.is_cancellation(envelope["type"]):
-            return self._k2k_outcome("applied", self.env._("Already cancelled."))
-        if cancelled:
-            # Whatever comes after a cancellation, older or newer, is late.
+        if cancelled and (
+            envelope["revision"] <= cancelled or not self._k2k_can_reopen(envelope)
+        ):
+            if wire.is_cancellation(envelope["type"]):
+                return self._k2k_outcome("applied", self.env._("Already cancelled."))
+            # What the cancellation closed is late, and so is all that comes
+            # after it when the document cannot be opened again.
             return self._k2k_outcome(
                 "superseded",
                 self.env._(
@@ -131,6 +134,14 @@ class K2KDocument(models.AbstractModel):
             Received._k2k_remember_cancellation(connection, uid, envelope["revision"])
             return outcome
         return self._k2k_apply_document(connection, envelope)
+
+    @api.model
+    def _k2k_can_reopen(self, envelope):
+        """Whether ``envelope``, of a revision newer than the one its
+        document was cancelled at, opens that document again (the sender
+        reset it and sent it anew). By default not: whatever comes after a
+        cancellation is late."""
+        return False
 
     @api.model
     def _k2k_apply_document(self, connection, envelope):

@@ -30,6 +30,26 @@ class K2KDocumentBillStatus(models.AbstractModel):
         return self.env._("Superseded by a later status of the same bill.")
 
     @api.model
+    def _k2k_get_sender(self, message_type, record):
+        if not record.exists():
+            # The last status of a deleted bill: the buyer that deleted it
+            # (as remembered) sends it.
+            received = (
+                self.env["k2k.received"]
+                .sudo()
+                .search([("deleted_res_id", "=", record.id)], limit=1)
+            )
+            return received.connection_id.buyer_company_id
+        return super()._k2k_get_sender(message_type, record)
+
+    @api.model
+    def _k2k_export_deleted_payload(self, bill):
+        """The payload saying that ``bill`` is deleted, built before it is."""
+        return dict(
+            self._k2k_export_payload(bill), status="deleted", reason=False, note=False
+        )
+
+    @api.model
     def _k2k_export_payload(self, bill):
         status = bill._k2k_get_status_for_vendor()
         disputed = status == "disputed"

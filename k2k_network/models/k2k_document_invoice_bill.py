@@ -31,9 +31,39 @@ class K2KDocumentInvoice(models.AbstractModel):
         known = bill and self._k2k_check_known_revision(bill, revision)
         if known:
             return known
-        if not bill:
+        received = self.env["k2k.received"]._k2k_get_received(
+            connection, envelope["document_uid"]
+        )
+        if not bill and received.deleted_revision:
+            if revision <= received.deleted_revision:
+                # Deleted on purpose: only a newer revision makes it again.
+                return self._k2k_outcome(
+                    "superseded",
+                    self.env._(
+                        "The bill of this invoice was deleted here at revision "
+                        "%(deleted)s: revision %(revision)s is ignored.",
+                        deleted=received.deleted_revision,
+                        revision=revision,
+                    ),
+                )
+            bill = self._k2k_create_bill(connection, envelope)
+            self._k2k_note_made_again(bill, received, envelope)
+            detail = self.env._(
+                "The deleted vendor bill was made again from revision %(revision)s, "
+                "pending approval by procurement.",
+                revision=revision,
+            )
+        elif not bill:
             bill = self._k2k_create_bill(connection, envelope)
             detail = self._k2k_describe_created()
+        elif bill.state == "cancel" and received.cancelled_revision:
+            self._k2k_reopen_bill(bill, connection, envelope)
+            detail = self.env._(
+                "The vendor posted its cancelled invoice again: the bill is a draft "
+                "again, updated to revision %(revision)s, back to procurement for "
+                "approval.",
+                revision=revision,
+            )
         elif bill.state == "draft":
             self._k2k_update_bill(bill, connection, envelope)
             bill._k2k_after_vendor_change()
@@ -54,6 +84,53 @@ class K2KDocumentInvoice(models.AbstractModel):
                 bill,
             )
         return self._k2k_outcome("applied", detail, bill)
+
+    @api.model
+    def _k2k_can_reopen(self, envelope):
+        # A vendor may reset a cancelled invoice and post it again: the same
+        # document comes back to the buyer (a cancellation of it too).
+        return True
+
+    @api.model
+    def _k2k_reopen_bill(self, bill, connection, envelope):
+        """The vendor posted again the invoice it cancelled while its bill
+        was a draft: the bill is a draft again, updated, back to
+        procurement."""
+        bill.button_draft()
+        self._k2k_update_bill(bill, connection, envelope)
+        # Approved or sent back before the cancellation: this is another
+        # revision, for procurement to check anew.
+        bill.write({"k2k_approval_state": "pending", "k2k_sent_back": False})
+        bill._k2k_after_vendor_change()
+
+    @api.model
+    def _k2k_note_made_again(self, bill, received, envelope):
+        """``bill`` was made again of an invoice whose earlier bill was
+        deleted here: it is that bill updated, not a new invoice."""
+        bill.k2k_updated_by_vendor = True
+        bill._message_log(
+            body=self.env._(
+                "Warning: updated by the vendor (revision %(revision)s of invoice "
+                "%(number)s). The earlier bill of this invoice (revision "
+                "%(deleted)s) was deleted here.",
+                revision=envelope["revision"],
+                number=envelope["payload"]["invoice_number"],
+                deleted=received.deleted_revision,
+            )
+        )
+        # The status messages of the deleted bill become this bill's, so
+        # that its status goes on under the same document and revisions and
+        # the vendor never takes the older one for the newer.
+        self.env["k2k.message"].sudo().search(
+            [
+                ("connection_id", "=", received.connection_id.id),
+                ("message_type", "=", "bill_status"),
+                ("res_model", "=", "account.move"),
+                ("res_id", "=", received.deleted_res_id),
+            ]
+        ).write({"res_id": bill.id})
+        received.deleted_res_id = False
+        bill._k2k_queue_bill_status()
 
     @api.model
     def _k2k_check_known_revision(self, bill, revision):
@@ -87,6 +164,10 @@ class K2KDocumentInvoice(models.AbstractModel):
         bill = self._k2k_find_bill(connection, envelope["document_uid"])
         if not bill:
             return self._k2k_outcome("applied", self.env._("No bill to cancel."))
+        if bill.state == "cancel":
+            # Cancelled already (an invoice posted again and cancelled again
+            # before the new revision left).
+            return self._k2k_outcome("applied", self.env._("Already cancelled."), bill)
         number = envelope["payload"].get("invoice_number") or bill.ref
         if bill.state == "draft":
             bill.k2k_approval_state = False
@@ -517,6 +598,9 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "k2k_changed_after_booking": True,
                 "k2k_pending_revision": envelope["revision"],
                 "k2k_pending_envelope": envelope,
+                # A newer revision is the invoice posted again at the vendor:
+                # a cancellation before it no longer holds.
+                "k2k_cancelled_by_vendor": False,
             }
         )
         bill.message_post(

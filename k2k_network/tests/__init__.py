@@ -21,3 +21,4 @@ from . import test_k2k_returns
 from . import test_k2k_down_payments
 from . import test_k2k_receipt_flags
 from . import test_k2k_taxes
+from . import test_k2k_cancel_delete
