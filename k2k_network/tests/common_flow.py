@@ -89,6 +89,34 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         )
         return product
 
+    @classmethod
+    def _k2k_agree_prices(cls, prices):
+        """The vendor's price list for this buyer with the prices agreed with
+        it (``{vendor product: price}``), below its list prices, as a vendor
+        that sells at agreed prices has it."""
+        pricelist = cls.env["product.pricelist"].create(
+            {
+                "name": "Agreed with Petal",
+                "company_id": cls.vendor.id,
+                "currency_id": cls.vendor.currency_id.id,
+                "item_ids": [
+                    Command.create(
+                        {
+                            "applied_on": "0_product_variant",
+                            "product_id": product.id,
+                            "compute_price": "fixed",
+                            "fixed_price": price,
+                        }
+                    )
+                    for product, price in prices.items()
+                ],
+            }
+        )
+        cls.buyer.partner_id.with_company(
+            cls.vendor
+        ).property_product_pricelist = pricelist
+        return pricelist
+
     # -- walking the flow --------------------------------------------------
 
     def _buyer_po(self, lines, confirm=True, currency=None):

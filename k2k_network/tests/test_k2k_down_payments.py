@@ -25,6 +25,8 @@ class TestK2KDownPayments(K2KFlowCommon):
         (cls.buyer_rose | cls.buyer_tulip).supplier_taxes_id = [
             Command.set(cls.buyer_tax.ids)
         ]
+        # The vendor sells to this buyer at the agreed prices.
+        cls._k2k_agree_prices({cls.vendor_rose: 0.75, cls.vendor_tulip: 0.40})
 
     def _down_payment(self, sale_order, method="percentage", amount=30.0):
         """The vendor's "Create Invoice" wizard, as a salesperson uses it."""

@@ -28,6 +28,8 @@ class TestK2KReturns(K2KFlowCommon):
         cls.storekeeper = make_company_user(
             cls.env, "k2k_ret_storekeeper", cls.buyer, "stock.group_stock_user"
         )
+        # The vendor sells to this buyer at the agreed prices.
+        cls._k2k_agree_prices({cls.vendor_rose: 0.70, cls.vendor_tulip: 0.45})
 
     def _as(self, records, user):
         return records.with_user(user).with_context(
