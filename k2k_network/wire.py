@@ -366,10 +366,10 @@ def check_partner_url(url, allow_http=False):
         return False
     try:
         parsed = urllib.parse.urlsplit(url)
-        parsed.port  # noqa: B018 - raises on a port that is not a number
+        port = parsed.port  # raises on a port that is not a number
     except ValueError:
         return False
-    if not parsed.hostname or parsed.username or parsed.password:
+    if port == 0 or not parsed.hostname or parsed.username or parsed.password:
         return False
     if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
         return False

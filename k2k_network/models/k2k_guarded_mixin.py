@@ -63,7 +63,8 @@ class K2KGuardedMixin(models.AbstractModel):
         }
         if len(context) == len(self.env.context):
             return self
-        return self.with_context(context)
+        # A whole context: keys are removed, which keywords cannot do.
+        return self.with_context(context)  # pylint: disable=context-overridden
 
     @api.model_create_multi
     def create(self, vals_list):
