@@ -26,6 +26,9 @@ class K2KTransportError(Exception):
     A message that meets it stays queued and is tried again later."""
 
     def __init__(self, kind, url, status=None, detail=""):
+        # The partner's words: cleaned and capped here, so that no caller
+        # stores a NUL byte or a megabyte of text in its log.
+        detail = wire.clean_text("" if detail is None else str(detail))
         super().__init__(f"{kind}: {url}: {status or ''} {detail}".strip())
         self.kind = kind
         self.url = url
@@ -61,16 +64,20 @@ def _post(target, body, headers, timeout):
         raise K2KTransportError("unreachable", target, detail=str(error)) from error
 
 
-def post_signed(url, path, database, connection_uid, secret, data, timeout):
+def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
+    url, path, database, connection_uid, secret, data, timeout, allow_http=False
+):
     """Sign ``data`` (JSON) and post it to ``url + path``; return
-    ``(HTTP status, answer dict)``.
+    ``(HTTP status, answer dict)``, every text of the answer cleaned and
+    capped (``wire.clean_received``). Plain http only when ``allow_http``
+    (see ``wire.check_partner_url``).
 
     Redirects are not followed (the signed body goes to the address given,
     or nowhere). A K2K refusal (a 4xx answer whose JSON says ``"ok":
     false``) is an answer, returned as such; anything else that is not a
     signed JSON object with a status below 400 raises ``K2KTransportError``.
     """
-    if not wire.check_partner_url(url):
+    if not wire.check_partner_url(url, allow_http):
         raise K2KTransportError("unreachable", url, detail="not an https address")
     body = json.dumps(data, allow_nan=False).encode()
     database = database or ""
@@ -80,8 +87,8 @@ def post_signed(url, path, database, connection_uid, secret, data, timeout):
     target = url.rstrip("/") + path
     response, content = _post(target, body, headers, timeout)
     try:
-        answer = wire.loads(content)
-    except ValueError:
+        answer = wire.clean_received(wire.loads(content))
+    except (ValueError, RecursionError):
         answer = None
     refused = isinstance(answer, dict) and answer.get("ok") is False
     status = response.status_code

@@ -358,18 +358,28 @@ def answer_matches(
     )
 
 
-def check_partner_url(url):
-    """Whether ``url`` may be a partner's address: https, or plain http to
-    this machine only (tests, the demo)."""
+def check_partner_url(url, allow_http=False):
+    """Whether ``url`` may be a partner's address: https to a host, with
+    no credentials, path (but "/"), query or fragment, so that a signed
+    body can only go to a partner's K2K endpoint. Plain http to this
+    machine only where ``allow_http`` says so (tests, a development
+    server): the caller reads it from an explicit setting."""
+    if not isinstance(url, str) or not wire_values.is_clean(url):
+        return False
     try:
-        parsed = urllib.parse.urlsplit(url or "")
+        parsed = urllib.parse.urlsplit(url)
+        port = parsed.port  # raises on a port that is not a number
     except ValueError:
         return False
-    if not parsed.hostname or parsed.username or parsed.password:
+    if port == 0 or not parsed.hostname or parsed.username or parsed.password:
+        return False
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+        return False
+    if "#" in url or "?" in url:
         return False
     if parsed.scheme == "https":
         return True
-    if parsed.scheme != "http":
+    if parsed.scheme != "http" or not allow_http:
         return False
     if parsed.hostname == "localhost":
         return True
@@ -377,6 +387,18 @@ def check_partner_url(url):
         return ipaddress.ip_address(parsed.hostname).is_loopback
     except ValueError:
         return False
+
+
+def clean_text(value, limit=wire_values.MAX_TEXT):
+    """A partner's text (a reason, a name, a reference, an address), fit to
+    store and to show: see ``wire_values.clean_text``."""
+    return wire_values.clean_text(value, limit)
+
+
+def clean_received(data):
+    """A partner's decoded answer with every text in it cleaned and capped:
+    what an answer brings enters our records through this only."""
+    return wire_values.clean_received(data)
 
 
 def encode_invitation(data):
@@ -398,5 +420,12 @@ def decode_invitation(code):
     if not isinstance(data, dict) or not keys.issubset(data):
         return None
     if not isinstance(data["expires"], int) or not is_key(data["secret"]):
+        return None
+    # Texts the code carries into our records: clean ones only.
+    texts = [data[key] for key in ("url", "database", "uid", "role", "company")]
+    if not all(
+        isinstance(text, str) and 0 < len(text) <= 256 and wire_values.is_clean(text)
+        for text in texts
+    ):
         return None
     return data

@@ -47,8 +47,51 @@ TAX_AMOUNT_TYPES = ("percent", "fixed", "division")
 MAX_TAXES = 20
 
 
+# The longest text of a partner that is stored or shown (a reason, a name,
+# a reference): enough for any honest one.
+MAX_TEXT = 4096
+# Characters no partner's text may bring: control characters (a NUL byte
+# aborts the whole transaction that stores it), except tab and line ends, and
+# lone surrogates (JSON can carry them, PostgreSQL cannot store them).
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def is_clean(value):
+    """Whether a text has no character ``clean_text`` would drop."""
+    return not _UNSAFE.search(value)
+
+
+def clean_text(value, limit=MAX_TEXT):
+    """A text that came from a partner, fit to store and to show: without
+    control characters (but tab and line ends) and at most ``limit``
+    characters. Anything else than a text is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    value = _UNSAFE.sub("", value)
+    if len(value) > limit:
+        value = value[: limit - 1] + "\u2026"
+    return value
+
+
+def clean_received(data, limit=MAX_TEXT):
+    """``data`` (a partner's decoded JSON answer) with every text in it,
+    keys included, passed through ``clean_text``."""
+    if isinstance(data, dict):
+        return {
+            clean_text(key, limit): clean_received(value, limit)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [clean_received(value, limit) for value in data]
+    return clean_text(data, limit)
+
+
 def _text(value):
-    return isinstance(value, str) and 0 < len(value) <= 4096
+    return isinstance(value, str) and 0 < len(value) <= MAX_TEXT and is_clean(value)
+
+
+def _free_text(value):
+    return isinstance(value, str) and is_clean(value)
 
 
 def _optional(check):
@@ -184,7 +227,7 @@ PAYLOAD_RULES = {
         {
             "purchase_order_name": _text,
             "currency": _currency,
-            "notes": _optional(lambda value: isinstance(value, str)),
+            "notes": _optional(_free_text),
         },
         {
             "purchase_line_ref": _text,

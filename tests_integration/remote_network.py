@@ -90,6 +90,9 @@ class OdooServer:
         self.set_param("database.secret", str(uuid.uuid4()))
         self.set_param("web.base.url", self.url)
         self.set_param("web.base.url.freeze", "True")
+        # The two servers talk over plain http on loopback ports: allowed
+        # only where this setting says so.
+        self.set_param("k2k_network.allow_http", "1")
         # Retries a few seconds apart, so that a test sees several.
         self.set_param("k2k_network.retry_base_seconds", "2")
         self.set_param("k2k_network.retry_max_seconds", "8")

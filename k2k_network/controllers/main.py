@@ -44,8 +44,7 @@ class K2KController(http.Controller):
         save_session=False,
         # Odoo refuses a larger body before it reads (or parses) it; up to
         # there, the addon answers a refusal of its own, logged.
-        max_content_length=lambda controller: controller._k2k_max_body_bytes()
-        + ROUTE_MARGIN_BYTES,
+        max_content_length=lambda controller: controller._k2k_route_max_bytes(),
     )
     def k2k_endpoint(self):
         handlers = {
@@ -73,6 +72,39 @@ class K2KController(http.Controller):
 
     def _k2k_max_body_bytes(self):
         return request.env(su=True)["k2k.request"]._k2k_max_body_bytes()
+
+    def _k2k_route_max_bytes(self):
+        """The most of a body Odoo reads for this route: nothing for a
+        request without the K2K headers (refused from them, before its body
+        is read, see ``_k2k_check_headers``), else a little above the cap."""
+        if not self._k2k_has_signed_headers():
+            return 0
+        return self._k2k_max_body_bytes() + ROUTE_MARGIN_BYTES
+
+    def _k2k_has_signed_headers(self):
+        headers = request.httprequest.headers
+        return all(
+            headers.get(name)
+            for name in (
+                wire.HEADER_CONNECTION,
+                wire.HEADER_TIMESTAMP,
+                wire.HEADER_NONCE,
+                wire.HEADER_SIGNATURE,
+            )
+        )
+
+    def _k2k_check_headers(self, env):
+        """Refuse a request without the K2K headers before its body is
+        read: anyone may send one, it costs a log line."""
+        if not self._k2k_has_signed_headers():
+            raise K2KRefused(
+                401,
+                "unsigned",
+                env._(
+                    "The K2K connection, timestamp, nonce and signature headers "
+                    "are required."
+                ),
+            )
 
     # -- one path for both endpoints ---------------------------------------
 
@@ -160,6 +192,7 @@ class K2KController(http.Controller):
                 status_code=refusal.status,
                 error_code=refusal.error,
                 reason=refusal.reason,
+                nonce=self._k2k_nonce_to_keep(refusal, signer),
             )
         )
         return self._k2k_respond(
@@ -168,26 +201,27 @@ class K2KController(http.Controller):
             signer,
         )
 
+    def _k2k_nonce_to_keep(self, refusal, signer):
+        """The nonce a refusal keeps: that of every request whose signature
+        was verified (``signer`` is filled then), whatever the refusal, so
+        that a request refused now is never applied when replayed later.
+        A replay's own nonce is kept already."""
+        if not signer or refusal.error == "replayed_request":
+            return False
+        return signer["nonce"]
+
     def _k2k_authenticate(self, env, log, signer):
         """Return (connection, decoded body, nonce) or raise K2KRefused."""
-        body = self._k2k_read_body(env)
+        self._k2k_check_headers(env)
         headers = request.httprequest.headers
         database = headers.get(wire.HEADER_DATABASE, "")
         uid = headers.get(wire.HEADER_CONNECTION, "")
         timestamp = headers.get(wire.HEADER_TIMESTAMP, "")
         nonce = headers.get(wire.HEADER_NONCE, "")
         signature = headers.get(wire.HEADER_SIGNATURE, "")
-        if not (uid and timestamp and nonce and signature):
-            raise K2KRefused(
-                401,
-                "unsigned",
-                env._(
-                    "The K2K connection, timestamp, nonce and signature headers "
-                    "are required."
-                ),
-            )
         connection = self._k2k_find_connection(env, database, uid)
         log["connection_id"] = connection.id
+        body = self._k2k_read_body(env)
         key_name = self._k2k_check_signature(
             env, connection, signature, database, timestamp, nonce, body, signer
         )

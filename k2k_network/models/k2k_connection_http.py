@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .. import http_client, wire
 from ..http_client import K2KTransportError
@@ -25,6 +25,13 @@ class K2KConnection(models.Model):
         string="Partner Address",
         help="Web address of the partner's Odoo, e.g. https://erp.example.com. "
         "Learned from the invitation code or from the partner's handshake.",
+    )
+    remote_url_pending = fields.Char(
+        string="Address Given by the Partner",
+        readonly=True,
+        copy=False,
+        help="A new address the partner gave for itself: nothing goes there "
+        "until an administrator confirms it.",
     )
     remote_database = fields.Char(string="Partner Database")
     remote_company_name = fields.Char(string="Partner Company", readonly=True)
@@ -110,17 +117,87 @@ class K2KConnection(models.Model):
             return self.env["res.company"]
         return self[f"{self.local_role}_company_id"]
 
-    @api.constrains("remote_url")
+    @api.model
+    def _k2k_allows_http(self):
+        """Whether plain http to this machine may be a partner's address:
+        only where a test or a development server says so explicitly."""
+        params = self.env["ir.config_parameter"].sudo()
+        return bool(params.get_param("k2k_network.allow_http"))
+
+    @api.model
+    def _k2k_is_partner_url(self, url):
+        return wire.check_partner_url(url, self._k2k_allows_http())
+
+    @api.constrains("remote_url", "remote_url_pending")
     def _check_remote_url(self):
-        for connection in self.filtered("remote_url"):
-            if not wire.check_partner_url(connection.remote_url):
-                raise ValidationError(
-                    self.env._(
-                        "%(url)s cannot be a partner's address: it must start with "
-                        "https:// (plain http:// only to this machine, for tests).",
-                        url=connection.remote_url,
+        for connection in self:
+            for url in filter(
+                None, (connection.remote_url, connection.remote_url_pending)
+            ):
+                if not self._k2k_is_partner_url(url):
+                    raise ValidationError(
+                        self.env._(
+                            "%(url)s cannot be a partner's address: it must start "
+                            "with https:// and name the server only, with no path "
+                            "or query (plain http:// only to this machine, where "
+                            "the k2k_network.allow_http setting allows it).",
+                            url=wire.clean_text(url, 200),
+                        )
                     )
+
+    def _k2k_take_partner_url(self, url):
+        """The address the partner gives for itself (its handshake): taken
+        when we have none yet, kept aside for an administrator to confirm
+        when it would change ours, refused when it cannot be a partner's
+        address. A partner never moves our requests elsewhere alone."""
+        self.ensure_one()
+        if not url or url == self.remote_url:
+            return
+        if not isinstance(url, str) or not self._k2k_is_partner_url(url):
+            raise UserError(
+                self.env._(
+                    "%(url)s cannot be a partner's address: https://, the server "
+                    "only.",
+                    url=wire.clean_text(str(url), 200),
                 )
+            )
+        if not self.remote_url:
+            self.remote_url = url
+            return
+        self.remote_url_pending = url
+        self.message_post(
+            body=self.env._(
+                "The partner gave a new address, %(url)s: requests keep going to "
+                "%(current)s until an administrator confirms it.",
+                url=url,
+                current=self.remote_url,
+            )
+        )
+
+    def action_k2k_confirm_remote_url(self):
+        """An administrator takes the address the partner gave."""
+        if not self.env.is_system():
+            raise AccessError(
+                self.env._("Only an administrator confirms a partner's address.")
+            )
+        for connection in self.filtered("remote_url_pending"):
+            previous = connection.remote_url
+            connection.write(
+                {
+                    "remote_url": connection.remote_url_pending,
+                    "remote_url_pending": False,
+                }
+            )
+            connection.message_post(
+                body=self.env._(
+                    "%(user)s confirmed the partner's new address %(url)s "
+                    "(before: %(previous)s).",
+                    user=self.env.user.name,
+                    url=connection.remote_url,
+                    previous=previous,
+                )
+            )
+        return True
 
     @api.constrains("transport", "local_role", "vendor_company_id", "buyer_company_id")
     def _check_remote_companies(self):
@@ -279,6 +356,7 @@ class K2KConnection(models.Model):
             key or self.sudo().outbound_key,
             data,
             self._k2k_get_timeout(),
+            self._k2k_allows_http(),
         )
 
     @api.model

@@ -3,7 +3,7 @@
 import hmac
 import uuid
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import wire
@@ -92,10 +92,12 @@ class K2KConnection(models.Model):
             raise UserError(
                 self.env._("This invitation code has expired: ask for a new one.")
             )
+        data = self._k2k_clean_told(data)
         if self.state == "draft":
             self._k2k_take_partner_key(data.get("key"))
             self._k2k_give_new_inbound_key()
             self.invitation_code = False
+            self._k2k_take_partner_url(data.get("url"))
             self._k2k_partner_accepted(
                 data,
                 self.env._(
@@ -104,7 +106,6 @@ class K2KConnection(models.Model):
                     partner=data.get("company"),
                 ),
                 {
-                    "remote_url": data.get("url") or self.remote_url,
                     "remote_database": data.get("database"),
                     "remote_company_name": data.get("company"),
                 },
@@ -117,6 +118,17 @@ class K2KConnection(models.Model):
             "key": self.sudo().inbound_key,
             "status": self.env["k2k.document.status"]._k2k_export_status(self),
         }
+
+    @api.model
+    def _k2k_clean_told(self, data):
+        """What a partner tells of itself in a handshake (names), cleaned
+        and capped before it is stored or shown; its address and key are
+        checked as such where they are taken."""
+        names = {
+            key: wire.clean_text(str(data[key]), 256) if data.get(key) else False
+            for key in ("database", "company", "accepted_by")
+        }
+        return dict(data, **names)
 
     def _k2k_is_repeated_join(self, data):
         """Whether the partner that joined joins again (its first answer was
@@ -164,6 +176,7 @@ class K2KConnection(models.Model):
                     reason=answer.get("reason") or answer.get("error"),
                 )
             )
+        answer = self._k2k_clean_told(answer)
         self._k2k_take_partner_key(answer.get("key"))
         # The code has done its work: our messages are signed with the keys.
         self.sudo().invitation_secret = False

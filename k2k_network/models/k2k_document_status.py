@@ -74,6 +74,7 @@ class K2KDocumentStatus(models.AbstractModel):
         if settings != before:
             vals["remote_settings"] = settings
         company = status.get("company")
+        company = wire.clean_text(company, 256) if isinstance(company, str) else None
         if company and company != connection.remote_company_name:
             vals["remote_company_name"] = company
         now = fields.Datetime.now()

@@ -21,8 +21,12 @@ class K2KGuardedMixin(models.AbstractModel):
         return name.startswith("k2k_") or name == "is_k2k_order"
 
     @api.model
+    def _k2k_may_write_guarded_fields(self):
+        return self.env.su or self.env.is_system()
+
+    @api.model
     def _k2k_check_guarded_fields(self, vals_list):
-        if self.env.su or self.env.is_system():
+        if self._k2k_may_write_guarded_fields():
             return
         touched = {
             name
@@ -40,10 +44,34 @@ class K2KGuardedMixin(models.AbstractModel):
                 )
             )
 
+    @api.model
+    def _k2k_without_guarded_defaults(self):
+        """``self`` without the context's defaults of guarded fields, for a
+        user who may not write them: a ``default_k2k_...`` key (from an
+        action, a link, an RPC call) would otherwise set what the values
+        passed in may not. The addon's own code creates as the superuser,
+        or gives the values themselves."""
+        if self._k2k_may_write_guarded_fields():
+            return self
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if not (
+                key.startswith("default_")
+                and self._k2k_is_guarded_field(key.removeprefix("default_"))
+            )
+        }
+        if len(context) == len(self.env.context):
+            return self
+        # A whole context: keys are removed, which keywords cannot do.
+        return self.with_context(context)  # pylint: disable=context-overridden
+
     @api.model_create_multi
     def create(self, vals_list):
         self._k2k_check_guarded_fields(vals_list)
-        return super().create(vals_list)
+        return super(K2KGuardedMixin, self._k2k_without_guarded_defaults()).create(
+            vals_list
+        )
 
     def write(self, vals):
         self._k2k_check_guarded_fields([vals])

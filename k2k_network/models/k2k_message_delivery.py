@@ -253,13 +253,44 @@ class K2KMessage(models.Model):
             # Another worker applied the same document at the same time, or a
             # lock was held: try again later, it will be recognised.
             _logger.info("K2K message %s deferred: %s", self.id, error)
-            self.write({"error": str(error), "attempt_count": self.attempt_count + 1})
+            text = wire.clean_text(str(error))
+            self._k2k_record_safely(
+                lambda: self.write(
+                    {"error": text, "attempt_count": self.attempt_count + 1}
+                )
+            )
         except Exception as error:  # noqa: BLE001 - shown in the log
             _logger.warning("K2K message %s failed", self.id, exc_info=True)
-            self._k2k_record_outcome({"outcome": "failed", "detail": str(error)})
+            text = str(error)
+            self._k2k_record_safely(
+                lambda: self._k2k_record_outcome({"outcome": "failed", "detail": text}),
+                lambda: self._k2k_record_outcome(
+                    {
+                        "outcome": "failed",
+                        "detail": self.env._("It failed: see the server's log."),
+                    }
+                ),
+            )
         else:
             return True
         return False
+
+    def _k2k_record_safely(self, record, fallback=None):
+        """Run ``record()``, which records what became of this message, in
+        its own savepoint: whatever a partner's answer holds, its failure to
+        be stored stays with this message and never rolls back the outcomes
+        of the other partners' messages in the same run. When it fails, run
+        ``fallback()`` (which records no partner's words), if any."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                record()
+        except Exception:
+            _logger.exception("K2K message %s: its outcome cannot be stored", self.id)
+            if fallback is None:
+                raise
+            with self.env.cr.savepoint():
+                fallback()
 
     def _k2k_prefetch_documents(self):
         """Read the documents and files of ``self`` together, for the checks
@@ -334,7 +365,19 @@ class K2KMessage(models.Model):
 
     def _k2k_schedule_retry(self, error):
         """The partner could not be reached: keep the message queued and try
-        again later, waiting twice as long after each attempt (capped)."""
+        again later, waiting twice as long after each attempt (capped).
+        ``error`` holds the partner's words: cleaned, and recorded in a
+        savepoint of its own (``_k2k_record_safely``)."""
+        self.ensure_one()
+        error = wire.clean_text(error)
+        self._k2k_record_safely(
+            lambda: self._k2k_postpone(error),
+            lambda: self._k2k_postpone(
+                self.env._("The partner gave an answer that cannot be stored.")
+            ),
+        )
+
+    def _k2k_postpone(self, error):
         self.ensure_one()
         params = self.env["ir.config_parameter"].sudo()
         base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
@@ -373,16 +416,18 @@ class K2KMessage(models.Model):
         self.ensure_one()
         state = outcome["outcome"]
         # Each outcome ends an attempt: counted in the same write.
+        # The detail and reference may be a partner's words.
+        detail = wire.clean_text(outcome.get("detail")) or False
         vals = {
             "attempt_count": self.attempt_count + 1,
             "state": state,
-            "state_detail": outcome.get("detail") or False,
-            "error": outcome.get("detail") if state == "failed" else False,
+            "state_detail": detail,
+            "error": detail if state == "failed" else False,
             "date_done": fields.Datetime.now(),
             "next_attempt_date": False,
         }
         if outcome.get("reference"):
-            vals["partner_reference"] = outcome["reference"]
+            vals["partner_reference"] = wire.clean_text(str(outcome["reference"]), 256)
         record = outcome.get("record")
         if record:
             # The receiver is in this database: link its record.

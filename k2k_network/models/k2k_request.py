@@ -2,7 +2,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .. import wire
 
 
 class K2KRequest(models.Model):
@@ -30,7 +35,8 @@ class K2KRequest(models.Model):
     accepted = fields.Boolean(readonly=True, index=True)
     error_code = fields.Char(string="Error", readonly=True)
     reason = fields.Text(readonly=True)
-    # Only accepted requests keep their nonce: it is what a replay repeats.
+    # Every request whose signature was verified keeps its nonce, accepted
+    # or refused: it is what a replay repeats.
     nonce = fields.Char(readonly=True)
     count = fields.Integer(
         string="Times",
@@ -65,27 +71,67 @@ class K2KRequest(models.Model):
             )
         )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # What a partner (or anyone) sent, cleaned and capped before it is
+        # stored: a NUL byte would abort the request's transaction.
+        return super().create(
+            [
+                {key: wire.clean_text(value) for key, value in vals.items()}
+                for vals in vals_list
+            ]
+        )
+
     @api.model
     def _k2k_log_refusal(self, vals):
         """Log a refusal without letting a flood of them grow the table: the
         same refusal (connection, address, endpoint, error) within a minute
-        counts on the line of the first."""
-        same = self.search(
-            [
-                ("accepted", "=", False),
-                ("connection_id", "=", vals.get("connection_id") or False),
-                ("remote_addr", "=", vals.get("remote_addr")),
-                ("endpoint", "=", vals.get("endpoint")),
-                ("error_code", "=", vals.get("error_code")),
-                ("create_date", ">=", fields.Datetime.now() - timedelta(minutes=1)),
-            ],
-            order="id desc",
-            limit=1,
-        )
-        if same:
-            same.write({"count": same.count + 1, "reason": vals.get("reason")})
-            return same
+        counts on the line of the first, unless another request holds that
+        line (refusals in parallel): then it takes a line of its own rather
+        than wait for it, or fail on it and be run again by Odoo. A refusal
+        that keeps its nonce (its signature was verified) has a line of its
+        own."""
+        if not vals.get("nonce") and self._k2k_count_on_recent_refusal(vals):
+            return self.browse()
         return self.create(vals)
+
+    @api.model
+    def _k2k_count_on_recent_refusal(self, vals):
+        """Count ``vals`` on the line of the same refusal within a minute,
+        if no other transaction holds or changed it; return whether it did."""
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        UPDATE k2k_request SET count = count + 1, reason = %s
+                         WHERE id = (
+                             SELECT id FROM k2k_request
+                              WHERE accepted IS NOT TRUE
+                                AND connection_id IS NOT DISTINCT FROM %s
+                                AND remote_addr IS NOT DISTINCT FROM %s
+                                AND endpoint IS NOT DISTINCT FROM %s
+                                AND error_code IS NOT DISTINCT FROM %s
+                                AND nonce IS NULL
+                                AND create_date >= %s
+                              ORDER BY id DESC
+                              LIMIT 1
+                                FOR NO KEY UPDATE SKIP LOCKED
+                         )
+                        RETURNING id
+                        """,
+                        wire.clean_text(vals.get("reason")),
+                        vals.get("connection_id") or None,
+                        wire.clean_text(vals.get("remote_addr")),
+                        wire.clean_text(vals.get("endpoint")),
+                        wire.clean_text(vals.get("error_code")),
+                        fields.Datetime.now() - timedelta(minutes=1),
+                    )
+                )
+                return bool(self.env.cr.fetchone())
+        except psycopg2.OperationalError:
+            # Changed by a request that committed since this one began.
+            return False
 
     @api.autovacuum
     def _gc_k2k_requests(self):

@@ -22,3 +22,4 @@ from . import test_k2k_down_payments
 from . import test_k2k_receipt_flags
 from . import test_k2k_taxes
 from . import test_k2k_cancel_delete
+from . import test_k2k_hostile

@@ -8,6 +8,12 @@ from odoo.tests import TransactionCase, new_test_user
 from .. import wire
 
 
+def allow_plain_http(env):
+    """The partners of these tests listen on loopback ports over plain
+    http: allowed only where the setting says so explicitly."""
+    env["ir.config_parameter"].sudo().set_param("k2k_network.allow_http", "1")
+
+
 def make_company_user(env, login, company, groups):
     """A user allowed in ``company`` only, with ``groups`` (xml ids, comma
     separated)."""
@@ -24,6 +30,7 @@ def make_remote_vendor_connection(env, buyer_company, vendor_name, inbound_key):
     """An active connection of ``buyer_company`` to a vendor in another
     database (nobody listens at its address): the partner's requests are
     signed with ``inbound_key``."""
+    allow_plain_http(env)
     vendor = env["res.partner"].create({"name": vendor_name, "is_company": True})
     connection = env["k2k.connection"].create(
         {
@@ -46,6 +53,7 @@ def make_remote_vendor_connection(env, buyer_company, vendor_name, inbound_key):
 def make_remote_buyer_connection(env, vendor_company, buyer_name, url, key):
     """An active connection of ``vendor_company`` to a buyer in another
     database, at ``url``: requests and answers both signed with ``key``."""
+    allow_plain_http(env)
     partner = env["res.partner"].create({"name": buyer_name})
     connection = env["k2k.connection"].create(
         {
@@ -83,6 +91,7 @@ class K2KCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        allow_plain_http(cls.env)
         Company = cls.env["res.company"]
         cls.vendor_company = Company.create({"name": "K2K Test Vendor"})
         cls.buyer_company = Company.create({"name": "K2K Test Buyer"})

@@ -13,12 +13,14 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .. import wire
+from .common import allow_plain_http
 
 
 @tagged("post_install", "-at_install")
 class TestK2KKeys(HttpCase):
     def setUp(self):
         super().setUp()
+        allow_plain_http(self.env)
         self.company = self.env["res.company"].create({"name": "K2K Keys Vendor"})
         self.buyer_partner = self.env["res.partner"].create(
             {"name": "Far Buyer", "is_company": True}

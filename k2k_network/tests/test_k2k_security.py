@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import wire
-from .common import make_company_user
+from .common import allow_plain_http, make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -327,6 +327,7 @@ class TestK2KSecurity(K2KFlowCommon):
     # -- the queue: one partner down ---------------------------------------------------
 
     def test_a_partner_down_does_not_hold_up_the_others(self):
+        allow_plain_http(self.env)
         down_partner = self.env["res.partner"].create({"name": "Down Buyer"})
         down = self.env["k2k.connection"].create(
             {
