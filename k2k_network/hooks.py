@@ -1,9 +1,10 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-# Business records the demo data creates: on uninstall they stay, as any
-# company, partner or product would (a company with accounting cannot be
-# deleted anyway). Only their link to this module goes.
+# Business records the demo data creates, and the K2K user who made the
+# partners' documents: on uninstall they stay, as any company, partner or
+# product would (a company with accounting cannot be deleted anyway). Only
+# their link to this module goes.
 K2K_KEPT_DEMO_MODELS = (
     "res.company",
     "res.partner",

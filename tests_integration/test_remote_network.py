@@ -123,7 +123,7 @@ def _vendor_order(net, po):
     orders = net["vendor"].search_read(
         "sale.order",
         [("client_order_ref", "=", po["name"])],
-        ["name", "partner_id", "order_line", "state"],
+        ["name", "partner_id", "order_line", "state", "create_uid", "user_id"],
     )
     assert len(orders) == 1, orders
     return orders[0]
@@ -178,8 +178,19 @@ def _bills(net, invoice_id):
             "message_main_attachment_id",
             "reversed_entry_id",
             "invoice_line_ids",
+            "create_uid",
         ],
     )
+
+
+def _k2k_user(server):
+    """The id of the K2K user of ``server``'s database."""
+    data = server.search_read(
+        "ir.model.data",
+        [("module", "=", "k2k_network"), ("name", "=", "user_k2k")],
+        ["res_id"],
+    )
+    return data[0]["res_id"]
 
 
 def _wait_bill(net, invoice_id, what, check=lambda bill: True, timeout=90):
@@ -328,6 +339,13 @@ def test_k2k_order_reaches_the_vendor(network):
     sale_order = _vendor_order(network, po)
     assert po["k2k_sale_order_ref"] == sale_order["name"]
     assert sale_order["partner_id"][0] == network["vendor_customer"]
+    # Made by the K2K user, for a salesperson of the vendor (who accepted
+    # the connection there): not OdooBot.
+    assert sale_order["create_uid"][0] == _k2k_user(network["vendor"])
+    assert sale_order["user_id"] and sale_order["user_id"][0] not in (
+        1,
+        _k2k_user(network["vendor"]),
+    )
     line = network["vendor"].read_one(
         "sale.order.line",
         sale_order["order_line"][0],
@@ -351,6 +369,7 @@ def test_invoice_becomes_a_bill_with_pdf_linked_to_the_po(network):
     assert bill["k2k_approval_state"] == "pending"
     assert bill["ref"] == invoice["name"]
     assert bill["amount_untaxed"] == pytest.approx(80.0)
+    assert bill["create_uid"][0] == _k2k_user(network["buyer"])
     attachment = network["buyer"].read_one(
         "ir.attachment",
         bill["message_main_attachment_id"][0],
@@ -562,6 +581,15 @@ def test_the_bills_fate_and_a_dispute_cross_the_wire(network):
     assert _at_buyer(network, invoice_id)["k2k_buyer_dispute"] == (
         "Damaged goods: 5 broken"
     )
+    # A person of the vendor is asked, not the K2K user nor OdooBot.
+    activities = vendor.search_read(
+        "mail.activity",
+        [("res_model", "=", "account.move"), ("res_id", "=", invoice_id)],
+        ["user_id", "create_uid"],
+    )
+    assert len(activities) == 1, activities
+    assert activities[0]["user_id"][0] not in (1, _k2k_user(vendor))
+    assert activities[0]["create_uid"][0] == _k2k_user(vendor)
     # The vendor answers with a credit note: the bill is back to procurement.
     context = {"active_model": "account.move", "active_ids": [invoice_id]}
     journal = vendor.read_one("account.move", invoice_id, ["journal_id"])

@@ -109,7 +109,11 @@ class K2KController(http.Controller):
     # -- one path for both endpoints ---------------------------------------
 
     def _k2k_serve(self, handle):
+        # A partner's request acts as the K2K user (the superuser, under its
+        # own name): what it makes here is made by "K2K Network", as when
+        # the partner is in this database (k2k.connection._k2k_as_receiver).
         env = request.env(user=SUPERUSER_ID, su=True)
+        env = env(user=env["k2k.connection"]._k2k_get_user(), su=True)
         log = {
             "endpoint": request.httprequest.path,
             "remote_addr": request.httprequest.remote_addr,

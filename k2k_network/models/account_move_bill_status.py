@@ -299,10 +299,14 @@ class AccountMove(models.Model):
             dispute=self.k2k_buyer_dispute,
         )
         self.message_post(body=text)
-        self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Invoice disputed by the buyer"),
-            # The buyer's words, as text: never as HTML.
-            note=plaintext2html(text),
-            user_id=(self.invoice_user_id or self.create_uid).id,
-        )
+        # The invoice's salesperson, else the vendor's responsible: never the
+        # K2K user who applies the status, nor a user of the buyer.
+        responsible = connection._k2k_get_responsible("vendor", self.invoice_user_id)
+        if responsible:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Invoice disputed by the buyer"),
+                # The buyer's words, as text: never as HTML.
+                note=plaintext2html(text),
+                user_id=responsible.id,
+            )

@@ -5,8 +5,9 @@ from collections import Counter
 
 from psycopg2 import OperationalError
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import clean_context
 
 from .. import wire
 
@@ -97,6 +98,34 @@ class K2KConnection(models.Model):
     buyer_accepted_date = fields.Datetime(
         string="Accepted on (Buyer)", readonly=True, copy=False
     )
+    vendor_user_id = fields.Many2one(
+        "res.users",
+        string="K2K Responsible (Vendor)",
+        compute="_compute_responsibles",
+        store=True,
+        readonly=False,
+        copy=False,
+        tracking=True,
+        domain="[('share', '=', False), ('company_ids', 'in', vendor_company_id)]",
+        help="The vendor's person for what K2K asks of the vendor when its "
+        "document names nobody of the vendor: the salesperson of a K2K order "
+        "whose customer has none, the one asked about an invoice the buyer "
+        "disputes. By default, who accepted the connection for the vendor.",
+    )
+    buyer_user_id = fields.Many2one(
+        "res.users",
+        string="K2K Responsible (Buyer)",
+        compute="_compute_responsibles",
+        store=True,
+        readonly=False,
+        copy=False,
+        tracking=True,
+        domain="[('share', '=', False), ('company_ids', 'in', buyer_company_id)]",
+        help="The buyer's person for what K2K asks of the buyer when its "
+        "document names nobody of the buyer: the one asked about a vendor's "
+        "change of a purchase order without a purchase representative. By "
+        "default, who accepted the connection for the buyer.",
+    )
 
     _sql_constraints = [
         (
@@ -133,6 +162,19 @@ class K2KConnection(models.Model):
             if connection.buyer_company_id and not connection.buyer_partner_id:
                 connection.buyer_partner_id = connection.buyer_company_id.partner_id
 
+    @api.depends("vendor_accepted_by_id", "buyer_accepted_by_id")
+    def _compute_responsibles(self):
+        # Who accepted for a side speaks for it, until an administrator
+        # names someone else.
+        for connection in self:
+            for side in ("vendor", "buyer"):
+                field = f"{side}_user_id"
+                accepted_by = connection[f"{side}_accepted_by_id"]
+                if not connection[field] and connection._k2k_is_person_of(
+                    side, accepted_by
+                ):
+                    connection[field] = accepted_by
+
     # -- override points ---------------------------------------------------
 
     def _get_vendor_display_name(self):
@@ -163,7 +205,94 @@ class K2KConnection(models.Model):
             )
         return ""
 
+    # -- people --------------------------------------------------------------
+
+    @api.model
+    def _k2k_get_user(self):
+        """The K2K user: who makes what a partner's message makes here."""
+        return self.env.ref("k2k_network.user_k2k", raise_if_not_found=False) or (
+            self.env.ref("base.user_root")
+        )
+
+    def _k2k_is_person_of(self, side, user):
+        """Whether ``user`` is someone of this side's company: an internal
+        user of it, not the K2K user."""
+        self.ensure_one()
+        company = self[f"{side}_company_id"]
+        user = user.sudo()
+        return bool(
+            company
+            and len(user) == 1
+            and user.active
+            and not user.share
+            and company in user.company_ids
+            and user != self._k2k_get_user()
+        )
+
+    def _k2k_get_responsible(self, side, *candidates):
+        """Who of this side's company acts on what K2K asks of it: the first
+        of ``candidates`` (the document's own salesperson or purchase
+        representative) who is someone of that company, else the
+        connection's responsible for that side, else who accepted it for
+        that side; nobody when none is. Never a user of the other company,
+        nor the K2K user."""
+        self.ensure_one()
+        people = (
+            *candidates,
+            self[f"{side}_user_id"],
+            self[f"{side}_accepted_by_id"],
+        )
+        for user in people:
+            if self._k2k_is_person_of(side, user):
+                return user
+        return self.env["res.users"]
+
+    def _k2k_admit_k2k_user(self):
+        """The K2K user acts in the companies of this database that have a
+        connection (as OdooBot in every company): Odoo's own defaults, such
+        as a sales team, look among the acting user's companies."""
+        companies = (self.vendor_company_id | self.buyer_company_id).sudo()
+        user = self._k2k_get_user().sudo()
+        missing = companies - user.company_ids
+        if missing:
+            user.write({"company_ids": [Command.link(c.id) for c in missing]})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        connections = super().create(vals_list)
+        connections._k2k_admit_k2k_user()
+        return connections
+
+    def write(self, vals):
+        for side in ("vendor", "buyer"):
+            if f"{side}_user_id" in vals:
+                # A company names its own people only.
+                for connection in self:
+                    connection._check_user_in_company(connection[f"{side}_company_id"])
+        result = super().write(vals)
+        if "vendor_company_id" in vals or "buyer_company_id" in vals:
+            self._k2k_admit_k2k_user()
+        return result
+
     # -- constraints -------------------------------------------------------
+
+    @api.constrains(
+        "vendor_user_id", "buyer_user_id", "vendor_company_id", "buyer_company_id"
+    )
+    def _check_responsibles(self):
+        for connection in self:
+            for side in ("vendor", "buyer"):
+                user = connection[f"{side}_user_id"]
+                if user and not connection._k2k_is_person_of(side, user):
+                    raise ValidationError(
+                        self.env._(
+                            "%(user)s cannot be the K2K responsible of "
+                            "%(company)s: choose an internal user of %(company)s.",
+                            user=user.sudo().name,
+                            company=connection[f"{side}_company_id"].sudo().name
+                            or connection[f"{side}_partner_id"].sudo().name,
+                        )
+                    )
 
     @api.constrains("transport", "vendor_company_id", "buyer_company_id")
     def _check_companies(self):
@@ -305,7 +434,26 @@ class K2KConnection(models.Model):
         # Same database: the receiving side runs right here, for the
         # receiving company.
         side = wire.receiving_side(envelope["type"])
-        return self.with_company(self[f"{side}_company_id"])._k2k_receive(envelope)
+        receiver = self._k2k_as_receiver(self[f"{side}_company_id"])
+        return receiver._k2k_receive(envelope)
+
+    def _k2k_as_receiver(self, company):
+        """This connection as the side of ``company`` receives through it:
+        as the K2K user, in ``company`` only, as the superuser (the receiver
+        checks what the partner may do, not what the sender's user may).
+        Whoever sent the message, in this database, makes nothing there: the
+        same as a message from another database (see the controller). The
+        sender's defaults for its own documents (``default_*`` keys of the
+        context it acted in) are not the receiver's either."""
+        self.ensure_one()
+        env = self.env(
+            user=self._k2k_get_user(),
+            su=True,
+            context=dict(
+                clean_context(self.env.context), allowed_company_ids=company.ids
+            ),
+        )
+        return self.with_env(env)
 
     def _k2k_receive_batch(self, slots, receive_alone, retry_conflicts=False):
         """Apply the envelopes of one batch in their order. ``slots`` is a
@@ -354,8 +502,9 @@ class K2KConnection(models.Model):
         adapter = self.env["k2k.document"]._k2k_get_adapter(message_type)
         side = wire.receiving_side(message_type)
         receiver = (
-            self.with_company(self[f"{side}_company_id"])
+            self._k2k_as_receiver(self[f"{side}_company_id"])
             if self.transport == "local"
+            # The endpoint already acts as the K2K user.
             else self.with_company(self._get_local_company())
         )
         try:

@@ -231,12 +231,30 @@ class K2KDocumentOrder(models.AbstractModel):
         order._message_log(body=body)
 
     @api.model
+    def _k2k_get_salesperson(self, connection):
+        """Who sells a K2K order at the vendor, by the vendor's own rules: the
+        customer's salesperson (as Odoo's default), else the connection's
+        responsible at the vendor; each only if someone of the vendor (in one
+        database the buyer's partner is shared, and its salesperson may be
+        the buyer's own). Never the K2K user who makes the order, nor whoever
+        sent it. The sales team follows from the salesperson, as in Odoo."""
+        customer = connection.buyer_partner_id.with_company(
+            connection.vendor_company_id
+        )
+        return connection._k2k_get_responsible(
+            "vendor", customer.user_id, customer.commercial_partner_id.user_id
+        )
+
+    @api.model
     def _k2k_prepare_order_vals(self, connection, envelope, products):
         payload = envelope["payload"]
         currency = self._k2k_get_currency(payload["currency"])
         return {
             "partner_id": connection.buyer_partner_id.id,
             "company_id": connection.vendor_company_id.id,
+            # Given, even empty: Odoo's default is the customer's salesperson,
+            # whichever company that user works for.
+            "user_id": self._k2k_get_salesperson(connection).id,
             "client_order_ref": payload["purchase_order_name"],
             "origin": payload["purchase_order_name"],
             "pricelist_id": self._k2k_get_pricelist(connection, currency).id,

@@ -226,12 +226,16 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
             )
             body += self._k2k_html_list(held)
         order.message_post(body=body)
-        order.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Vendor changed the K2K order"),
-            note=body,
-            user_id=(order.user_id or order.create_uid).id,
-        )
+        # The buyer's purchase representative, else the buyer's responsible:
+        # never the K2K user who applies the change.
+        responsible = connection._k2k_get_responsible("buyer", order.user_id)
+        if responsible:
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Vendor changed the K2K order"),
+                note=body,
+                user_id=responsible.id,
+            )
 
     @api.model
     def _k2k_html_list(self, items):

@@ -23,3 +23,4 @@ from . import test_k2k_receipt_flags
 from . import test_k2k_taxes
 from . import test_k2k_cancel_delete
 from . import test_k2k_hostile
+from . import test_k2k_acting_user
