@@ -28,6 +28,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         (cls.buyer_rose | cls.buyer_tulip).supplier_taxes_id = [
             Command.set(cls.buyer_tax.ids)
         ]
+        cls._k2k_agree_prices({cls.vendor_rose: 0.72, cls.vendor_tulip: 0.45})
         cls.purchaser = cls.env["res.users"].create(
             {
                 "name": "Petal Purchaser",
