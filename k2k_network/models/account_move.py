@@ -261,7 +261,7 @@ class AccountMove(models.Model):
         self.check_access("write")
         self.sudo().write({"k2k_approval_state": state})
         for bill in self:
-            bill.message_post(body=note)
+            bill._message_log(body=note)
 
     def action_k2k_apply_vendor_changes(self):
         """Accounting applies the revision the vendor sent after booking."""

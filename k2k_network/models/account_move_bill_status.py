@@ -153,7 +153,7 @@ class AccountMove(models.Model):
             }
         )
         for bill in self:
-            bill.message_post(
+            bill._message_log(
                 body=self.env._(
                     "Disputed with the vendor by %(user)s: %(dispute)s",
                     user=self.env.user.name,
@@ -224,7 +224,7 @@ class AccountMove(models.Model):
             buyer=buyer,
             dispute=self.k2k_buyer_dispute,
         )
-        self.message_post(body=text)
+        self._message_log(body=text)
         self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Invoice disputed by the buyer"),

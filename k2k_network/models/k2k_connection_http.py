@@ -185,14 +185,14 @@ class K2KConnection(models.Model):
         self.ensure_one()
         if state == "suspended" and self.state == "active":
             self.write({"state": "suspended", "remote_suspended": True})
-            self.message_post(
+            self._message_log(
                 body=self.env._(
                     "%(partner)s suspended the connection.", partner=partner
                 )
             )
         elif state == "active" and self.state == "suspended" and self.remote_suspended:
             self.write({"state": "active", "remote_suspended": False})
-            self.message_post(
+            self._message_log(
                 body=self.env._("%(partner)s resumed the connection.", partner=partner)
             )
             self._k2k_requeue_waiting_messages()

@@ -221,7 +221,7 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
                 "vendor asks for more than was ordered:"
             )
             body += self._k2k_html_list(held)
-        order.message_post(body=body)
+        order._message_log(body=body)
         order.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Vendor changed the K2K order"),
