@@ -17,3 +17,4 @@ from . import test_k2k_keys
 from . import test_k2k_batch
 from . import test_k2k_lifecycle
 from . import test_k2k_acting_users
+from . import test_k2k_pdf_deadline
