@@ -18,3 +18,4 @@ from . import test_k2k_batch
 from . import test_k2k_lifecycle
 from . import test_k2k_acting_users
 from . import test_k2k_pdf_deadline
+from . import test_k2k_demo
