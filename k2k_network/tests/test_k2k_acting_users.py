@@ -5,6 +5,7 @@ user who never set an e-mail address, an inventory user who may only read
 his own sales, a billing user who is a salesperson for his own orders. What
 they can do without the addon, they can do with it."""
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import make_company_user
@@ -114,3 +115,58 @@ class TestK2KActingUsers(K2KFlowCommon):
         self._as(po, self.purchaser).action_k2k_clear_vendor_attention()
         self.assertFalse(po.k2k_vendor_attention)
         self.assertTrue(self._notes_by(po, self.purchaser))
+
+    # -- point 11: core flows for users who may read their own sales only ------
+
+    def _k2k_order_of_another_salesperson(self):
+        po = self._buyer_po(self.lines)
+        sale = po.k2k_sale_order_id.with_company(self.vendor)
+        sale.user_id = self.salesperson
+        sale.action_confirm()
+        return po, sale
+
+    def _queued(self, message_type, record):
+        return self.env["k2k.message"].search(
+            [
+                ("message_type", "=", message_type),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ]
+        )
+
+    def test_warehouse_ships_another_salespersons_k2k_order(self):
+        """As Odoo's own sale_stock test_inventory_admin_no_backorder_not_own_
+        sale_order: the storekeeper may not read the order he delivers."""
+        for user in (self.storekeeper, self.warehouse_worker):
+            with self.subTest(user=user.login):
+                _po, sale = self._k2k_order_of_another_salesperson()
+                picking = self._as(sale.picking_ids, user)
+                for move in picking.move_ids:
+                    move.write({"quantity": move.product_uom_qty, "picked": True})
+                picking.button_validate()
+                self.assertEqual(sale.picking_ids.state, "done")
+                self.assertTrue(self._queued("shipment", sale))
+
+    def test_billing_posts_and_cancels_another_salespersons_invoice(self):
+        _po, sale = self._k2k_order_of_another_salesperson()
+        self._validate_pickings(sale.picking_ids)
+        invoice = sale._create_invoices()
+        self._as(invoice, self.ar_clerk).action_post()
+        self.assertEqual(invoice.state, "posted")
+        self.assertTrue(self._queued("invoice", invoice))
+        self._as(invoice, self.ar_clerk).button_cancel()
+        self.assertEqual(invoice.state, "cancel")
+        self.assertTrue(self._queued("invoice_cancel", invoice))
+
+    def test_salesperson_confirms_his_own_k2k_order(self):
+        po = self._buyer_po(self.lines)
+        sale = po.k2k_sale_order_id.with_company(self.vendor)
+        sale.write(
+            {
+                "user_id": self.salesperson.id,
+                "order_line": [Command.update(sale.order_line[:1].id, {"discount": 5})],
+            }
+        )
+        self._as(sale, self.salesperson).action_confirm()
+        self.assertEqual(sale.state, "sale")
+        self.assertTrue(self._queued("order_answer", sale))
