@@ -46,7 +46,7 @@ class _K2KRenderWatch:
     def __init__(self, token, seconds):
         self.token = token
         self.seconds = seconds
-        self.expired = False
+        self.stopped = False
         self._done = threading.Event()
         self._thread = threading.Thread(
             target=self._watch, name="k2k-pdf-deadline", daemon=True
@@ -63,7 +63,6 @@ class _K2KRenderWatch:
     def _watch(self):
         if self._done.wait(self.seconds):
             return
-        self.expired = True
         # Until the run returns: it may start after the deadline passed.
         while not self._done.is_set():
             self._stop_run()
@@ -74,6 +73,7 @@ class _K2KRenderWatch:
             try:
                 if self.token in process.cmdline():
                     process.kill()
+                    self.stopped = True
             except psutil.Error:
                 continue  # ended meanwhile, or not ours to read
 
@@ -100,10 +100,11 @@ class IrActionsReport(models.Model):
             with watch:
                 content = marked._run_wkhtmltopdf(bodies, *args, **kwargs)
         except UserError as error:
-            if watch.expired:
+            if watch.stopped:
                 raise self._k2k_pdf_timeout_error(seconds) from error
             raise
-        if watch.expired:
+        if watch.stopped:
+            # Killed as it ended: what it wrote may be incomplete.
             raise self._k2k_pdf_timeout_error(seconds)
         return content
 
