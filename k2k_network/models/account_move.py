@@ -199,9 +199,19 @@ class AccountMove(models.Model):
 
     def _k2k_find_connection(self):
         """The connection of a customer invoice or credit note whose lines
-        come from a K2K order (or that reverses a K2K invoice)."""
+        come from a K2K order (or that reverses a K2K invoice).
+
+        Searched as the superuser, not read through the lines: who posts the
+        invoice may not read all its sale orders (a salesperson's own orders
+        only), and the lines then show him, and keep in cache, only those he
+        may read."""
         self.ensure_one()
-        orders = self.invoice_line_ids.sale_line_ids.order_id
+        orders = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search([("invoice_lines", "in", self.invoice_line_ids.ids)])
+            .order_id
+        )
         return orders.k2k_connection_id[:1] or self.reversed_entry_id.k2k_connection_id
 
     def _k2k_queue_messages(self, message_type):
@@ -210,7 +220,8 @@ class AccountMove(models.Model):
         Message = self.env["k2k.message"]
         by_connection = {}
         for move in self.filtered(lambda m: m.is_sale_document(include_receipts=False)):
-            connection = move.k2k_connection_id or move._k2k_find_connection()
+            # Who posts or cancels an invoice may not read its K2K order.
+            connection = (move.k2k_connection_id or move._k2k_find_connection()).sudo()
             if not connection.vendor_company_id.k2k_invoice_sync_enabled:
                 continue
             if message_type == "invoice_cancel" and not move.k2k_revision:
@@ -291,7 +302,7 @@ class AccountMove(models.Model):
         self.check_access("write")
         self.sudo().write({"k2k_approval_state": state})
         for bill in self:
-            bill.message_post(body=note)
+            bill._message_log(body=note)
 
     def action_k2k_apply_vendor_changes(self):
         """Accounting applies the revision the vendor sent after booking."""

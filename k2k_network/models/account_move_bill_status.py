@@ -203,7 +203,7 @@ class AccountMove(models.Model):
             }
         )
         for bill in self:
-            bill.message_post(
+            bill._message_log(
                 body=self.env._(
                     "Disputed with the vendor by %(user)s: %(dispute)s",
                     user=self.env.user.name,
@@ -298,7 +298,7 @@ class AccountMove(models.Model):
             buyer=buyer,
             dispute=self.k2k_buyer_dispute,
         )
-        self.message_post(body=text)
+        self._message_log(body=text)
         # The invoice's salesperson, else the vendor's responsible: never the
         # K2K user who applies the status, nor a user of the buyer.
         responsible = connection._k2k_get_responsible("vendor", self.invoice_user_id)

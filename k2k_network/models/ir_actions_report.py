@@ -2,8 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import functools
 import subprocess
+import threading
+import uuid
 
 import lxml.html
+import psutil
 from lxml import etree
 
 from odoo import api, models
@@ -30,6 +33,51 @@ def _wkhtmltopdf_prints_several_documents():
     return "with patched qt" in version
 
 
+class K2KPdfTimeout(UserError):
+    """A K2K PDF run did not finish within its deadline and was stopped."""
+
+
+class _K2KRenderWatch:
+    """Stops the wkhtmltopdf run of this process marked with ``token`` once
+    it has run ``seconds``: wkhtmltopdf has no deadline of its own and waits
+    as long as a server it loads the report's styles from keeps silent.
+    Used as a context manager around the run."""
+
+    def __init__(self, token, seconds):
+        self.token = token
+        self.seconds = seconds
+        self.stopped = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._watch, name="k2k-pdf-deadline", daemon=True
+        )
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self):
+        if self._done.wait(self.seconds):
+            return
+        # Until the run returns: it may start after the deadline passed.
+        while not self._done.is_set():
+            self._stop_run()
+            self._done.wait(0.5)
+
+    def _stop_run(self):
+        for process in psutil.Process().children(recursive=True):
+            try:
+                if self.token in process.cmdline():
+                    process.kill()
+                    self.stopped = True
+            except psutil.Error:
+                continue  # ended meanwhile, or not ours to read
+
+
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
@@ -40,7 +88,45 @@ class IrActionsReport(models.Model):
         # page when each record made one page (the caller checks that).
         if self.env.context.get("k2k_print_as_one_document") and len(bodies) > 1:
             bodies = [self._k2k_merge_bodies(bodies)]
-        return super()._run_wkhtmltopdf(bodies, *args, **kwargs)
+        seconds = self.env.context.get("k2k_pdf_timeout")
+        if not seconds:
+            return super()._run_wkhtmltopdf(bodies, *args, **kwargs)
+        # The run is marked (see _build_wkhtmltopdf_args) so that the watch
+        # stops this one, not another report rendered meanwhile.
+        token = f"k2k-{uuid.uuid4().hex}"
+        marked = super(IrActionsReport, self.with_context(k2k_pdf_run=token))
+        watch = _K2KRenderWatch(token, seconds)
+        try:
+            with watch:
+                content = marked._run_wkhtmltopdf(bodies, *args, **kwargs)
+        except UserError as error:
+            if watch.stopped:
+                raise self._k2k_pdf_timeout_error(seconds) from error
+            raise
+        if watch.stopped:
+            # Killed as it ended: what it wrote may be incomplete.
+            raise self._k2k_pdf_timeout_error(seconds)
+        return content
+
+    @api.model
+    def _build_wkhtmltopdf_args(self, *args, **kwargs):
+        command_args = super()._build_wkhtmltopdf_args(*args, **kwargs)
+        token = self.env.context.get("k2k_pdf_run")
+        if token:
+            # A cookie nobody reads: it only names the run in its command line.
+            command_args += ["--cookie", "k2k_pdf_run", token]
+        return command_args
+
+    def _k2k_pdf_timeout_error(self, seconds):
+        return K2KPdfTimeout(
+            self.env._(
+                "The PDF was not made within %(seconds)s seconds: stopped. Check "
+                "that the address the reports load their styles from "
+                "(%(url)s) answers.",
+                seconds=seconds,
+                url=self._get_report_url(),
+            )
+        )
 
     def _k2k_merge_bodies(self, bodies):
         """One HTML document with the content of every body (each a whole
@@ -57,6 +143,12 @@ class IrActionsReport(models.Model):
         )
 
     # -- invoice PDFs for K2K messages, in batches ---------------------------
+
+    @api.model
+    def _k2k_get_pdf_timeout(self):
+        """Seconds one PDF run for K2K messages may take before it is stopped
+        and its messages tried again later."""
+        return self.env["k2k.message"]._k2k_get_setting("k2k_network.pdf_timeout", 60)
 
     @api.model
     def _k2k_get_invoice_pdfs(self, moves):
@@ -112,7 +204,8 @@ class IrActionsReport(models.Model):
         report_name = "account.account_invoices"
         Report = self.with_company(moves.company_id).with_context(
             k2k_print_as_one_document=len(moves) > 1
-            and not _wkhtmltopdf_prints_several_documents()
+            and not _wkhtmltopdf_prints_several_documents(),
+            k2k_pdf_timeout=self._k2k_get_pdf_timeout(),
         )
         content, report_type = Report._pre_render_qweb_pdf(
             report_name, res_ids=moves.ids

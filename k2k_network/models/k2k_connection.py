@@ -359,7 +359,7 @@ class K2KConnection(models.Model):
                 f"{side}_accepted_date": fields.Datetime.now(),
             }
         )
-        self.message_post(
+        self._message_log(
             body=self.env._(
                 "%(user)s accepted the connection for %(company)s.",
                 user=self.env.user.name,
@@ -373,7 +373,7 @@ class K2KConnection(models.Model):
         self.ensure_one()
         self.state = "active"
         self._k2k_requeue_waiting_messages()
-        self.message_post(
+        self._message_log(
             body=self.env._("Both companies accepted: the connection is active.")
         )
 

@@ -165,7 +165,7 @@ class K2KConnection(models.Model):
             self.remote_url = url
             return
         self.remote_url_pending = url
-        self.message_post(
+        self._message_log(
             body=self.env._(
                 "The partner gave a new address, %(url)s: requests keep going to "
                 "%(current)s until an administrator confirms it.",
@@ -188,7 +188,7 @@ class K2KConnection(models.Model):
                     "remote_url_pending": False,
                 }
             )
-            connection.message_post(
+            connection._message_log(
                 body=self.env._(
                     "%(user)s confirmed the partner's new address %(url)s "
                     "(before: %(previous)s).",
@@ -262,14 +262,14 @@ class K2KConnection(models.Model):
         self.ensure_one()
         if state == "suspended" and self.state == "active":
             self.write({"state": "suspended", "remote_suspended": True})
-            self.message_post(
+            self._message_log(
                 body=self.env._(
                     "%(partner)s suspended the connection.", partner=partner
                 )
             )
         elif state == "active" and self.state == "suspended" and self.remote_suspended:
             self.write({"state": "active", "remote_suspended": False})
-            self.message_post(
+            self._message_log(
                 body=self.env._("%(partner)s resumed the connection.", partner=partner)
             )
             self._k2k_requeue_waiting_messages()

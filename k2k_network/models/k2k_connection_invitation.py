@@ -47,7 +47,7 @@ class K2KConnection(models.Model):
                 f"{self.local_role}_accepted_date": fields.Datetime.now(),
             }
         )
-        self.message_post(
+        self._message_log(
             body=self.env._(
                 "%(user)s accepted the connection for %(company)s and created an "
                 "invitation code for the partner.",
@@ -193,7 +193,7 @@ class K2KConnection(models.Model):
                 f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
             }
         )
-        self.message_post(body=body)
+        self._message_log(body=body)
         self.env["k2k.document.status"]._k2k_store_partner_status(
             self, told.get("status")
         )

@@ -178,7 +178,7 @@ class K2KConnection(models.Model):
             # committed: the partner may answer with a message signed with
             # the new key at once, which must find it here.
             self.env["k2k.message"]._k2k_enqueue(connection, "keys", connection)
-            connection.message_post(
+            connection._message_log(
                 body=self.env._(
                     "%(user)s changed the keys of this connection; the change "
                     "completes when %(partner)s answers.",
@@ -202,7 +202,7 @@ class K2KConnection(models.Model):
                 raise UserError(self.env._("No key change is under way."))
         self.sudo().write({"inbound_key_previous": False})
         for connection in self:
-            connection.message_post(
+            connection._message_log(
                 body=self.env._(
                     "%(user)s revoked the previous key: requests signed with it "
                     "are refused.",

@@ -180,13 +180,12 @@ class K2KDocumentInvoice(models.AbstractModel):
             detail = self.env._("Draft bill cancelled.")
         else:
             bill.k2k_cancelled_by_vendor = True
-            bill.message_post(
+            bill._message_log(
                 body=self.env._(
                     "Warning: the vendor cancelled invoice %(number)s after this "
                     "bill was booked. Reverse it or ask the vendor.",
                     number=number,
                 ),
-                subtype_xmlid="mail.mt_note",
             )
             detail = self.env._(
                 "The bill is booked: flagged as cancelled by the vendor."
@@ -603,7 +602,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "k2k_cancelled_by_vendor": False,
             }
         )
-        bill.message_post(
+        bill._message_log(
             body=self.env._(
                 "Warning: the vendor changed invoice %(number)s after this bill was "
                 "booked (revision %(revision)s). Accounting can apply the change "
@@ -611,7 +610,6 @@ class K2KDocumentInvoice(models.AbstractModel):
                 number=envelope["payload"]["invoice_number"],
                 revision=envelope["revision"],
             ),
-            subtype_xmlid="mail.mt_note",
         )
 
     @api.model

@@ -67,7 +67,7 @@ class K2KDocumentKeys(models.AbstractModel):
         connection._k2k_take_partner_key(key)
         if not repeat and not connection.inbound_key_previous:
             connection._k2k_give_new_inbound_key()
-            connection.message_post(
+            connection._message_log(
                 body=self.env._(
                     "%(partner)s changed the keys of this connection.",
                     partner=connection.remote_company_name,

@@ -105,7 +105,7 @@ class K2KDocumentOrder(models.AbstractModel):
                 )
             )
         elif outcome["outcome"] == "failed":
-            order.message_post(
+            order._message_log(
                 body=self.env._(
                     "%(vendor)s did not take the K2K order: %(reason)s",
                     vendor=vendor,

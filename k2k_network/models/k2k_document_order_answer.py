@@ -225,7 +225,7 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
                 "vendor asks for more than was ordered:"
             )
             body += self._k2k_html_list(held)
-        order.message_post(body=body)
+        order._message_log(body=body)
         # The buyer's purchase representative, else the buyer's responsible:
         # never the K2K user who applies the change.
         responsible = connection._k2k_get_responsible("buyer", order.user_id)

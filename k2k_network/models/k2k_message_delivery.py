@@ -14,6 +14,7 @@ from odoo.tools import SQL, config
 
 from .. import wire
 from ..http_client import K2KTransportError
+from .ir_actions_report import K2KPdfTimeout
 
 _logger = logging.getLogger(__name__)
 
@@ -143,7 +144,8 @@ class K2KMessage(models.Model):
         # for its invoices); batches are built a run at a time, while the
         # partners apply the run before.
         alone = messages.filtered(lambda m: not m._k2k_travels_in_batch())
-        alone._k2k_prepare_by_type()
+        # Messages that could not be built in time wait for a later run.
+        held = alone._k2k_prepare_by_type()
         stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
         rekeyed = False
         chain = []  # batches posted one after the other, answers not read yet
@@ -151,17 +153,19 @@ class K2KMessage(models.Model):
             for kind, step in steps:
                 if kind == "batches":
                     run = messages.browse([m.id for unit in step for m in unit])
-                    run.filtered(
+                    held |= run.filtered(
                         lambda m, stopped=stopped: m.connection_id not in stopped
                     )._k2k_prepare_by_type()
                     stopped |= messages._k2k_finish_chain(chain)
-                    chain = messages._k2k_start_chain(step, stopped)
+                    chain = messages._k2k_start_chain(
+                        [unit - held for unit in step], stopped
+                    )
                     continue
                 if step[:1]._k2k_travels_in_batch():
-                    step._k2k_prepare_by_type()
+                    held |= step._k2k_prepare_by_type()
                 stopped |= messages._k2k_finish_chain(chain)
                 chain = []
-                stop, keyed = step._k2k_send_unit(stopped)
+                stop, keyed = (step - held)._k2k_send_unit(stopped)
                 stopped |= stop
                 rekeyed = rekeyed or keyed
             messages._k2k_finish_chain(chain)
@@ -194,18 +198,31 @@ class K2KMessage(models.Model):
 
     def _k2k_prepare_by_type(self):
         """Build the payloads of ``self``, one batch per message type, and
-        read what the checks before each one goes need."""
+        read what the checks before each one goes need; return the messages
+        postponed meanwhile (their PDF was not made in time)."""
+        postponed = self.browse()
         for message_type in set(self.mapped("message_type")):
-            self.filtered(lambda m, t=message_type: m.message_type == t)._k2k_prepare()
+            postponed |= self.filtered(
+                lambda m, t=message_type: m.message_type == t
+            )._k2k_prepare()
         self._k2k_prefetch_documents()
+        return postponed
 
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)
-        in one batch, or one by one when the batch fails."""
+        in one batch, or one by one when the batch fails; return the
+        messages postponed (their PDF was not made in time)."""
         adapter = self._k2k_get_adapter(self[:1].message_type)
+        postponed = self.browse()
         try:
             with self.env.cr.savepoint():
                 adapter._k2k_prepare_messages(self)
+        except K2KPdfTimeout as error:
+            # Built one by one, each would wait as long: the batch waits for
+            # a later attempt, and the other messages of this run go on.
+            _logger.warning("K2K: %s", error)
+            self._k2k_postpone_render(adapter._k2k_describe_prepare_error(error))
+            postponed = self
         except Exception:  # noqa: BLE001 - retried one by one below
             _logger.warning(
                 "K2K: batch preparation failed, retrying one by one", exc_info=True
@@ -214,6 +231,12 @@ class K2KMessage(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         adapter._k2k_prepare_messages(message)
+                except K2KPdfTimeout as error:
+                    _logger.warning("K2K: %s", error)
+                    message._k2k_postpone_render(
+                        adapter._k2k_describe_prepare_error(error)
+                    )
+                    postponed |= message
                 except Exception as error:  # noqa: BLE001 - shown in the log
                     message._k2k_record_outcome(
                         {
@@ -221,6 +244,7 @@ class K2KMessage(models.Model):
                             "detail": adapter._k2k_describe_prepare_error(error),
                         }
                     )
+        return postponed
 
     def _k2k_send_one(self):
         """Deliver one message; return whether its partner could be reached."""
@@ -363,6 +387,38 @@ class K2KMessage(models.Model):
         adapter = self._k2k_get_adapter(self.message_type)
         return adapter._k2k_complete_envelope(self, envelope)
 
+    def _k2k_get_next_attempt_date(self):
+        """When ``self`` (one message) is tried again after this attempt:
+        twice as long after each attempt (capped)."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
+        cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
+        delay = min(base * 2**self.attempt_count, cap)
+        return fields.Datetime.now() + timedelta(seconds=delay)
+
+    def _k2k_postpone_render(self, error):
+        """The PDFs of ``self`` could not be made in time (the renderer is
+        stuck, not the partner): keep each message queued and try it again
+        later, like a partner out of reach, without holding the
+        connection's other messages."""
+        for message in self:
+            when = message._k2k_get_next_attempt_date()
+            message.write(
+                {
+                    "attempt_count": message.attempt_count + 1,
+                    "state": "queued",
+                    "error": error,
+                    "state_detail": self.env._(
+                        "PDF not made in time, next attempt at %(when)s (UTC).",
+                        when=fields.Datetime.to_string(when),
+                    ),
+                    "next_attempt_date": when,
+                }
+            )
+        if self:
+            self._k2k_trigger_processing(at=min(self.mapped("next_attempt_date")))
+
     def _k2k_schedule_retry(self, error):
         """The partner could not be reached: keep the message queued and try
         again later, waiting twice as long after each attempt (capped).
@@ -379,15 +435,10 @@ class K2KMessage(models.Model):
 
     def _k2k_postpone(self, error):
         self.ensure_one()
-        params = self.env["ir.config_parameter"].sudo()
-        base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
-        cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
-        attempts = self.attempt_count + 1
-        delay = min(base * 2 ** (attempts - 1), cap)
-        when = fields.Datetime.now() + timedelta(seconds=delay)
+        when = self._k2k_get_next_attempt_date()
         self.write(
             {
-                "attempt_count": attempts,
+                "attempt_count": self.attempt_count + 1,
                 "state": "queued",
                 "error": error,
                 "state_detail": self.env._(

@@ -93,7 +93,7 @@ class PurchaseOrder(models.Model):
         self.check_access("write")
         self.sudo().k2k_vendor_attention = False
         for order in self:
-            order.message_post(
+            order._message_log(
                 body=self.env._(
                     "Vendor change handled by %(user)s.", user=self.env.user.name
                 )

@@ -80,6 +80,7 @@ class SaleOrderLine(models.Model):
         return super(
             SaleOrderLine, self - self._k2k_get_agreed_lines()
         )._compute_discount()
+
     k2k_downpayment_ref = fields.Char(
         string="Buyer's Down Payment Line",
         readonly=True,

@@ -27,9 +27,11 @@ class StockPicking(models.Model):
 
     def _k2k_notify_shipment(self):
         """Queue a shipment notice for the K2K orders whose deliveries among
-        ``self`` are done (built as it leaves)."""
+        ``self`` are done (built as it leaves). Who validates a delivery may
+        not read its sale order (a salesperson's own orders only): which
+        orders are K2K orders is read as the superuser, and nothing else."""
         Message = self.env["k2k.message"]
-        shipped = self.filtered(
+        shipped = self.sudo().filtered(
             lambda p: p.state == "done"
             and p.picking_type_code == "outgoing"
             and p.sale_id.k2k_connection_id

@@ -1,0 +1,107 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""A PDF run that never ends: the reports load their styles from a server
+that accepts and never answers. The invoice's message waits for a later
+attempt with the reason, the other messages of the run go, and nothing
+waits longer than the deadline."""
+
+import socket
+import threading
+import time
+
+import psutil
+
+from odoo.tests import tagged
+
+from .common_flow import K2KFlowCommon
+
+
+class SilentServer:
+    """Accepts connections and never answers, until closed (at the latest
+    after ``give_up`` seconds, so that a run without a deadline ends too)."""
+
+    def __init__(self, give_up=90):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.held = []
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(give_up,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, give_up):
+        end = time.monotonic() + give_up
+        while not self.closed.is_set() and time.monotonic() < end:
+            try:
+                self.held.append(self.socket.accept()[0])
+            except TimeoutError:
+                continue
+        for connection in self.held:
+            connection.close()
+        self.socket.close()
+
+    def close(self):
+        self.closed.set()
+        self.thread.join()
+
+
+@tagged("post_install", "-at_install")
+class TestK2KPdfDeadline(K2KFlowCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.params = cls.env["ir.config_parameter"].sudo()
+        cls.params.set_param("k2k_network.pdf_timeout", 4)
+
+    def _wkhtmltopdf_runs(self):
+        return [
+            process
+            for process in psutil.Process().children(recursive=True)
+            if "wkhtmltopdf" in process.name()
+        ]
+
+    def test_a_hung_pdf_holds_only_its_messages(self):
+        # An agreed price below the vendor's list price (0.80).
+        po = self._buyer_po([(self.buyer_rose, 60, 0.72)])
+        sale = po.k2k_sale_order_id.with_company(self.vendor)
+        sale.action_confirm()
+        invoice = self._vendor_invoice(sale)
+        server = SilentServer()
+        self.addCleanup(server.close)
+        self.params.set_param("report.url", server.url)
+
+        start = time.monotonic()
+        self._process()
+        elapsed = time.monotonic() - start
+
+        self.assertLess(elapsed, 40, "the run waited no longer than its deadline")
+        self.assertTrue(server.held, "the renderer did ask the silent server")
+        self.assertFalse(self._wkhtmltopdf_runs(), "the stuck run was stopped")
+        message = invoice.k2k_message_ids
+        self.assertEqual(message.state, "queued")
+        self.assertTrue(message.error)
+        self.assertTrue(message.next_attempt_date)
+        self.assertFalse(message.attachment_id)
+        self.assertFalse(self._bill_of(invoice))
+        # The other messages of the run went: the vendor's answer and its
+        # shipment notice reached the buyer's purchase order.
+        others = self.env["k2k.message"].search(
+            [("connection_id", "=", self.connection.id), ("id", "!=", message.id)]
+        )
+        self.assertLessEqual(
+            {"order_answer", "shipment"}, set(others.mapped("message_type"))
+        )
+        self.assertEqual(set(others.mapped("state")), {"applied"})
+        self.assertEqual(po.k2k_vendor_state, "confirmed")
+        # Not due before its next attempt: the next run leaves it alone.
+        self._process()
+        self.assertEqual(message.state, "queued")
+
+        # The server answers again: tried now, the invoice goes.
+        server.close()
+        self.params.set_param("report.url", False)
+        message.action_retry()
+        self._process()
+        self.assertEqual(message.state, "applied")
+        self.assertEqual(message.attachment_id.mimetype, "application/pdf")
+        self.assertEqual(self._bill_of(invoice).amount_untaxed, invoice.amount_untaxed)
