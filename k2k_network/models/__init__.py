@@ -32,7 +32,6 @@ from . import sale_order_line
 from . import account_move
 from . import stock_rule
 from . import stock_picking
-from . import stock_picking_buyer_return
 from . import sale_order_return
 from . import ir_actions_report
 from . import account_move_bill_status

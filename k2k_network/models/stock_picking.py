@@ -18,12 +18,13 @@ class StockPicking(models.Model):
         string="Vendor's Tracking Reference", readonly=True, copy=False
     )
 
-    # -- vendor side: tell the buyer what was shipped ------------------------
-
     def _action_done(self):
         result = super()._action_done()
         self._k2k_notify_shipment()
+        self._k2k_notify_return()
         return result
+
+    # -- vendor side: tell the buyer what was shipped ------------------------
 
     def _k2k_notify_shipment(self):
         """Queue a shipment notice for the K2K orders whose deliveries among
@@ -40,6 +41,21 @@ class StockPicking(models.Model):
         orders = shipped.sale_id
         for connection, k2k_orders in orders.grouped("k2k_connection_id").items():
             Message._k2k_enqueue(connection, "shipment", k2k_orders)
+
+    # -- buyer side: tell the vendor what was returned -----------------------
+
+    def _k2k_notify_return(self):
+        """Queue a return notice for the K2K purchase orders whose goods
+        ``self`` sent back to the vendor (built as it leaves)."""
+        # As the superuser: whoever may validate a return (a warehouse
+        # user) need not be allowed to read its purchase order.
+        returned = self.env["k2k.document.return"]._k2k_filter_return_moves(
+            self.sudo().move_ids
+        )
+        orders = returned.purchase_line_id.order_id.filtered("k2k_connection_id")
+        Message = self.env["k2k.message"].sudo()
+        for connection, k2k_orders in orders.grouped("k2k_connection_id").items():
+            Message._k2k_enqueue(connection, "return", k2k_orders)
 
     def _k2k_get_tracking_ref(self):
         """The carrier's tracking reference, where Odoo's delivery module
