@@ -79,6 +79,8 @@ class TestK2KActingUser(K2KFlowCommon):
         )
         # Agreed prices that differ from the vendor's list prices.
         cls.lines = [(cls.buyer_rose, 100, 0.72), (cls.buyer_tulip, 40, 0.45)]
+        # The vendor sells to this buyer at the agreed prices.
+        cls._k2k_agree_prices({cls.vendor_rose: 0.72, cls.vendor_tulip: 0.45})
 
     def _as(self, records, user):
         return records.with_user(user).with_context(
