@@ -151,6 +151,27 @@ class TestK2KUnitsPrices(K2KFlowCommon):
             self.env["sale.order"].search([("client_order_ref", "=", po.name)])
         )
 
+    def test_a_unit_of_its_own_is_mapped_by_name(self):
+        """A unit a company made itself has no XML id of Odoo's: it travels
+        by its name and size, as between two databases."""
+        box = self.env["uom.uom"].create(
+            {
+                "name": "Box of 10",
+                "category_id": self.uom_unit.category_id.id,
+                "uom_type": "bigger",
+                "factor_inv": 10,
+            }
+        )
+        self.buyer_gerbera.uom_po_id = box
+        _po, so = self._order([(self.buyer_gerbera, 3, 4.50)])
+        told = self._last_payload("order")["lines"][0]["uom"]
+        self.assertEqual((told["xml_id"], told["name"]), (False, "Box of 10"))
+        self.assertEqual(told["ratio"], 10.0)
+        line = self._line(so, self.vendor_gerbera)
+        self.assertEqual(line.product_uom, self.uom_unit)
+        self.assertAlmostEqual(line.product_uom_qty, 30)
+        self.assertAlmostEqual(line.k2k_buyer_price_unit, 0.45)
+
     def test_a_line_without_unit_is_in_the_products_unit(self):
         """A partner on the older payload sends no unit: the quantity is in
         the receiving product's own unit, as before."""
