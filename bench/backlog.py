@@ -94,6 +94,8 @@ def closed_port_url():
 def connect_all(env, vendor, buyers, down):
     """The down partner's connection first, then one per reachable buyer."""
     Connection = env["k2k.connection"].sudo()
+    # The down partner is a loopback address: plain http, as in the tests.
+    env["ir.config_parameter"].sudo().set_param("k2k_network.allow_http", "1")
     down_connection = Connection.create(
         {
             "transport": "http",

@@ -137,7 +137,7 @@ def is_key(value):
 
 
 def _short_text(value):
-    return isinstance(value, str) and 0 < len(value) <= 128
+    return _text(value) and len(value) <= 128
 
 
 def _uom(value):

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import str2bool
 
 from .. import http_client, wire
 from ..http_client import K2KTransportError
@@ -122,7 +123,8 @@ class K2KConnection(models.Model):
         """Whether plain http to this machine may be a partner's address:
         only where a test or a development server says so explicitly."""
         params = self.env["ir.config_parameter"].sudo()
-        return bool(params.get_param("k2k_network.allow_http"))
+        # "0" or "False" is off, as any other boolean setting of Odoo's.
+        return str2bool(params.get_param("k2k_network.allow_http") or "0", False)
 
     @api.model
     def _k2k_is_partner_url(self, url):

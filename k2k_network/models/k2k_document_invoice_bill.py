@@ -56,7 +56,13 @@ class K2KDocumentInvoice(models.AbstractModel):
         elif not bill:
             bill = self._k2k_create_bill(connection, envelope)
             detail = self._k2k_describe_created()
-        elif bill.state == "cancel" and received.cancelled_revision:
+        elif (
+            bill.state == "cancel"
+            and received.cancelled_revision
+            and bill.k2k_revision <= received.cancelled_revision
+        ):
+            # Cancelled by the vendor's cancellation, not by the buyer after
+            # an earlier reopening: only then does the bill come back.
             self._k2k_reopen_bill(bill, connection, envelope)
             detail = self.env._(
                 "The vendor posted its cancelled invoice again: the bill is a draft "
@@ -335,7 +341,10 @@ class K2KDocumentInvoice(models.AbstractModel):
             self._k2k_tax_key(tax["amount_type"], tax["amount"], tax["price_include"])
             for tax in line["taxes"]
         )
-        if self._k2k_get_tax_keys(taxes) == wanted:
+        if not wanted or self._k2k_get_tax_keys(taxes) == wanted:
+            # A line the vendor charges no tax on keeps the buyer's own: were
+            # they dropped, the totals would agree and nobody would look at
+            # the input tax the buyer loses; kept, the bill is flagged.
             return taxes
         price_total = line.get("price_total")
         if price_total is not None and price_total is not False:

@@ -6,6 +6,8 @@ from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, formatLang, html2plaintext
 
+from .. import wire
+
 
 class K2KDocumentReturn(models.AbstractModel):
     """The return notice, buyer -> vendor: validating the buyer's return of
@@ -42,8 +44,11 @@ class K2KDocumentReturn(models.AbstractModel):
         known = self.env["k2k.message"]._k2k_get_documents(connection, order, "order")
         return {
             "order_uid": known.get(order.id, (False,))[0],
-            "return_ref": latest.name or order.name,
-            "reason": html2plaintext(latest.note or "").strip() or False,
+            # Whatever a person typed in the return's note, made fit for
+            # the wire (the partner refuses control characters).
+            "return_ref": wire.clean_text(latest.name or order.name),
+            "reason": wire.clean_text(html2plaintext(latest.note or "").strip())
+            or False,
             "lines": [
                 {
                     "purchase_line_ref": line.k2k_line_uid,
@@ -187,9 +192,11 @@ class K2KDocumentReturn(models.AbstractModel):
                 "Reason: %(reason)s", reason=payload["reason"]
             )
         order._message_log(body=body)
-        order.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Goods returned by the buyer"),
-            note=body,
-            user_id=order._k2k_get_return_responsible().id,
-        )
+        responsible = order._k2k_get_return_responsible()
+        if responsible:
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Goods returned by the buyer"),
+                note=body,
+                user_id=responsible.id,
+            )

@@ -63,7 +63,9 @@ class K2KDocumentShipment(models.AbstractModel):
             lots[name] = lots.get(name, 0.0) + quantity
         return {
             "purchase_line_ref": line.k2k_purchase_line_ref,
-            "shipped": line.qty_delivered,
+            # What the buyer still has of it: what it says it sent back is
+            # not on its way again.
+            "shipped": line.qty_delivered - line._k2k_get_qty_returned_not_taken_back(),
             "lots": [{"name": name, "quantity": qty} for name, qty in lots.items()],
             "uom": self._k2k_export_uom(line.product_uom),
         }

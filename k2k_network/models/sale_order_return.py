@@ -27,8 +27,8 @@ class SaleOrder(models.Model):
 
     @api.depends(
         "order_line.k2k_qty_returned",
-        "order_line.qty_delivered",
-        "order_line.qty_invoiced",
+        "order_line.invoice_lines.quantity",
+        "order_line.invoice_lines.move_id.state",
     )
     def _compute_k2k_return_to_credit(self):
         for order in self:
@@ -37,9 +37,13 @@ class SaleOrder(models.Model):
             )
 
     def _k2k_get_return_responsible(self):
-        """Who at the vendor is asked to handle a return."""
+        """Who at the vendor is asked to handle a return: the order's
+        salesperson, else its team's leader, else the connection's
+        responsible; never the K2K user nor a user of the buyer."""
         self.ensure_one()
-        return self.user_id or self.team_id.user_id or self.create_uid
+        return self.k2k_connection_id._k2k_get_responsible(
+            "vendor", self.user_id, self.team_id.user_id
+        )
 
     def action_k2k_create_return_credit_note(self):
         """A draft credit note for what the buyer returned and is still
@@ -133,26 +137,6 @@ class SaleOrderLine(models.Model):
         "notices say.",
     )
 
-    @api.depends("k2k_qty_returned")
-    def _compute_qty_delivered(self):
-        """What the buyer returned is no longer delivered: as when the vendor
-        validates the return itself (then that return counts, not twice)."""
-        result = super()._compute_qty_delivered()
-        for line in self.filtered(
-            lambda line: line.k2k_qty_returned
-            and line.qty_delivered_method == "stock_move"
-        ):
-            _shipped, taken_back = line._k2k_get_moved_quantities()
-            not_taken_back = line.k2k_qty_returned - taken_back
-            if (
-                float_compare(
-                    not_taken_back, 0, precision_rounding=line.product_uom.rounding
-                )
-                > 0
-            ):
-                line.qty_delivered -= not_taken_back
-        return result
-
     def _k2k_get_moved_quantities(self):
         """(shipped, returned into the vendor's stock) of this line, as Odoo
         counts its delivered quantity, in the line's unit."""
@@ -178,15 +162,37 @@ class SaleOrderLine(models.Model):
         shipped, taken_back = self._k2k_get_moved_quantities()
         return shipped - taken_back
 
+    def _k2k_get_qty_returned_not_taken_back(self):
+        """What the buyer says it sent back of this line and the vendor's
+        own return receipts have not taken in yet: the buyer's word only,
+        so it never changes what the vendor's books call delivered (Odoo's
+        own return of the delivery does that)."""
+        self.ensure_one()
+        if not self.k2k_qty_returned or self.qty_delivered_method != "stock_move":
+            return 0.0
+        _shipped, taken_back = self._k2k_get_moved_quantities()
+        return max(self.k2k_qty_returned - taken_back, 0.0)
+
     def _k2k_get_qty_return_to_credit(self):
-        """What the buyer returned of this line and is still invoiced: at
-        most the returned quantity, never what was invoiced beyond the
-        deliveries for another reason."""
+        """What the buyer returned of this line and no credit note credits
+        yet: at most what was invoiced of it (a credit note of this line,
+        draft or posted, counts)."""
         self.ensure_one()
         rounding = self.product_uom.rounding
         if float_is_zero(self.k2k_qty_returned, precision_rounding=rounding):
             return 0.0
-        over_invoiced = self.qty_invoiced - self.qty_delivered
-        if float_compare(over_invoiced, 0, precision_rounding=rounding) <= 0:
+        invoiced = credited = 0.0
+        for aml in self.invoice_lines.filtered(
+            lambda inv_line: inv_line.move_id.state != "cancel"
+        ):
+            quantity = aml.product_uom_id._compute_quantity(
+                aml.quantity, self.product_uom, round=False
+            )
+            if aml.move_id.move_type == "out_refund":
+                credited += quantity
+            else:
+                invoiced += quantity
+        to_credit = min(self.k2k_qty_returned, invoiced) - credited
+        if float_compare(to_credit, 0, precision_rounding=rounding) <= 0:
             return 0.0
-        return min(over_invoiced, self.k2k_qty_returned)
+        return to_credit
