@@ -119,6 +119,22 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self._process()
         self.assertEqual(invoice.k2k_buyer_status, "posted")
 
+    def test_a_bill_the_buyer_cancelled_after_it_came_back_stays_cancelled(self):
+        _po, invoice, bill = self._agreed_flow()
+        self._cancel_and_post_again(invoice, 0.68)
+        self._process_all()
+        self.assertEqual((bill.state, bill.k2k_revision), ("draft", 2))
+        # The buyer cancels it itself (a wrong invoice, say): the vendor's
+        # next revision waits for a person, it does not bring it back.
+        bill.button_cancel()
+        invoice.button_draft()
+        invoice.invoice_line_ids[0].price_unit = 0.66
+        invoice.action_post()
+        self._process_all()
+        self.assertEqual(bill.state, "cancel")
+        self.assertEqual(bill.k2k_revision, 2)
+        self.assertEqual(bill.k2k_pending_revision, 3)
+
     def test_a_booked_bill_holds_the_invoice_posted_again_for_accounting(self):
         _po, invoice, bill = self._agreed_flow()
         self._as_purchaser(bill).action_k2k_approve()

@@ -111,6 +111,21 @@ class TestK2KTaxes(K2KFlowCommon):
         self.assertFalse(bill.k2k_tax_mismatch)
         self.assertEqual(po.invoice_ids, bill)
 
+    def test_a_line_the_vendor_charges_no_tax_on_keeps_the_buyers(self):
+        # The vendor leaves the tax off its invoice line: the buyer's own
+        # 10 % stays (dropping it would hide the input tax), flagged.
+        po = self._buyer_po([(self.buyer_rose, 100, 0.80)])
+        self._validate_pickings(po.picking_ids)
+        invoice = self._vendor_invoice(po.k2k_sale_order_id, post=False)
+        invoice.invoice_line_ids.tax_ids = False
+        invoice.action_post()
+        self._process()
+        bill = self._bill_of(invoice)
+        self.assertEqual(invoice.amount_total, 80.0)
+        self.assertEqual(bill.invoice_line_ids.tax_ids, self.buyer_tax_10)
+        self.assertEqual(bill.amount_total, 88.0)
+        self.assertTrue(bill.k2k_tax_mismatch)
+
     def test_buyer_tax_of_the_same_rate_is_chosen(self):
         tax_21 = self._buyer_tax_21()
         _po, invoice, bill = self._full_flow(
