@@ -207,10 +207,20 @@ class K2KDocumentInvoice(models.AbstractModel):
             # The amounts are the vendor's, not the order's: let the bill
             # compute its balance from them.
             vals.pop("balance", None)
-            # In the purchase line's unit, as Odoo's own bill of the order.
-            line = self._k2k_convert_to_uom(
-                line, po_line.product_uom, po_line.product_id
+            # In the purchase line's unit, as Odoo's own bill of the order,
+            # when the vendor's quantity is a whole number of it (10 Dozens
+            # for 120 Units); else in the vendor's unit, which Odoo counts
+            # against the purchase line all the same: 100 Units are no
+            # 8.33 Dozens, and the amounts must stay the vendor's.
+            told_uom = self._k2k_get_uom(
+                line.get("uom"), po_line.product_uom, po_line.product_id
             )
+            if self._k2k_converts_exactly(line, told_uom, po_line.product_uom):
+                line = self._k2k_convert_to_uom(
+                    line, po_line.product_uom, po_line.product_id
+                )
+            else:
+                vals["product_uom_id"] = told_uom.id
         else:
             vals = {"display_type": "product"}
         vals.update(
@@ -222,6 +232,18 @@ class K2KDocumentInvoice(models.AbstractModel):
             }
         )
         return vals
+
+    @api.model
+    def _k2k_converts_exactly(self, line, told_uom, uom):
+        """Whether ``line``'s quantity, in ``told_uom``, is a quantity of
+        ``uom`` that a bill line holds without rounding."""
+        if told_uom == uom:
+            return True
+        quantity = told_uom._compute_quantity(line["quantity"], uom, round=False)
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        return not float_compare(
+            quantity, float_round(quantity, precision_digits=digits), precision_digits=8
+        )
 
     # -- the buyer's products and taxes -------------------------------------
 

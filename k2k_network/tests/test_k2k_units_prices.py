@@ -135,6 +135,24 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         self.assertFalse(bill.k2k_qty_mismatch)
         self.assertFalse(bill.k2k_amount_mismatch)
 
+    def test_a_quantity_that_is_no_whole_number_of_dozens_stays_in_units(self):
+        # The vendor bills 100 of the 120 units: 8.33 Dozens would move the
+        # amount, so the bill line keeps the vendor's unit (Odoo counts it
+        # against the purchase line in Dozens all the same).
+        po = self._buyer_po([(self.buyer_gerbera, 10, 6.00)])
+        self._validate_pickings(po.picking_ids)
+        invoice = self._vendor_invoice(po.k2k_sale_order_id, post=False)
+        invoice.invoice_line_ids.quantity = 100
+        invoice.action_post()
+        self._process()
+        bill_line = self._bill_of(invoice).invoice_line_ids
+        self.assertEqual(bill_line.purchase_line_id, po.order_line)
+        self.assertEqual(bill_line.product_uom_id, self.uom_unit)
+        self.assertAlmostEqual(bill_line.quantity, 100)
+        self.assertAlmostEqual(bill_line.price_unit, 0.50)
+        self.assertAlmostEqual(bill_line.move_id.amount_untaxed, 50.0)
+        self.assertAlmostEqual(po.order_line.qty_invoiced, 100 / 12)
+
     def test_an_unknown_unit_is_refused_naming_it(self):
         po = self._buyer_po([(self.buyer_gerbera, 10, 6.00)], confirm=False)
         payload = self.env["k2k.document.order"]._k2k_export_order(po, self.connection)
