@@ -284,13 +284,16 @@ class K2KConnection(models.Model):
             for side in ("vendor", "buyer"):
                 user = connection[f"{side}_user_id"]
                 if user and not connection._k2k_is_person_of(side, user):
+                    # Read before the translated text: the term extractor
+                    # takes what stands in its call for strings.
+                    company = connection[f"{side}_company_id"].sudo().name
+                    partner = connection[f"{side}_partner_id"].sudo().name
                     raise ValidationError(
                         self.env._(
                             "%(user)s cannot be the K2K responsible of "
                             "%(company)s: choose an internal user of %(company)s.",
                             user=user.sudo().name,
-                            company=connection[f"{side}_company_id"].sudo().name
-                            or connection[f"{side}_partner_id"].sudo().name,
+                            company=company or partner,
                         )
                     )
 
