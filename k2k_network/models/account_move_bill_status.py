@@ -88,10 +88,31 @@ class AccountMove(models.Model):
         self.ensure_one()
         if self.state != "posted" or self.payment_state == "reversed":
             return {"amount_paid": False, "amount_residual": False}
+        settled = self.amount_total - self.amount_residual
         return {
-            "amount_paid": self.amount_total - self.amount_residual,
+            "amount_paid": settled - self._k2k_get_amount_written_off(),
             "amount_residual": self.amount_residual,
         }
+
+    def _k2k_get_amount_written_off(self):
+        """What of the bill was settled by a payment's write-off (Register
+        Payment's "Mark as fully paid"), in the bill's currency: the
+        vendor was not paid that, though the bill reads paid."""
+        self.ensure_one()
+        written_off = 0.0
+        partials, _exchange = self._get_reconciled_invoices_partials()
+        for _partial, amount, counterpart in partials:
+            payment = counterpart.move_id.origin_payment_id
+            if not payment:
+                continue
+            liquidity, counterparts, writeoffs = payment._seek_for_lines()
+            total = abs(sum(counterparts.mapped("amount_currency")))
+            if not writeoffs or not total:
+                continue
+            paid = abs(sum(liquidity.mapped("amount_currency")))
+            # The payment's share of this bill that its write-off settled.
+            written_off += amount * max(total - paid, 0.0) / total
+        return self.currency_id.round(written_off)
 
     def _k2k_queue_bill_status(self):
         """Queue the status of the K2K bills among ``self`` (built as it

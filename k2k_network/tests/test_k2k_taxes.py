@@ -333,6 +333,30 @@ class TestK2KTaxes(K2KFlowCommon):
             self.env["account.move"].search([("k2k_buyer_status", "=", "paid")]),
         )
 
+    def test_a_payment_with_a_write_off_is_short_at_the_vendor(self):
+        # The bill matches the vendor's 96.80; the buyer pays 90.00 and
+        # marks it fully paid (6.80 written off): paid for the buyer, not
+        # for the vendor.
+        self._buyer_tax_21()
+        _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
+        self.assertEqual(bill.amount_total, invoice.amount_total)
+        bill.action_k2k_approve()
+        bill.action_post()
+        self.env["account.payment.register"].with_company(self.buyer).with_context(
+            active_model="account.move", active_ids=bill.ids
+        ).create(
+            {
+                "amount": 90.0,
+                "payment_difference_handling": "reconcile",
+                "writeoff_account_id": self.buyer_data["default_account_expense"].id,
+                "writeoff_label": "Discount taken",
+            }
+        )._create_payments()
+        self.assertEqual(bill.payment_state, "paid")
+        self._process()
+        self.assertEqual(invoice.k2k_buyer_status, "short_paid")
+        self.assertAlmostEqual(invoice.k2k_buyer_amount_paid, 90.0)
+
     def test_full_payment_is_paid_at_the_vendor(self):
         self._buyer_tax_21()
         _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
