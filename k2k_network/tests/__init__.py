@@ -24,6 +24,6 @@ from . import test_k2k_taxes
 from . import test_k2k_cancel_delete
 from . import test_k2k_hostile
 from . import test_k2k_acting_user
-from . import test_k2k_acting_users
+from . import test_k2k_everyday_users
 from . import test_k2k_pdf_deadline
 from . import test_k2k_demo
