@@ -117,15 +117,3 @@ class K2KDocumentInvoice(models.AbstractModel):
         if not amounts:
             return self.env["account.tax"]
         return max(amounts, key=lambda taxes: amounts[taxes])
-
-
-class K2KDocumentOrderAnswer(models.AbstractModel):
-    _inherit = "k2k.document.order.answer"
-
-    @api.model
-    def _k2k_prepare_line_changes(self, line, new):
-        # A down-payment line is the vendor's invoice's, never a line of the
-        # vendor's answer: an answer that does not name it leaves it be.
-        if line.is_downpayment:
-            return {}
-        return super()._k2k_prepare_line_changes(line, new)

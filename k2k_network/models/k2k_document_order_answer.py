@@ -116,12 +116,17 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
         longer names is voided). Return (changes applied, changes held)."""
         told = {line["purchase_line_ref"]: line for line in told_lines}
         applied, held = [], []
-        for line in order.order_line.filtered("k2k_line_uid"):
+        # A down-payment line is the vendor's invoice's, never a line of the
+        # vendor's answer: an answer that does not name it leaves it be.
+        for line in order.order_line.filtered(
+            lambda pol: pol.k2k_line_uid and not pol.is_downpayment
+        ):
             new = told.get(line.k2k_line_uid, {"quantity": 0.0})
+            price_step = self._k2k_get_price_step(new, line)
             # Read in the buyer's unit of the line, whatever the vendor
             # sells in.
             new = self._k2k_convert_to_uom(new, line.product_uom, line.product_id)
-            vals = self._k2k_prepare_line_changes(line, new)
+            vals = self._k2k_prepare_line_changes(line, new, price_step)
             if not vals:
                 continue
             text = self._k2k_describe_line_changes(line, vals)
@@ -159,7 +164,17 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
         )
 
     @api.model
-    def _k2k_prepare_line_changes(self, line, new):
+    def _k2k_get_price_step(self, told, line):
+        """The smallest change of price the vendor can tell for ``line``, in
+        the line's unit: a cent of its own unit's price, times as many of
+        that unit as the line's holds. 10.00 a dozen is priced 0.83 a unit
+        by the vendor, which is 9.96 a dozen: no change of price."""
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        told_uom = self._k2k_get_uom(told.get("uom"), line.product_uom, line.product_id)
+        return told_uom._compute_price(10**-digits, line.product_uom)
+
+    @api.model
+    def _k2k_prepare_line_changes(self, line, new, price_step=0.0):
         vals = {}
         if float_compare(
             new["quantity"],
@@ -167,9 +182,15 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
             precision_rounding=line.product_uom.rounding,
         ):
             vals["product_qty"] = new["quantity"]
-        for field, key in (("price_unit", "price_unit"), ("discount", "discount")):
-            if key in new and float_compare(new[key], line[field], precision_digits=6):
-                vals[field] = new[key]
+        if "price_unit" in new and (
+            abs(new["price_unit"] - line.price_unit) >= price_step
+            and float_compare(new["price_unit"], line.price_unit, precision_digits=6)
+        ):
+            vals["price_unit"] = new["price_unit"]
+        if "discount" in new and float_compare(
+            new["discount"], line.discount, precision_digits=6
+        ):
+            vals["discount"] = new["discount"]
         return vals
 
     @api.model

@@ -153,6 +153,24 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         self.assertAlmostEqual(bill_line.move_id.amount_untaxed, 50.0)
         self.assertAlmostEqual(po.order_line.qty_invoiced, 100 / 12, delta=0.01)
 
+    def test_a_price_the_vendors_unit_cannot_tell_is_no_change(self):
+        # Agreed at 10.00 a dozen: the vendor's list prices it 0.83 a unit,
+        # 9.96 a dozen, a difference its unit price cannot tell: the buyer
+        # keeps its price, and the confirmation changes nothing.
+        self._k2k_agree_prices({self.vendor_gerbera: 10.0 / 12})
+        po, so = self._order([(self.buyer_gerbera, 10, 10.00)])
+        line = self._line(so, self.vendor_gerbera)
+        self.assertAlmostEqual(line.price_unit, 0.83)
+        self.assertFalse(so.k2k_price_differs)
+        so.action_confirm()
+        self._process()
+        self.assertEqual(po.k2k_vendor_state, "confirmed")
+        self.assertAlmostEqual(self._line(po, self.buyer_gerbera).price_unit, 10.00)
+        # A real change of price still reads as one: 0.75 a unit is 9.00.
+        line.price_unit = 0.75
+        self._process()
+        self.assertAlmostEqual(self._line(po, self.buyer_gerbera).price_unit, 9.00)
+
     def test_an_unknown_unit_is_refused_naming_it(self):
         po = self._buyer_po([(self.buyer_gerbera, 10, 6.00)], confirm=False)
         payload = self.env["k2k.document.order"]._k2k_export_order(po, self.connection)
