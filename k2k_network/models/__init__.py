@@ -17,7 +17,6 @@ from . import k2k_document_invoice
 from . import k2k_document_invoice_bill
 from . import k2k_document_order
 from . import k2k_document_order_answer
-from . import k2k_document_invoice_downpayment
 from . import k2k_document_bill_status
 from . import k2k_document_shipment
 from . import k2k_document_return

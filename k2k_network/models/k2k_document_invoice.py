@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from .. import wire
 from ..wire_values import TAX_AMOUNT_TYPES
 
 # Vendor document type -> the buyer's counterpart.
@@ -112,7 +113,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             sale_lines = move.reversed_entry_id.invoice_line_ids.filtered(
                 lambda orig: orig.product_id == line.product_id
             )[:1].sale_line_ids
-        return {
+        vals = {
             "purchase_line_ref": sale_lines[:1].k2k_purchase_line_ref or False,
             "name": line.name,
             "quantity": line.quantity,
@@ -124,6 +125,29 @@ class K2KDocumentInvoice(models.AbstractModel):
             "price_total": line.price_total,
             "taxes": self._k2k_export_line_taxes(line),
         }
+        vals.update(self._k2k_export_invoice_line_order(line))
+        return vals
+
+    @api.model
+    def _k2k_export_invoice_line_order(self, line):
+        """Which K2K order ``line`` bills (its document identifier, never a
+        record id), and whether it is a down payment or its deduction."""
+        sale_line = line.sale_line_ids.filtered("order_id.k2k_document_uid")[:1]
+        if not sale_line:
+            return {}
+        vals = {"order_uid": sale_line.order_id.k2k_document_uid}
+        if sale_line.is_downpayment:
+            # The buyer's down-payment line will bear this reference: the
+            # down-payment invoice makes it, the final invoice deducts it.
+            if not sale_line.k2k_downpayment_ref:
+                sale_line.k2k_downpayment_ref = wire.new_uid()
+            vals.update(
+                {
+                    "is_downpayment": True,
+                    "purchase_line_ref": sale_line.k2k_downpayment_ref,
+                }
+            )
+        return vals
 
     @api.model
     def _k2k_export_line_taxes(self, line):

@@ -1,6 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
 from odoo.tools import float_compare, float_round
 
 from .k2k_document_invoice import K2K_BUYER_MOVE_TYPES
@@ -433,6 +433,9 @@ class K2KDocumentInvoice(models.AbstractModel):
     @api.model
     def _k2k_prepare_bill_vals(self, connection, envelope):
         payload = envelope["payload"]
+        # The purchase order's down-payment lines first: the bill's lines
+        # are then linked to them as to any other purchase line.
+        self._k2k_make_downpayment_lines(connection, payload)
         buyer = connection.buyer_company_id
         move_type = K2K_BUYER_MOVE_TYPES[payload["move_type"]]
         po_lines = self.env["purchase.order.line"]._k2k_find_sent_lines(
@@ -657,3 +660,71 @@ class K2KDocumentInvoice(models.AbstractModel):
                 for doc in envelope.get("attachments") or []
             ]
         )
+
+    # -- down payments ----------------------------------------------------
+
+    @api.model
+    def _k2k_make_downpayment_lines(self, connection, payload):
+        """The purchase order down-payment lines the vendor's down payments
+        name and this side has not made yet."""
+        dp_lines = [line for line in payload["lines"] if line.get("is_downpayment")]
+        if not dp_lines:
+            return self.env["purchase.order.line"]
+        known = set(
+            self.env["purchase.order.line"]
+            ._k2k_find_sent_lines(
+                connection, [line["purchase_line_ref"] for line in dp_lines]
+            )
+            .mapped("k2k_line_uid")
+        )
+        currency = self._k2k_get_currency(payload["currency"])
+        made = self.env["purchase.order.line"]
+        for line in dp_lines:
+            if line["purchase_line_ref"] in known:
+                continue
+            order = self._k2k_find_purchase_order(connection, line["order_uid"])
+            if not order:
+                continue  # billed as a line of no purchase order
+            made |= order._create_downpayments(
+                [self._k2k_prepare_downpayment_line_vals(order, line, currency)]
+            )
+            known.add(line["purchase_line_ref"])
+        return made
+
+    @api.model
+    def _k2k_prepare_downpayment_line_vals(self, order, line, currency):
+        """A down-payment line of ``order`` as Odoo's own (``bill.to.po.wizard``)
+        makes it: no quantity ordered, the down payment's untaxed amount as
+        price, in the order's currency, with the buyer's purchase taxes."""
+        price = line["price_unit"] * (1 - line["discount"] / 100.0)
+        if currency != order.currency_id:
+            price = currency._convert(
+                price,
+                order.currency_id,
+                order.company_id,
+                order.date_order or fields.Date.today(),
+            )
+        return {
+            "name": line["name"],
+            "product_qty": 0.0,
+            "is_downpayment": True,
+            "price_unit": price,
+            "taxes_id": [Command.set(self._k2k_get_downpayment_taxes(order).ids)],
+            "order_id": order.id,
+            "k2k_line_uid": line["purchase_line_ref"],
+        }
+
+    @api.model
+    def _k2k_get_downpayment_taxes(self, order):
+        """The buyer's purchase taxes of a down payment on ``order``: those
+        of the order's goods (the taxes of most of its untaxed amount, when
+        its lines have several)."""
+        amounts = {}
+        for po_line in order.order_line.filtered(
+            lambda pol: not pol.display_type and not pol.is_downpayment
+        ):
+            amounts.setdefault(po_line.taxes_id, 0.0)
+            amounts[po_line.taxes_id] += po_line.price_subtotal
+        if not amounts:
+            return self.env["account.tax"]
+        return max(amounts, key=lambda taxes: amounts[taxes])

@@ -397,6 +397,17 @@ class K2KMessage(models.Model):
         delay = min(base * 2**self.attempt_count, cap)
         return fields.Datetime.now() + timedelta(seconds=delay)
 
+    def _k2k_prepare_postponed_vals(self, error, detail, when):
+        """This message queued again after a failed attempt, for ``when``."""
+        self.ensure_one()
+        return {
+            "attempt_count": self.attempt_count + 1,
+            "state": "queued",
+            "error": error,
+            "state_detail": detail,
+            "next_attempt_date": when,
+        }
+
     def _k2k_postpone_render(self, error):
         """The PDFs of ``self`` could not be made in time (the renderer is
         stuck, not the partner): keep each message queued and try it again
@@ -404,18 +415,11 @@ class K2KMessage(models.Model):
         connection's other messages."""
         for message in self:
             when = message._k2k_get_next_attempt_date()
-            message.write(
-                {
-                    "attempt_count": message.attempt_count + 1,
-                    "state": "queued",
-                    "error": error,
-                    "state_detail": self.env._(
-                        "PDF not made in time, next attempt at %(when)s (UTC).",
-                        when=fields.Datetime.to_string(when),
-                    ),
-                    "next_attempt_date": when,
-                }
+            detail = self.env._(
+                "PDF not made in time, next attempt at %(when)s (UTC).",
+                when=fields.Datetime.to_string(when),
             )
+            message.write(message._k2k_prepare_postponed_vals(error, detail, when))
         if self:
             self._k2k_trigger_processing(at=min(self.mapped("next_attempt_date")))
 
@@ -436,18 +440,11 @@ class K2KMessage(models.Model):
     def _k2k_postpone(self, error):
         self.ensure_one()
         when = self._k2k_get_next_attempt_date()
-        self.write(
-            {
-                "attempt_count": self.attempt_count + 1,
-                "state": "queued",
-                "error": error,
-                "state_detail": self.env._(
-                    "Partner unreachable, next attempt at %(when)s (UTC).",
-                    when=fields.Datetime.to_string(when),
-                ),
-                "next_attempt_date": when,
-            }
+        detail = self.env._(
+            "Partner unreachable, next attempt at %(when)s (UTC).",
+            when=fields.Datetime.to_string(when),
         )
+        self.write(self._k2k_prepare_postponed_vals(error, detail, when))
         # The partner is down, not this message: its other messages wait as
         # long, without an attempt of their own.
         detail = self.state_detail

@@ -1,6 +1,8 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 from odoo.tests import TransactionCase, new_test_user
@@ -71,6 +73,29 @@ def make_remote_buyer_connection(env, vendor_company, buyer_name, url, key):
     )
     connection.state = "active"
     return connection
+
+
+def answer_signed(handler, key, answer):
+    """Answer the K2K request ``handler`` serves with the JSON ``answer``,
+    signed with ``key`` as a partner signs its answers."""
+    body = json.dumps(answer).encode()
+    headers = wire.answer_headers(
+        key,
+        handler.path,
+        handler.headers[wire.HEADER_DATABASE],
+        handler.headers[wire.HEADER_CONNECTION],
+        handler.headers[wire.HEADER_NONCE],
+        200,
+        body,
+        time.time(),
+    )
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def serve_in_background(test, handler):

@@ -15,6 +15,7 @@ from odoo.tools import mute_logger
 from .. import http_client, wire
 from .common import (
     K2KCommon,
+    answer_signed,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
     serve_in_background,
@@ -179,24 +180,7 @@ class _BatchPartner(BaseHTTPRequestHandler):
             self.received.append((self.path, 1))
             answer = self._slot(data)
         self.applied.extend(e["document_uid"] for e in envelopes)
-        answer = json.dumps(answer).encode()
-        headers = wire.answer_headers(
-            SECRET,
-            self.path,
-            self.headers[wire.HEADER_DATABASE],
-            self.headers[wire.HEADER_CONNECTION],
-            self.headers[wire.HEADER_NONCE],
-            200,
-            answer,
-            time.time(),
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer)
+        answer_signed(self, SECRET, answer)
 
     @staticmethod
     def _slot(envelope):

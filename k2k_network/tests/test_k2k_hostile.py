@@ -18,6 +18,7 @@ from .. import wire, wire_values
 from ..controllers.main import K2KController
 from .common import (
     K2KCommon,
+    answer_signed,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
     serve_in_background,
@@ -53,24 +54,7 @@ class _Partner(BaseHTTPRequestHandler):
             answer = {"ok": True, "outcomes": [slot] * len(data["messages"])}
         else:
             answer = dict(slot, ok=True)
-        answer = json.dumps(answer).encode()
-        headers = wire.answer_headers(
-            SECRET,
-            self.path,
-            self.headers[wire.HEADER_DATABASE],
-            self.headers[wire.HEADER_CONNECTION],
-            self.headers[wire.HEADER_NONCE],
-            200,
-            answer,
-            time.time(),
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer)
+        answer_signed(self, SECRET, answer)
 
     def log_message(self, *args):
         pass
