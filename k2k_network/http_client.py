@@ -5,17 +5,24 @@
 No ORM here: the caller gives the address, the keys and the data, and gets
 the partner's JSON answer or one exception type, ``K2KTransportError``, for
 every way the partner can fail to give one (down, slow, not a K2K endpoint,
-an answer too large, unsigned or signed with another key). Requests posted
+an answer too large, unsigned or signed with another key). Each exchange
+has a deadline for the whole of it, not only for each read. Requests posted
 in a series on a thread of their own (``post_signed_one_after_another``)
 may also end as ``K2KNotPosted``: never sent.
 """
 
+import contextlib
+import http.client
 import json
+import socket
+import ssl
 import threading
 import time
+import urllib.parse
+import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import requests
+import certifi
 
 from . import wire
 
@@ -36,32 +43,100 @@ class K2KTransportError(Exception):
         self.detail = detail
 
 
-def _read_capped(response, target):
-    body = b""
-    for chunk in response.iter_content(chunk_size=65536):
-        body += chunk
-        if len(body) > wire.MAX_ANSWER_BYTES:
-            raise K2KTransportError(
-                "no_answer", target, response.status_code, "the answer is too large"
-            )
-    return body
+class _Deadline:
+    """The end of one exchange with a partner, whatever it does meanwhile:
+    a socket timeout bounds each read, and a partner that sends a byte
+    just before each one would keep a sender forever. At the deadline the
+    connection's socket is shut down, which wakes any read blocked on it;
+    a connection still being opened is shut down as soon as it has a
+    socket."""
+
+    def __init__(self, connection, seconds):
+        self.expired = False
+        self.seconds = seconds
+        # Given once the connection is open: http.client lets go of its
+        # socket when the answer says the connection closes after it.
+        self.sock = None
+        self._connection = connection
+        self._done = threading.Event()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self):
+        self.expired = True
+        while not self._done.is_set():
+            sock = self.sock or self._connection.sock
+            if sock is not None:
+                # The plain socket's shutdown, also under TLS: the TLS
+                # layer's own would drop its state under a reading thread.
+                # Already closed: nothing left to wake.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                return
+            self._done.wait(0.05)
+
+    def cancel(self):
+        self._done.set()
+        self._timer.cancel()
+
+
+def _open(target, timeout):
+    """An HTTP(S) connection to ``target`` (not yet opened), through the
+    HTTPS proxy the environment names, if any; and the path to post to."""
+    parts = urllib.parse.urlsplit(target)
+    https = parts.scheme == "https"
+    host, port = parts.hostname, parts.port or (443 if https else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and urllib.request.proxy_bypass(host):
+        proxy = None
+    if proxy:
+        proxy = urllib.parse.urlsplit(proxy)
+        address = (proxy.hostname, proxy.port or 8080)
+    else:
+        address = (host, port)
+    if https:
+        context = ssl.create_default_context(cafile=certifi.where())
+        connection = http.client.HTTPSConnection(
+            *address, timeout=timeout, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(*address, timeout=timeout)
+    if proxy:
+        connection.set_tunnel(host, port)
+    return connection, parts.path or "/"
 
 
 def _post(target, body, headers, timeout):
-    """POST without following redirects; return the response and at most
-    ``wire.MAX_ANSWER_BYTES`` of its body."""
+    """POST without following redirects; return the status, the headers
+    and at most ``wire.MAX_ANSWER_BYTES`` of the body of the answer, all
+    within ``timeout`` seconds from the start, or raise
+    ``K2KTransportError``."""
+    connection, path = _open(target, timeout)
+    deadline = _Deadline(connection, timeout)
     try:
-        with requests.post(
-            target,
-            data=body,
-            headers=headers,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
-            return response, _read_capped(response, target)
-    except requests.RequestException as error:
-        raise K2KTransportError("unreachable", target, detail=str(error)) from error
+        connection.connect()
+        deadline.sock = connection.sock
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = b""
+        while chunk := response.read(65536):
+            content += chunk
+            if len(content) > wire.MAX_ANSWER_BYTES:
+                raise K2KTransportError(
+                    "no_answer", target, response.status, "the answer is too large"
+                )
+        if deadline.expired:
+            raise OSError("the answer was cut off")
+        return response.status, response.headers, content
+    except (OSError, http.client.HTTPException) as error:
+        detail = str(error) or type(error).__name__
+        if deadline.expired:
+            detail = f"timed out: no complete answer within {timeout:g} s"
+        raise K2KTransportError("unreachable", target, detail=detail) from error
+    finally:
+        deadline.cancel()
+        connection.close()
 
 
 def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
@@ -85,13 +160,12 @@ def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
         secret, path, database, connection_uid, body, time.time()
     )
     target = url.rstrip("/") + path
-    response, content = _post(target, body, headers, timeout)
+    status, answer_headers, content = _post(target, body, headers, timeout)
     try:
         answer = wire.clean_received(wire.loads(content))
     except (ValueError, RecursionError):
         answer = None
     refused = isinstance(answer, dict) and answer.get("ok") is False
-    status = response.status_code
     if not isinstance(answer, dict) or status >= 500 or (status >= 400 and not refused):
         detail = (
             answer.get("reason")
@@ -101,7 +175,7 @@ def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
         raise K2KTransportError("no_answer", target, status=status, detail=detail)
     if not wire.answer_matches(
         secret,
-        response.headers,
+        answer_headers,
         path,
         database,
         connection_uid,

@@ -66,6 +66,9 @@ class OdooServer:
         finally:
             conn.close()
 
+    def query_all(self, sql, params=None):
+        return self.cli.query(self.db, sql, params)
+
     def set_param(self, key, value):
         self.execute(
             "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s) "
@@ -217,6 +220,20 @@ class OdooServer:
                 cr.execute("SELECT pg_notify('cron_trigger', %s)", (self.db,))
         finally:
             conn.close()
+
+
+def template_database(odoo_cli):
+    """A database with k2k_network installed and no demo data, to copy:
+    the one ``./scripts/test.sh`` made for these tests, or one made here."""
+    name = os.environ.get("K2K_E2E_TEMPLATE") or "k2k_e2e_template"
+    exists = odoo_cli.query(
+        "postgres", "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+    )
+    if not exists:
+        odoo_cli.run(
+            name, "-i", "k2k_network", "--without-demo=all", "--stop-after-init"
+        )
+    return name
 
 
 def join_network(vendor, buyer, vendor_name, buyer_name):

@@ -10,7 +10,6 @@ starts from where the previous one left the network.
 """
 
 import json
-import os
 import time
 
 import pytest
@@ -20,6 +19,7 @@ from remote_network import (
     join_network,
     load_wire,
     make_k2k_products,
+    template_database,
     wait_until,
 )
 
@@ -29,22 +29,9 @@ VENDOR_NAME = "Bloom Remote Imports"
 BUYER_NAME = "Petal Remote Wholesale"
 
 
-def _template(odoo_cli):
-    """A database with k2k_network installed and no demo data, to copy."""
-    name = os.environ.get("K2K_E2E_TEMPLATE") or "k2k_e2e_template"
-    exists = odoo_cli.query(
-        "postgres", "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-    )
-    if not exists:
-        odoo_cli.run(
-            name, "-i", "k2k_network", "--without-demo=all", "--stop-after-init"
-        )
-    return name
-
-
 @pytest.fixture(scope="module")
 def network(odoo_cli, tmp_path_factory):
-    template = _template(odoo_cli)
+    template = template_database(odoo_cli)
     log_dir = tmp_path_factory.mktemp("servers")
     vendor = OdooServer(odoo_cli, "k2k_e2e_vendor", 8171, log_dir)
     buyer = OdooServer(odoo_cli, "k2k_e2e_buyer", 8172, log_dir)

@@ -1,5 +1,8 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
+import json
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, formatLang
@@ -101,7 +104,11 @@ class AccountMove(models.Model):
         string="Cancelled by the Vendor", readonly=True, copy=False
     )
     k2k_pending_revision = fields.Integer(readonly=True, copy=False)
-    k2k_pending_envelope = fields.Json(readonly=True, copy=False)
+    # The held revision whole (its PDFs with it): a file beside the bill,
+    # never read with it, as a list of bills would read a column.
+    k2k_pending_envelope = fields.Binary(
+        string="Vendor Revision Waiting", readonly=True, copy=False
+    )
     k2k_amount_mismatch = fields.Boolean(
         string="Total Differs from Purchase Order",
         compute="_compute_k2k_mismatch",
@@ -312,13 +319,13 @@ class AccountMove(models.Model):
             )
         self.check_access("write")
         for bill in self:
-            if not bill.k2k_pending_envelope:
+            envelope = bill.sudo()._k2k_get_pending_envelope()
+            if not envelope:
                 raise UserError(
                     self.env._(
                         "%(bill)s has no vendor change waiting.", bill=bill.display_name
                     )
                 )
-            envelope = bill.k2k_pending_envelope
             if bill.state != "draft":
                 bill.button_draft()
             bill = bill.sudo()
@@ -326,6 +333,13 @@ class AccountMove(models.Model):
                 bill, bill.k2k_connection_id, envelope
             )
             bill.k2k_approval_state = "pending"
+
+    def _k2k_get_pending_envelope(self):
+        """The vendor's revision held for accounting, as it came, if any."""
+        self.ensure_one()
+        if not self.k2k_pending_envelope:
+            return None
+        return json.loads(base64.b64decode(self.k2k_pending_envelope))
 
     # -- flags -------------------------------------------------------------
 

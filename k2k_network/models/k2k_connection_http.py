@@ -1,11 +1,16 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import str2bool
 
 from .. import http_client, wire
 from ..http_client import K2KTransportError
+
+_logger = logging.getLogger(__name__)
 
 
 # The transport to another database lives apart from the record, as Odoo's
@@ -70,6 +75,29 @@ class K2KConnection(models.Model):
     )
     remote_status_revision = fields.Integer(
         string="Partner Status Received", readonly=True, copy=False
+    )
+    remote_settings_changes = fields.Integer(
+        string="Partner's Automations Turned On Lately",
+        readonly=True,
+        copy=False,
+        help="How often the partner turned one of its automations on within an "
+        "hour of the time before: the messages that waited for it go again "
+        "later each time.",
+    )
+    remote_settings_changed_date = fields.Datetime(readonly=True, copy=False)
+    delivery_failures = fields.Integer(
+        string="Failed Exchanges in a Row",
+        readonly=True,
+        copy=False,
+        help="Exchanges with the partner that got no K2K answer, since the last "
+        "one that did.",
+    )
+    delivery_paused_until = fields.Datetime(
+        string="Deliveries Paused Until",
+        readonly=True,
+        copy=False,
+        help="The partner kept failing: nothing is sent to it before this time "
+        "(UTC), and its messages wait without holding up the others.",
     )
 
     _sql_constraints = [
@@ -279,6 +307,15 @@ class K2KConnection(models.Model):
     def action_k2k_refresh_status(self):
         """Send our status now; the partner's answer carries its own."""
         self.check_access("write")
+        for connection in self.filtered(lambda c: c._k2k_is_paused()):
+            raise UserError(
+                self.env._(
+                    "Nothing is sent to %(partner)s until %(when)s (UTC): it kept "
+                    "failing. Click “Send to It Now” once it is back.",
+                    partner=connection.remote_company_name or connection.remote_url,
+                    when=fields.Datetime.to_string(connection.delivery_paused_until),
+                )
+            )
         messages = self._k2k_notify_partner()
         messages._k2k_send()
         postponed = messages.filtered(lambda m: m.state == "queued")
@@ -361,6 +398,103 @@ class K2KConnection(models.Model):
             self._k2k_allows_http(),
         )
 
+    # -- a partner that keeps failing ----------------------------------------
+
+    def _k2k_note_unreachable(self):
+        """An exchange with the partner got no K2K answer. From the
+        ``k2k_network.pause_after_failures``-th in a row (3), nothing more is
+        sent to it for a while: ``k2k_network.pause_seconds`` (300), twice
+        as long at each further failure, up to ``retry_max_seconds``. Recorded
+        in a savepoint: it never rolls back what the run did for others."""
+        self.ensure_one()
+        Message = self.env["k2k.message"]
+        threshold = Message._k2k_get_setting("k2k_network.pause_after_failures", 3)
+        failures = self.delivery_failures + 1
+        vals = {"delivery_failures": failures}
+        if failures >= threshold:
+            base = Message._k2k_get_setting("k2k_network.pause_seconds", 300)
+            cap = Message._k2k_get_setting("k2k_network.retry_max_seconds", 3600)
+            seconds = min(base * 2 ** min(failures - threshold, 20), max(cap, base))
+            vals["delivery_paused_until"] = fields.Datetime.now() + timedelta(
+                seconds=seconds
+            )
+        try:
+            with self.env.cr.savepoint():
+                self.sudo().write(vals)
+                if failures == threshold:
+                    self.sudo()._message_log(
+                        body=self.env._(
+                            "%(partner)s gave no K2K answer %(count)s times in a "
+                            "row: nothing is sent to it until %(when)s (UTC), then "
+                            "one attempt tells whether it is back.",
+                            partner=self.remote_company_name or self.remote_url,
+                            count=failures,
+                            when=fields.Datetime.to_string(
+                                vals["delivery_paused_until"]
+                            ),
+                        )
+                    )
+        except Exception:
+            _logger.exception("K2K: the failure of %s cannot be counted", self.id)
+        if "delivery_paused_until" in vals:
+            Message._k2k_trigger_processing(at=vals["delivery_paused_until"])
+
+    def _k2k_note_reached(self):
+        """The partner answered: it is not failing (the row is written only
+        when it was)."""
+        reached = self.filtered(
+            lambda c: c.delivery_failures or c.delivery_paused_until
+        )
+        if reached:
+            reached.sudo().write(
+                {"delivery_failures": 0, "delivery_paused_until": False}
+            )
+
+    def _k2k_is_paused(self):
+        self.ensure_one()
+        until = self.delivery_paused_until
+        return bool(until and until > fields.Datetime.now())
+
+    def action_k2k_resume_deliveries(self):
+        """An administrator knows the partner is back: send it what waits,
+        now."""
+        self.check_access("write")
+        self.sudo().write({"delivery_failures": 0, "delivery_paused_until": False})
+        self.env["k2k.message"].sudo().search(
+            [("connection_id", "in", self.ids), ("state", "=", "queued")]
+        ).write({"next_attempt_date": False})
+        self.env["k2k.message"]._k2k_trigger_processing()
+        for connection in self:
+            connection._message_log(
+                body=self.env._(
+                    "%(user)s asked to send to the partner again now.",
+                    user=self.env.user.name,
+                )
+            )
+
+    def _k2k_requeue_after_partner_change(self):
+        """The partner turned an automation on: what waited for it goes
+        again, at once the first time, and later at each further change
+        within the hour (``retry_base_seconds``, doubled, capped), so that a
+        partner that flips its switches at every answer does not make every
+        waiting message (and its PDF) go again at each flip."""
+        self.ensure_one()
+        Message = self.env["k2k.message"]
+        now = fields.Datetime.now()
+        last = self.remote_settings_changed_date
+        recent = last and (now - last).total_seconds() < 3600
+        changes = self.remote_settings_changes + 1 if recent else 1
+        self.write(
+            {"remote_settings_changes": changes, "remote_settings_changed_date": now}
+        )
+        when = False
+        if changes > 1:
+            base = Message._k2k_get_setting("k2k_network.retry_base_seconds", 60)
+            cap = Message._k2k_get_setting("k2k_network.retry_max_seconds", 3600)
+            seconds = min(base * 2 ** min(changes - 2, 20), max(cap, base))
+            when = now + timedelta(seconds=seconds)
+        Message._k2k_requeue_waiting([("connection_id", "=", self.id)], at=when)
+
     @api.model
     def _k2k_is_neutralized(self):
         params = self.env["ir.config_parameter"].sudo()
@@ -375,8 +509,14 @@ class K2KConnection(models.Model):
 
     @api.model
     def _k2k_get_timeout(self):
+        """Seconds one exchange with the partner may take, all of it (to
+        connect, post and read the whole answer), not each read."""
         params = self.env["ir.config_parameter"].sudo()
-        return float(params.get_param("k2k_network.http_timeout", "30"))
+        try:
+            seconds = float(params.get_param("k2k_network.http_timeout", "30"))
+        except ValueError:
+            seconds = 30.0
+        return min(max(seconds, 1.0), 600.0)
 
     def _k2k_describe_error(self, error):
         """A transport failure in words for the synchronization log."""

@@ -136,6 +136,54 @@ class K2KDocument(models.AbstractModel):
         return self._k2k_apply_document(connection, envelope)
 
     @api.model
+    def _k2k_check_document_limits(self, record, envelope):
+        """Refuse a further revision of ``record`` (this side's document of
+        ``envelope``) past what one document may take from a partner: more
+        revisions than ``k2k_network.max_revisions`` (100), or files beyond
+        ``k2k_network.max_document_mb`` (50 MB) with those it has already.
+        A partner that re-sends a document without end would otherwise
+        grow it without end."""
+        Message = self.env["k2k.message"]
+        most = Message._k2k_get_setting("k2k_network.max_revisions", 100)
+        if envelope["revision"] > most:
+            raise UserError(
+                self.env._(
+                    "Revision %(revision)s is refused: one document takes at most "
+                    "%(most)s revisions through K2K. Send a new document instead.",
+                    revision=envelope["revision"],
+                    most=most,
+                )
+            )
+        megabytes = Message._k2k_get_setting("k2k_network.max_document_mb", 50)
+        incoming = sum(
+            len(doc.get("datas") or "") * 3 // 4
+            for doc in envelope.get("attachments") or []
+        )
+        self.env["ir.attachment"].flush_model(
+            ["res_model", "res_id", "res_field", "file_size"]
+        )
+        self.env.cr.execute(
+            tools.SQL(
+                # A held revision is replaced by the next one: not counted.
+                "SELECT coalesce(sum(file_size), 0) FROM ir_attachment "
+                "WHERE res_model = %s AND res_id = %s "
+                "AND (res_field IS NULL OR res_field != 'k2k_pending_envelope')",
+                record._name,
+                record.id,
+            )
+        )
+        stored = self.env.cr.fetchone()[0]
+        if stored + incoming > megabytes * 1024 * 1024:
+            raise UserError(
+                self.env._(
+                    "Revision %(revision)s is refused: its files would bring this "
+                    "document's past %(most)s MB. Send a new document instead.",
+                    revision=envelope["revision"],
+                    most=megabytes,
+                )
+            )
+
+    @api.model
     def _k2k_can_reopen(self, envelope):
         """Whether ``envelope``, of a revision newer than the one its
         document was cancelled at, opens that document again (the sender

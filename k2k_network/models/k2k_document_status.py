@@ -84,4 +84,4 @@ class K2KDocumentStatus(models.AbstractModel):
         if vals or not last or (now - last).total_seconds() >= 60:
             connection.write(dict(vals, remote_settings_date=now))
         if any(value and not before.get(key) for key, value in settings.items()):
-            connection._k2k_requeue_waiting_messages()
+            connection._k2k_requeue_after_partner_change()

@@ -308,13 +308,14 @@ class K2KMessage(models.Model):
             cron.sudo()._trigger(at=at)
 
     @api.model
-    def _k2k_requeue_waiting(self, domain):
+    def _k2k_requeue_waiting(self, domain, at=False):
         """Queue again the messages of ``domain`` that waited for a partner's
-        consent or for the connection to be active."""
+        consent or for the connection to be active: due at once, or at
+        ``at``."""
         waiting = self.sudo().search([("state", "=", "waiting")] + domain)
         if waiting:
-            waiting.write({"state": "queued"})
-            self._k2k_trigger_processing()
+            waiting.write({"state": "queued", "next_attempt_date": at})
+            self._k2k_trigger_processing(at=at or None)
 
     # -- user actions ------------------------------------------------------
 

@@ -80,15 +80,22 @@ class K2KMessage(models.Model):
 
     @api.model
     def _k2k_due_condition(self):
+        now = fields.Datetime.now()
+        # A partner left alone for a while (``_k2k_note_unreachable``): its
+        # messages are not due, and take no place in a batch.
         return SQL(
             "state = 'queued' "
-            "AND (next_attempt_date IS NULL OR next_attempt_date <= %s)",
-            fields.Datetime.now(),
+            "AND (next_attempt_date IS NULL OR next_attempt_date <= %s) "
+            "AND connection_id NOT IN (SELECT id FROM k2k_connection "
+            "WHERE delivery_paused_until > %s)",
+            now,
+            now,
         )
 
     @api.model
     def _k2k_count_due(self):
         self.flush_model(["state", "next_attempt_date"])
+        self.env["k2k.connection"].flush_model(["delivery_paused_until"])
         self.env.cr.execute(
             SQL("SELECT count(*) FROM k2k_message WHERE %s", self._k2k_due_condition())
         )
@@ -103,6 +110,7 @@ class K2KMessage(models.Model):
         batch that does not split evenly between them would otherwise go to
         the same partners (those with the oldest messages) every time."""
         self.flush_model(["state", "next_attempt_date"])
+        self.env["k2k.connection"].flush_model(["delivery_paused_until"])
         self.env.cr.execute(
             SQL(
                 """
@@ -138,7 +146,11 @@ class K2KMessage(models.Model):
         those to a partner of this database are applied together where their
         adapter can (``k2k_message_local_group``). Runs as the superuser: a
         message goes out on behalf of its company, whoever asked for it."""
-        messages = self.sudo().filtered(lambda m: m.state == "queued")
+        messages = self.sudo().filtered(
+            # A partner left alone for a while is not tried, whoever asks:
+            # an administrator sends to it again from the connection.
+            lambda m: m.state == "queued" and not m.connection_id._k2k_is_paused()
+        )
         steps = messages._k2k_get_send_steps(messages._k2k_get_send_units())
         # What travels alone is built now, all of it together (one PDF run
         # for its invoices); batches are built a run at a time, while the
@@ -260,7 +272,9 @@ class K2KMessage(models.Model):
         except K2KTransportError as error:
             _logger.info("K2K message %s postponed: %s", self.id, error)
             self._k2k_schedule_retry(self.connection_id._k2k_describe_error(error))
+            self.connection_id._k2k_note_unreachable()
             return False
+        self.connection_id._k2k_note_reached()
         return True
 
     def _k2k_attempt(self, step):

@@ -178,12 +178,14 @@ class K2KMessage(models.Model):
             detail = connection._k2k_describe_error(error)
             for message in self:
                 message._k2k_schedule_retry(detail)
+            connection._k2k_note_unreachable()
             return False
         except UserError:
             outcomes = None
         if outcomes is None:
             # The partner takes no batch like this one: one by one.
             return all(message._k2k_send_one() for message in self)
+        connection._k2k_note_reached()
         for message, outcome in zip(self, outcomes, strict=True):
             message._k2k_record_slot(outcome)
         return True

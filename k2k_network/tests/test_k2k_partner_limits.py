@@ -1,0 +1,253 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What a slow, failing, fickle or heavy partner can cost: a deadline for
+each whole exchange, a partner that keeps failing left alone for a while,
+messages sent again later each time a partner flips a switch back on, and
+held revisions and files kept out of the bill and capped."""
+
+import base64
+import contextlib
+import json
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .. import wire
+from .common import (
+    K2KCommon,
+    answer_signed,
+    make_remote_buyer_connection,
+    serve_in_background,
+)
+from .common_flow import K2KFlowCommon
+
+SECRET = wire.new_secret()
+MUTED = (
+    "odoo.addons.k2k_network.models.k2k_message_delivery",
+    "odoo.addons.k2k_network.models.k2k_message_http_batch",
+)
+
+
+class _Partner(BaseHTTPRequestHandler):
+    """A partner's server: "healthy" applies every message, "failing"
+    answers 502, "trickling" sends its answer a byte every 0.2 s."""
+
+    behaviour = "healthy"
+    received = None
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append(self.path)
+        if self.behaviour == "failing":
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.behaviour == "trickling":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "200")
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _byte in range(60):  # 12 s if nobody gives up
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            return
+        data = json.loads(body)
+        slot = {"outcome": "applied", "detail": "Taken."}
+        if self.path == wire.BATCH_PATH:
+            answer = {"ok": True, "outcomes": [slot] * len(data["messages"])}
+        else:
+            answer = dict(slot, ok=True)
+        answer_signed(self, SECRET, answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestK2KPartnerLimits(K2KCommon):
+    def _partner(self, name, behaviour):
+        handler = type(
+            "Handler", (_Partner,), {"behaviour": behaviour, "received": []}
+        )
+        _server, url = serve_in_background(self, handler)
+        connection = make_remote_buyer_connection(
+            self.env, self.vendor_company, name, url, SECRET
+        )
+        return connection, handler
+
+    def _queue(self, connection, count=1, state="queued"):
+        return (
+            self.env["k2k.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": f"status {index}",
+                        "connection_id": connection.id,
+                        "message_type": "status",
+                        "document_uid": wire.new_uid(),
+                        "revision": 1,
+                        "res_model": "k2k.connection",
+                        "res_id": connection.id,
+                        "payload": {"state": "active", "settings": {}},
+                        "state": state,
+                    }
+                    for index in range(count)
+                ]
+            )
+        )
+
+    @mute_logger(*MUTED)
+    def test_a_trickling_answer_ends_at_the_deadline(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "k2k_network.http_timeout", "2"
+        )
+        connection, _handler = self._partner("Trickling Buyer", "trickling")
+        message = self._queue(connection)
+        start = time.monotonic()
+        self.env["k2k.message"]._cron_process_messages()
+        elapsed = time.monotonic() - start
+        # Each byte comes well within a read timeout of 2 s; the whole
+        # answer would take 12 s.
+        self.assertLess(elapsed, 6, "the whole exchange, not each read, is bounded")
+        self.assertEqual(message.state, "queued")
+        self.assertIn("timed out", message.error)
+
+    def _fail_until_paused(self, connection, message):
+        """Send ``message`` until its partner is left alone; return the
+        number of attempts."""
+        for attempt in range(1, 6):
+            message.write({"next_attempt_date": False})
+            self.env["k2k.message"]._cron_process_messages()
+            if connection.delivery_paused_until:
+                return attempt
+        self.fail("a partner failing five times in a row is still tried")
+
+    @mute_logger(*MUTED)
+    def test_a_failing_partner_is_left_alone_and_costs_the_others_nothing(self):
+        failing, failing_server = self._partner("Failing Buyer", "failing")
+        healthy, _healthy_server = self._partner("Healthy Buyer", "healthy")
+        stuck = self._queue(failing)
+        attempts = self._fail_until_paused(failing, stuck)
+        self.assertEqual(attempts, 3)
+        self.assertEqual(failing.delivery_failures, 3)
+        pause = failing.delivery_paused_until - fields.Datetime.now()
+        self.assertAlmostEqual(pause.total_seconds(), 300, delta=10)
+        self.assertIn("3 times in a row", failing.message_ids[0].body)
+        posted = len(failing_server.received)
+
+        # Paused: neither the scheduled action nor a user's "Send Now" (a
+        # confirmation that sends at once) tries it, and the healthy
+        # partner's messages go in the same run.
+        stuck.write({"next_attempt_date": False})
+        fresh = self._queue(failing)
+        sane = self._queue(healthy, 3)
+        self.env["k2k.message"]._cron_process_messages()
+        fresh._k2k_send()
+        self.assertEqual(len(failing_server.received), posted, "not tried")
+        self.assertEqual(set((stuck | fresh).mapped("state")), {"queued"})
+        self.assertEqual(set(sane.mapped("state")), {"applied"})
+
+        # The pause over, one more failure doubles it.
+        failing.delivery_paused_until = fields.Datetime.now() - timedelta(seconds=1)
+        self.env["k2k.message"]._cron_process_messages()
+        self.assertEqual(len(failing_server.received), posted + 1)
+        pause = failing.delivery_paused_until - fields.Datetime.now()
+        self.assertAlmostEqual(pause.total_seconds(), 600, delta=10)
+
+        # The partner is back: an administrator sends to it now, and its
+        # answer closes the pause.
+        failing_server.behaviour = "healthy"
+        failing.with_user(self.vendor_admin).action_k2k_resume_deliveries()
+        self.env["k2k.message"]._cron_process_messages()
+        self.assertEqual(set((stuck | fresh).mapped("state")), {"applied"})
+        self.assertFalse(failing.delivery_paused_until)
+        self.assertEqual(failing.delivery_failures, 0)
+
+    def test_messages_go_again_later_each_time_a_partner_flips_its_switch(self):
+        connection, _server = self._partner("Fickle Buyer", "healthy")
+        waiting = self._queue(connection, 2, state="waiting")
+        Status = self.env["k2k.document.status"]
+        on = {"settings": dict.fromkeys(wire.AUTOMATION_KEYS, True)}
+        off = {"settings": dict.fromkeys(wire.AUTOMATION_KEYS, False)}
+        Status._k2k_store_partner_status(connection, off)
+        delays = []
+        for _flip in range(4):
+            before = fields.Datetime.now()
+            Status._k2k_store_partner_status(connection, on)
+            self.assertEqual(set(waiting.mapped("state")), {"queued"})
+            due = waiting[0].next_attempt_date
+            delays.append(round((due - before).total_seconds()) if due else 0)
+            # The next answer turns it off again: the messages wait again.
+            Status._k2k_store_partner_status(connection, off)
+            waiting.write({"state": "waiting"})
+        self.assertEqual(delays[0], 0, "the first time, at once")
+        self.assertAlmostEqual(delays[1], 60, delta=3)
+        self.assertAlmostEqual(delays[2], 120, delta=3)
+        self.assertAlmostEqual(delays[3], 240, delta=3)
+
+
+@tagged("post_install", "-at_install")
+class TestK2KHeldRevisions(K2KFlowCommon):
+    def _revise(self, invoice, price):
+        invoice.button_draft()
+        invoice.invoice_line_ids[0].price_unit = price
+        invoice.action_post()
+
+    def _row_size(self, bill):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT pg_column_size(m.*) FROM account_move m WHERE id = %s", [bill.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_a_held_revision_is_a_file_beside_the_bill(self):
+        _po, invoice, bill = self._full_flow()
+        bill.action_k2k_approve()
+        bill.action_post()
+        size_before = self._row_size(bill)
+        self._revise(invoice, 0.70)
+        self._process()
+        self.assertTrue(bill.k2k_changed_after_booking)
+        held = bill._k2k_get_pending_envelope()
+        self.assertEqual(held["revision"], 2)
+        held_bytes = len(json.dumps(held))
+        self.assertGreater(held_bytes, 5000, "it carries the new PDF")
+        # The bill's row did not take it in: a list of bills reads none of it.
+        self.assertLess(self._row_size(bill) - size_before, 500)
+        bill.action_k2k_apply_vendor_changes()
+        self.assertEqual(bill.k2k_revision, 2)
+        self.assertAlmostEqual(bill.amount_untaxed, invoice.amount_untaxed)
+        self.assertFalse(bill.k2k_pending_envelope)
+
+    def test_revisions_and_files_past_the_limits_are_refused(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("k2k_network.max_revisions", "2")
+        _po, invoice, bill = self._full_flow()
+        self._revise(invoice, 0.70)
+        self._process()
+        self.assertEqual(bill.k2k_revision, 2)
+        self._revise(invoice, 0.65)
+        self._process()
+        message = invoice.k2k_message_ids.sorted("id")[-1]
+        self.assertEqual(message.state, "failed")
+        self.assertIn("at most 2 revisions", message.error)
+        self.assertEqual(bill.k2k_revision, 2, "the bill is left as it was")
+
+        params.set_param("k2k_network.max_revisions", "100")
+        params.set_param("k2k_network.max_document_mb", "1")
+        big = {"name": "annex.pdf", "mimetype": "application/pdf"}
+        big["datas"] = base64.b64encode(b"%PDF-1.4 " + b"0" * 1_100_000).decode()
+        envelope = message._k2k_get_envelope()
+        envelope["revision"] = 4
+        envelope["attachments"] = [big]
+        receiver = self.connection._k2k_as_receiver(self.buyer)
+        with self.assertRaisesRegex(Exception, "past 1 MB"):
+            receiver._k2k_receive(envelope)
