@@ -11,9 +11,11 @@ in a series on a thread of their own (``post_signed_one_after_another``)
 may also end as ``K2KNotPosted``: never sent.
 """
 
+import base64
 import contextlib
 import http.client
 import json
+import os
 import socket
 import ssl
 import threading
@@ -46,64 +48,140 @@ class K2KTransportError(Exception):
 class _Deadline:
     """The end of one exchange with a partner, whatever it does meanwhile:
     a socket timeout bounds each read, and a partner that sends a byte
-    just before each one would keep a sender forever. At the deadline the
-    connection's socket is shut down, which wakes any read blocked on it;
-    a connection still being opened is shut down as soon as it has a
-    socket."""
+    just before each one would keep a sender forever.
 
-    def __init__(self, connection, seconds):
+    The deadline opens the exchange's sockets itself
+    (``create_connection``) and keeps a duplicate of each: at the deadline
+    it shuts that down, which ends the connection under every descriptor of
+    it (also once TLS has taken the socket over) and wakes any read or
+    handshake blocked on it."""
+
+    def __init__(self, seconds):
         self.expired = False
         self.seconds = seconds
-        # Given once the connection is open: http.client lets go of its
-        # socket when the answer says the connection closes after it.
-        self.sock = None
-        self._connection = connection
-        self._done = threading.Event()
+        self._end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._watched = []
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
 
+    def remaining(self):
+        return max(self._end - time.monotonic(), 0.001)
+
+    def _watch(self, sock):
+        with self._lock:
+            self._watched.append(sock.dup())
+            if self.expired:
+                self._shut(self._watched[-1])
+
+    @staticmethod
+    def _shut(sock):
+        # Already closed by its peer: nothing left to wake.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
     def _expire(self):
-        self.expired = True
-        while not self._done.is_set():
-            sock = self.sock or self._connection.sock
-            if sock is not None:
-                # The plain socket's shutdown, also under TLS: the TLS
-                # layer's own would drop its state under a reading thread.
-                # Already closed: nothing left to wake.
-                with contextlib.suppress(OSError):
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                return
-            self._done.wait(0.05)
+        with self._lock:
+            self.expired = True
+            for sock in self._watched:
+                self._shut(sock)
+
+    def create_connection(self, address, timeout=None, source_address=None):
+        """``socket.create_connection`` within the deadline: each address
+        the name resolves to is tried with the time left, not each with a
+        timeout of its own."""
+        host, port = address
+        error = TimeoutError("timed out")
+        for family, kind, proto, _name, target in socket.getaddrinfo(
+            host, port, 0, socket.SOCK_STREAM
+        ):
+            if self.expired:
+                break
+            sock = socket.socket(family, kind, proto)
+            try:
+                self._watch(sock)
+                sock.settimeout(min(timeout or self.seconds, self.remaining()))
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(target)
+            except OSError as failed:
+                error = failed
+                sock.close()
+            else:
+                return sock
+        raise error
 
     def cancel(self):
-        self._done.set()
-        self._timer.cancel()
+        with self._lock:
+            self._timer.cancel()
+            for sock in self._watched:
+                sock.close()
+            self._watched = []
 
 
-def _open(target, timeout):
-    """An HTTP(S) connection to ``target`` (not yet opened), through the
-    HTTPS proxy the environment names, if any; and the path to post to."""
+class _HTTPConnection(http.client.HTTPConnection):
+    """http.client's connection, its sockets opened by a ``_Deadline``."""
+
+    def __init__(self, *args, deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = deadline.create_connection
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """http.client's TLS connection, its sockets opened by a ``_Deadline``."""
+
+    def __init__(self, *args, deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = deadline.create_connection
+
+
+def _tls_context():
+    """The certificates a partner's is checked against: those named by the
+    environment as ``requests`` reads them (a company's own authority, a
+    proxy that inspects TLS), else certifi's, as ``requests`` had them."""
+    cafile = (
+        os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("SSL_CERT_FILE")
+        or certifi.where()
+    )
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _open(target, deadline):
+    """An HTTP(S) connection to ``target`` (not opened yet) within
+    ``deadline``, through the proxy the environment names for its scheme
+    (``https_proxy``, ``no_proxy``), if any; and the path to post to."""
     parts = urllib.parse.urlsplit(target)
     https = parts.scheme == "https"
     host, port = parts.hostname, parts.port or (443 if https else 80)
     proxy = urllib.request.getproxies().get(parts.scheme)
     if proxy and urllib.request.proxy_bypass(host):
         proxy = None
+    tunnel_headers = {}
     if proxy:
+        if "://" not in proxy:
+            proxy = f"http://{proxy}"
         proxy = urllib.parse.urlsplit(proxy)
         address = (proxy.hostname, proxy.port or 8080)
+        if proxy.username:
+            credentials = urllib.parse.unquote(
+                f"{proxy.username}:{proxy.password or ''}"
+            )
+            tunnel_headers["Proxy-Authorization"] = (
+                "Basic " + base64.b64encode(credentials.encode()).decode()
+            )
     else:
         address = (host, port)
+    timeout = deadline.seconds
     if https:
-        context = ssl.create_default_context(cafile=certifi.where())
-        connection = http.client.HTTPSConnection(
-            *address, timeout=timeout, context=context
+        connection = _HTTPSConnection(
+            *address, timeout=timeout, context=_tls_context(), deadline=deadline
         )
     else:
-        connection = http.client.HTTPConnection(*address, timeout=timeout)
+        connection = _HTTPConnection(*address, timeout=timeout, deadline=deadline)
     if proxy:
-        connection.set_tunnel(host, port)
+        connection.set_tunnel(host, port, headers=tunnel_headers)
     return connection, parts.path or "/"
 
 
@@ -112,11 +190,11 @@ def _post(target, body, headers, timeout):
     and at most ``wire.MAX_ANSWER_BYTES`` of the body of the answer, all
     within ``timeout`` seconds from the start, or raise
     ``K2KTransportError``."""
-    connection, path = _open(target, timeout)
-    deadline = _Deadline(connection, timeout)
+    deadline = _Deadline(timeout)
+    connection = response = None
     try:
-        connection.connect()
-        deadline.sock = connection.sock
+        connection, path = _open(target, deadline)
+        headers = {"User-Agent": f"Odoo-K2K/{wire.PROTOCOL_VERSION}", **headers}
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         content = b""
@@ -127,16 +205,24 @@ def _post(target, body, headers, timeout):
                     "no_answer", target, response.status, "the answer is too large"
                 )
         if deadline.expired:
-            raise OSError("the answer was cut off")
+            raise TimeoutError("the answer was cut off")
         return response.status, response.headers, content
-    except (OSError, http.client.HTTPException) as error:
+    except K2KTransportError:
+        raise
+    except Exception as error:
+        # Whatever went wrong on the way (a name that does not resolve or
+        # encode, a proxy setting, a broken answer): no K2K answer, and the
+        # message waits for a later attempt.
         detail = str(error) or type(error).__name__
         if deadline.expired:
             detail = f"timed out: no complete answer within {timeout:g} s"
         raise K2KTransportError("unreachable", target, detail=detail) from error
     finally:
         deadline.cancel()
-        connection.close()
+        if response is not None:
+            response.close()
+        if connection is not None:
+            connection.close()
 
 
 def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM

@@ -377,6 +377,10 @@ def check_partner_url(url, allow_http=False):
         return False
     if "#" in url or "?" in url:
         return False
+    try:
+        parsed.hostname.encode("idna")  # a name a resolver can be asked
+    except UnicodeError:
+        return False
     if parsed.scheme == "https":
         return True
     if parsed.scheme != "http" or not allow_http:

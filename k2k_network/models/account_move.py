@@ -1,8 +1,5 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import base64
-import json
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, formatLang
@@ -104,10 +101,11 @@ class AccountMove(models.Model):
         string="Cancelled by the Vendor", readonly=True, copy=False
     )
     k2k_pending_revision = fields.Integer(readonly=True, copy=False)
-    # The held revision whole (its PDFs with it): a file beside the bill,
-    # never read with it, as a list of bills would read a column.
-    k2k_pending_envelope = fields.Binary(
-        string="Vendor Revision Waiting", readonly=True, copy=False
+    # The held revision whole, its PDFs with it: read only when applied,
+    # never with the bill's other columns (a list of bills would load every
+    # held PDF), and stored out of the row by PostgreSQL.
+    k2k_pending_envelope = fields.Json(
+        string="Vendor Revision Waiting", readonly=True, copy=False, prefetch=False
     )
     k2k_amount_mismatch = fields.Boolean(
         string="Total Differs from Purchase Order",
@@ -337,9 +335,7 @@ class AccountMove(models.Model):
     def _k2k_get_pending_envelope(self):
         """The vendor's revision held for accounting, as it came, if any."""
         self.ensure_one()
-        if not self.k2k_pending_envelope:
-            return None
-        return json.loads(base64.b64decode(self.k2k_pending_envelope))
+        return self.k2k_pending_envelope or None
 
     # -- flags -------------------------------------------------------------
 

@@ -84,7 +84,9 @@ class K2KConnection(models.Model):
         "hour of the time before: the messages that waited for it go again "
         "later each time.",
     )
-    remote_settings_changed_date = fields.Datetime(readonly=True, copy=False)
+    remote_settings_changed_date = fields.Datetime(
+        string="Partner's Automation Last Turned On", readonly=True, copy=False
+    )
     delivery_failures = fields.Integer(
         string="Failed Exchanges in a Row",
         readonly=True,
@@ -96,8 +98,11 @@ class K2KConnection(models.Model):
         string="Deliveries Paused Until",
         readonly=True,
         copy=False,
-        help="The partner kept failing: nothing is sent to it before this time "
-        "(UTC), and its messages wait without holding up the others.",
+        help="The partner kept failing: nothing is sent to it before this time, "
+        "and its messages wait without holding up the others.",
+    )
+    delivery_paused = fields.Boolean(
+        string="Deliveries Paused", compute="_compute_delivery_paused"
     )
 
     _sql_constraints = [
@@ -216,6 +221,9 @@ class K2KConnection(models.Model):
                 {
                     "remote_url": connection.remote_url_pending,
                     "remote_url_pending": False,
+                    # Another address: whether it answers is to be seen.
+                    "delivery_failures": 0,
+                    "delivery_paused_until": False,
                 }
             )
             connection._message_log(
@@ -340,9 +348,7 @@ class K2KConnection(models.Model):
             )
         if answer.get("outcome") not in wire.OUTCOMES:
             raise K2KTransportError("no_answer", self.remote_url, status)
-        self.env["k2k.document.status"]._k2k_store_partner_status(
-            self, answer.get("status")
-        )
+        self._k2k_note_partner_status(answer.get("status"))
         return wire.public_outcome(answer)
 
     def _k2k_refusal_outcome(self, status, error, reason):
@@ -400,13 +406,36 @@ class K2KConnection(models.Model):
 
     # -- a partner that keeps failing ----------------------------------------
 
-    def _k2k_note_unreachable(self):
-        """An exchange with the partner got no K2K answer. From the
+    @api.depends("delivery_paused_until")
+    def _compute_delivery_paused(self):
+        for connection in self:
+            connection.delivery_paused = connection._k2k_is_paused()
+
+    def _k2k_note_partner_status(self, status):
+        """Store the status an answer of the partner carries, in a savepoint:
+        the partner's own request may be writing the same row right now, and
+        that must not undo what this run did for the others."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["k2k.document.status"]._k2k_store_partner_status(self, status)
+        except Exception:
+            _logger.warning(
+                "K2K: the status of %s's answer cannot be stored now",
+                self.display_name,
+                exc_info=True,
+            )
+
+    def _k2k_note_unreachable(self, error):
+        """An exchange with the partner got no K2K answer (``error``, a
+        ``K2KTransportError``; a refusal signed by the partner, such as
+        a key crossing ours, or a body too large for it, is an answer). From the
         ``k2k_network.pause_after_failures``-th in a row (3), nothing more is
         sent to it for a while: ``k2k_network.pause_seconds`` (300), twice
         as long at each further failure, up to ``retry_max_seconds``. Recorded
         in a savepoint: it never rolls back what the run did for others."""
         self.ensure_one()
+        if error.kind == "refused" or error.status == 413:
+            return
         Message = self.env["k2k.message"]
         threshold = Message._k2k_get_setting("k2k_network.pause_after_failures", 3)
         failures = self.delivery_failures + 1
@@ -445,9 +474,18 @@ class K2KConnection(models.Model):
         reached = self.filtered(
             lambda c: c.delivery_failures or c.delivery_paused_until
         )
-        if reached:
-            reached.sudo().write(
-                {"delivery_failures": 0, "delivery_paused_until": False}
+        if not reached:
+            return
+        try:
+            with self.env.cr.savepoint():
+                reached.sudo().write(
+                    {"delivery_failures": 0, "delivery_paused_until": False}
+                )
+        except Exception:
+            _logger.warning(
+                "K2K: %s answered again; noted at its next answer",
+                reached.ids,
+                exc_info=True,
             )
 
     def _k2k_is_paused(self):
@@ -460,8 +498,14 @@ class K2KConnection(models.Model):
         now."""
         self.check_access("write")
         self.sudo().write({"delivery_failures": 0, "delivery_paused_until": False})
+        # What waits because the partner failed goes now; what waits on
+        # purpose (a partner's switch flipping) keeps its time.
         self.env["k2k.message"].sudo().search(
-            [("connection_id", "in", self.ids), ("state", "=", "queued")]
+            [
+                ("connection_id", "in", self.ids),
+                ("state", "=", "queued"),
+                ("error", "!=", False),
+            ]
         ).write({"next_attempt_date": False})
         self.env["k2k.message"]._k2k_trigger_processing()
         for connection in self:

@@ -84,9 +84,7 @@ class K2KConnection(models.Model):
         outcomes = wire.batch_outcomes(answer, count)
         if outcomes is None:
             raise K2KTransportError("no_answer", self.remote_url, status)
-        self.env["k2k.document.status"]._k2k_store_partner_status(
-            self, answer.get("status")
-        )
+        self._k2k_note_partner_status(answer.get("status"))
         return outcomes
 
     def _k2k_slot_outcome(self, outcome):

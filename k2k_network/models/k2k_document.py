@@ -160,24 +160,25 @@ class K2KDocument(models.AbstractModel):
             for doc in envelope.get("attachments") or []
         )
         self.env["ir.attachment"].flush_model(
-            ["res_model", "res_id", "res_field", "file_size"]
+            ["res_model", "res_id", "file_size", "create_uid"]
         )
         self.env.cr.execute(
             tools.SQL(
-                # A held revision is replaced by the next one: not counted.
+                # The files K2K stored on it, not those its users added.
                 "SELECT coalesce(sum(file_size), 0) FROM ir_attachment "
-                "WHERE res_model = %s AND res_id = %s "
-                "AND (res_field IS NULL OR res_field != 'k2k_pending_envelope')",
+                "WHERE res_model = %s AND res_id = %s AND create_uid = %s",
                 record._name,
                 record.id,
+                self.env["k2k.connection"]._k2k_get_user().id,
             )
         )
         stored = self.env.cr.fetchone()[0]
         if stored + incoming > megabytes * 1024 * 1024:
             raise UserError(
                 self.env._(
-                    "Revision %(revision)s is refused: its files would bring this "
-                    "document's past %(most)s MB. Send a new document instead.",
+                    "Revision %(revision)s is refused: with its files, this "
+                    "document would hold more than %(most)s MB. Send a new "
+                    "document instead.",
                     revision=envelope["revision"],
                     most=megabytes,
                 )

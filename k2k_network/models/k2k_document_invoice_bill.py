@@ -1,8 +1,5 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import base64
-import json
-
 from odoo import Command, api, fields, models
 from odoo.tools import float_compare, float_round
 
@@ -635,7 +632,7 @@ class K2KDocumentInvoice(models.AbstractModel):
             {
                 "k2k_changed_after_booking": True,
                 "k2k_pending_revision": envelope["revision"],
-                "k2k_pending_envelope": base64.b64encode(json.dumps(envelope).encode()),
+                "k2k_pending_envelope": envelope,
                 # A newer revision is the invoice posted again at the vendor:
                 # a cancellation before it no longer holds.
                 "k2k_cancelled_by_vendor": False,

@@ -335,7 +335,23 @@ class K2KMessage(models.Model):
 
     def action_process_now(self):
         self._k2k_check_operator()
-        self.filtered(lambda m: m.state == "queued")._k2k_send()
+        queued = self.filtered(lambda m: m.state == "queued")
+        queued._k2k_send()
+        paused = queued.sudo().connection_id.filtered(lambda c: c._k2k_is_paused())
+        if not paused:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "message": self.env._(
+                    "Nothing was sent to %(partners)s: they kept failing, and "
+                    "are left alone for a while (see their connection).",
+                    partners=", ".join(paused.mapped("display_name")),
+                ),
+            },
+        }
 
     def action_retry(self):
         """Put failed or waiting messages back in the queue, and try queued

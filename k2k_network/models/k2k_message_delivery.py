@@ -265,6 +265,7 @@ class K2KMessage(models.Model):
         def deliver():
             self._k2k_check_sendable()
             outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
+            self.connection_id._k2k_note_reached()
             self._k2k_record_outcome(outcome)
 
         try:
@@ -272,9 +273,8 @@ class K2KMessage(models.Model):
         except K2KTransportError as error:
             _logger.info("K2K message %s postponed: %s", self.id, error)
             self._k2k_schedule_retry(self.connection_id._k2k_describe_error(error))
-            self.connection_id._k2k_note_unreachable()
+            self.connection_id._k2k_note_unreachable(error)
             return False
-        self.connection_id._k2k_note_reached()
         return True
 
     def _k2k_attempt(self, step):

@@ -178,7 +178,7 @@ class K2KMessage(models.Model):
             detail = connection._k2k_describe_error(error)
             for message in self:
                 message._k2k_schedule_retry(detail)
-            connection._k2k_note_unreachable()
+            connection._k2k_note_unreachable(error)
             return False
         except UserError:
             outcomes = None

@@ -363,6 +363,9 @@ class TestK2KPartnerAddress(K2KCommon):
             "https://erp.example.com#frag",
             "https://user@erp.example.com",
             "http://127.0.0.1:8069",
+            # Names no resolver can be asked (an empty or too long label).
+            "https://erp..example.com",
+            "https://" + "a" * 64 + ".example.com",
         ):
             with self.subTest(url=url):
                 self.assertFalse(wire.check_partner_url(url))

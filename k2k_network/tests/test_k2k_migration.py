@@ -3,7 +3,6 @@
 """The migrations, each on a database put back in the shape of the version
 before (DDL is transactional: the test's rollback undoes it)."""
 
-import json
 import os
 
 from odoo.modules.migration import load_script
@@ -12,9 +11,9 @@ from odoo.tests import tagged
 from .common_flow import K2KFlowCommon
 
 
-def _script(version, stage="pre"):
+def _script(version):
     return os.path.join(
-        os.path.dirname(__file__), "..", "migrations", version, f"{stage}-migration.py"
+        os.path.dirname(__file__), "..", "migrations", version, "pre-migration.py"
     )
 
 
@@ -180,46 +179,3 @@ class TestK2KMigration(K2KFlowCommon):
         self.assertAlmostEqual(so_line.k2k_buyer_price_unit, 0.75)
         self.assertFalse(so_line.k2k_price_differs)
         self.assertFalse(so.k2k_price_differs)
-
-    def test_migration_from_1_3_moves_held_revisions_out_of_the_bill(self):
-        # Under 18.0.1.3.0 a revision held for accounting was a JSON column.
-        _po, invoice, bill = self._full_flow()
-        bill.action_k2k_approve()
-        bill.action_post()
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.70
-        invoice.action_post()
-        self._process()
-        held = bill._k2k_get_pending_envelope()
-        self.assertEqual(held["revision"], 2)
-        cr = self.env.cr
-        self.env.flush_all()
-        cr.execute("ALTER TABLE account_move ADD COLUMN k2k_pending_envelope jsonb")
-        cr.execute(
-            "UPDATE account_move SET k2k_pending_envelope = %s WHERE id = %s",
-            [json.dumps(held), bill.id],
-        )
-        self.env["ir.attachment"].search(
-            [
-                ("res_model", "=", "account.move"),
-                ("res_id", "=", bill.id),
-                ("res_field", "=", "k2k_pending_envelope"),
-            ]
-        ).unlink()
-        self.env.invalidate_all()
-        self.assertIsNone(bill._k2k_get_pending_envelope())
-
-        load_script(_script("18.0.1.4.0", "post"), "k2k_migration_held").migrate(
-            cr, "18.0.1.3.0"
-        )
-        self.env.invalidate_all()
-
-        self.assertEqual(bill._k2k_get_pending_envelope(), held)
-        cr.execute(
-            "SELECT 1 FROM information_schema.columns "
-            "WHERE table_name = 'account_move' "
-            "AND column_name = 'k2k_pending_envelope'"
-        )
-        self.assertFalse(cr.fetchall(), "the column is gone")
-        bill.action_k2k_apply_vendor_changes()
-        self.assertEqual(bill.k2k_revision, 2)

@@ -1,0 +1,318 @@
+"""No partner and no stranger stops the network, with real servers.
+
+A vendor's Odoo sends invoices to four buyers at once: a healthy one (a
+real Odoo server with its own database), and three bad ones that listen in
+this process: one answers every request with a NUL byte in its error text,
+one trickles its answer a byte at a time, one turns its automations on and
+off at every answer. Meanwhile 50 strangers post to the healthy buyer's K2K
+endpoint in parallel. Every invoice to the healthy buyer becomes a bill in
+the vendor's first scheduled run, the scheduled action stays active, and the
+healthy buyer's web shop answers within 2 s during the flood.
+"""
+
+import contextlib
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from remote_network import (
+    OdooServer,
+    invoice_sale_orders,
+    join_network,
+    load_wire,
+    make_k2k_products,
+    template_database,
+    wait_until,
+)
+
+wire = load_wire()
+
+KEY = wire.new_secret()
+HEALTHY_INVOICES = 8
+BAD_INVOICES = 3
+STRANGERS = 50
+DEADLINE = 5  # k2k_network.http_timeout at the vendor, in seconds
+
+
+class _BadPartner(BaseHTTPRequestHandler):
+    """A partner's server that misbehaves as ``behaviour`` says: "nul",
+    "trickle" or "flip"."""
+
+    behaviour = None
+    requests = None
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.requests.append(time.monotonic())
+        getattr(self, f"_answer_{self.behaviour}")(body)
+
+    def _answer_nul(self, _body):
+        answer = json.dumps({"ok": False, "reason": "down\u0000\x07" * 500}).encode()
+        self.send_response(502)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def _answer_trickle(self, _body):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for _byte in range(100):  # 50 s, if nobody gives up
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.5)
+
+    def _answer_flip(self, body):
+        data = json.loads(body)
+        on = len(self.requests) % 2 == 0
+        slot = (
+            {"outcome": "applied", "detail": "Taken."}
+            if on
+            else {"outcome": "waiting", "detail": "Upload is off."}
+        )
+        status = {
+            "state": "active",
+            "company": "Fickle Buyer",
+            "settings": {key: on for key in wire.AUTOMATION_KEYS},
+        }
+        if self.path == wire.BATCH_PATH:
+            answer = {"ok": True, "outcomes": [slot] * len(data["messages"])}
+        else:
+            answer = dict(slot, ok=True)
+        answer["status"] = status
+        answer = json.dumps(answer).encode()
+        headers = wire.answer_headers(
+            KEY,
+            self.path,
+            self.headers[wire.HEADER_DATABASE],
+            self.headers[wire.HEADER_CONNECTION],
+            self.headers[wire.HEADER_NONCE],
+            200,
+            answer,
+            time.time(),
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+def _serve(behaviour):
+    handler = type(
+        f"Partner_{behaviour}", (_BadPartner,), {"behaviour": behaviour, "requests": []}
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, handler, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _connect_bad_partner(vendor, name, url):
+    """A connection of the vendor to a buyer in another database at ``url``,
+    active, its keys given (no handshake: the bad partner has no Odoo)."""
+    customer = vendor.call("res.partner", "create", {"name": name, "is_company": True})
+    connection = vendor.call(
+        "k2k.connection",
+        "create",
+        {
+            "transport": "http",
+            "local_role": "vendor",
+            "vendor_company_id": 1,
+            "buyer_partner_id": customer,
+            "remote_url": url,
+            "remote_database": f"{name.lower().replace(' ', '_')}_db",
+            "connection_uid": wire.new_uid(),
+            "inbound_key": KEY,
+            "outbound_key": KEY,
+        },
+    )
+    vendor.execute(
+        "UPDATE k2k_connection SET state = 'active', remote_company_name = %s, "
+        "remote_settings = %s WHERE id = %s",
+        (name, json.dumps(dict.fromkeys(wire.AUTOMATION_KEYS, True)), connection),
+    )
+    return connection, customer
+
+
+def _post_invoices(vendor, connection, customer, product, count):
+    """``count`` invoices of K2K orders of ``connection``, posted; the
+    orders made here as if the buyer had sent them (a bad partner has no
+    Odoo to send them from)."""
+    orders = [
+        vendor.call(
+            "sale.order",
+            "create",
+            {
+                "partner_id": customer,
+                "k2k_connection_id": connection,
+                "k2k_document_uid": wire.new_uid(),
+                "order_line": [
+                    (0, 0, {"product_id": product, "product_uom_qty": 10 + i})
+                ],
+            },
+        )
+        for i in range(count)
+    ]
+    invoice_sale_orders(vendor, orders)
+    invoices = [
+        invoice
+        for order in vendor.call("sale.order", "read", orders, ["invoice_ids"])
+        for invoice in order["invoice_ids"]
+    ]
+    vendor.call("account.move", "action_post", invoices)
+    return invoices
+
+
+def _messages(vendor, connection):
+    return vendor.search_read(
+        "k2k.message",
+        [("connection_id", "=", connection), ("message_type", "=", "invoice")],
+        ["state", "error", "date_done"],
+    )
+
+
+def _flood(url, stop, answers):
+    """Post without the K2K headers, again and again, until ``stop``."""
+    # As large as a socket takes at once: the server answers before it
+    # reads a byte of it, and a larger body would meet a closed door.
+    body = b"x" * 16_384
+    while not stop.is_set():
+        try:
+            response = requests.post(f"{url}/k2k/v1/messages", data=body, timeout=30)
+            answers.append(response.status_code)
+        except requests.RequestException as error:
+            answers.append(repr(error))
+
+
+@pytest.fixture
+def servers(odoo_cli, tmp_path):
+    template = template_database(odoo_cli)
+    vendor = OdooServer(odoo_cli, "k2k_chaos_vendor", 8171, tmp_path)
+    buyer = OdooServer(odoo_cli, "k2k_chaos_buyer", 8172, tmp_path)
+    try:
+        for server in (vendor, buyer):
+            server.create_from(template)
+        vendor.set_param("k2k_network.http_timeout", str(DEADLINE))
+        yield vendor, buyer
+    finally:
+        for server in (vendor, buyer):
+            server.stop()
+        errors = vendor.errors_in_log() + buyer.errors_in_log()
+        for server in (vendor, buyer):
+            server.drop()
+        assert not errors, "\n".join(errors)
+
+
+def test_no_partner_and_no_stranger_stops_the_network(servers):
+    vendor, buyer = servers
+    # The vendor's scheduler waits until everything is queued: then one
+    # scheduled run meets all four partners at once.
+    vendor.start(extra_args=["--max-cron-threads=0"])
+    buyer.start()
+    joined = join_network(vendor, buyer, "Chaos Vendor", "Healthy Buyer")
+    buyer_vendor_partner = buyer.read_one(
+        "k2k.connection", joined["buyer_connection"], ["vendor_partner_id"]
+    )["vendor_partner_id"][0]
+    [(product, _buyer_product)] = make_k2k_products(vendor, buyer, buyer_vendor_partner)
+    bad = {}
+    for behaviour in ("nul", "trickle", "flip"):
+        server, handler, url = _serve(behaviour)
+        connection, customer = _connect_bad_partner(
+            vendor, f"{behaviour.title()} Buyer", url
+        )
+        bad[behaviour] = (server, handler, connection, customer)
+    healthy = joined["vendor_connection"]
+    healthy_invoices = _post_invoices(
+        vendor, healthy, joined["vendor_customer"], product, HEALTHY_INVOICES
+    )
+    for _server, _handler, connection, customer in bad.values():
+        _post_invoices(vendor, connection, customer, product, BAD_INVOICES)
+    assert {m["state"] for m in _messages(vendor, healthy)} == {"queued"}
+    vendor.stop()
+
+    # The web shop, warm (its first page compiles its templates).
+    assert requests.get(f"{buyer.url}/", timeout=60).ok
+    stop = threading.Event()
+    answers = []
+    with ThreadPoolExecutor(max_workers=STRANGERS) as pool:
+        for _stranger in range(STRANGERS):
+            pool.submit(_flood, buyer.url, stop, answers)
+        try:
+            wait_until(lambda: len(answers) >= STRANGERS, 60, "the flood is on")
+            vendor.start()  # its scheduler runs the queue at once
+            shop_times = []
+            give_up = time.monotonic() + 180
+            while len(shop_times) < 10 or not all(
+                m["state"] == "applied" for m in _messages(vendor, healthy)
+            ):
+                start = time.monotonic()
+                assert requests.get(f"{buyer.url}/", timeout=30).ok
+                shop_times.append(time.monotonic() - start)
+                assert start < give_up, "the healthy buyer is not reached"
+                time.sleep(0.2)
+        finally:
+            stop.set()
+    flood_statuses = set(answers)
+    assert flood_statuses <= {401, 413}, flood_statuses
+    assert max(shop_times) < 2, shop_times
+    # Shown with pytest -rP: what the flood and the bad partners cost.
+    median = sorted(shop_times)[len(shop_times) // 2]
+    print(
+        f"chaos: {len(answers)} anonymous requests refused ({flood_statuses}); "
+        f"shop home page {len(shop_times)} times, slowest "
+        f"{max(shop_times):.2f} s, median {median:.2f} s"
+    )
+
+    # Every invoice to the healthy buyer is a bill, made in the vendor's
+    # first scheduled call: before any later call began (each call of the
+    # scheduled action is a row of Odoo's cron progress, stamped when it
+    # starts; a message is stamped by the clock when it is applied).
+    calls = vendor.query_all(
+        "SELECT p.create_date FROM ir_cron_progress p "
+        "JOIN ir_model_data d ON d.res_id = p.cron_id AND d.model = 'ir.cron' "
+        "WHERE d.module = 'k2k_network' AND d.name = 'ir_cron_k2k_process_messages' "
+        "ORDER BY p.id"
+    )
+    assert calls, "the scheduled action ran"
+    done = max(m["date_done"] for m in _messages(vendor, healthy))
+    if len(calls) > 1:
+        assert done < calls[1][0].strftime("%Y-%m-%d %H:%M:%S.%f"), (done, calls)
+    bills = buyer.search_read(
+        "account.move", [("k2k_document_uid", "!=", False)], ["id"]
+    )
+    assert len(bills) == len(healthy_invoices)
+
+    # The bad partners' messages wait, their words cleaned; the trickling
+    # one was given up at the deadline, the failing ones left alone.
+    nul_server, nul_handler, nul_connection, _customer = bad["nul"]
+    for message in _messages(vendor, nul_connection):
+        assert message["state"] == "queued"
+        assert "\x00" not in message["error"] and "down" in message["error"]
+    trickle = _messages(vendor, bad["trickle"][2])
+    assert {m["state"] for m in trickle} == {"queued"}
+    assert all("timed out" in m["error"] for m in trickle), trickle
+    flip = _messages(vendor, bad["flip"][2])
+    assert {m["state"] for m in flip} <= {"waiting", "queued", "applied"}
+    cron = vendor.query_all(
+        "SELECT c.active, c.failure_count FROM ir_cron c "
+        "JOIN ir_model_data d ON d.res_id = c.id AND d.model = 'ir.cron' "
+        "WHERE d.module = 'k2k_network' AND d.name = 'ir_cron_k2k_process_messages'"
+    )
+    assert cron == [(True, 0)], cron
+    for server, _handler, _connection, _customer in bad.values():
+        server.shutdown()
+        server.server_close()
+    del nul_server, nul_handler
