@@ -93,18 +93,24 @@ class _Deadline:
         timeout of its own."""
         host, port = address
         error = TimeoutError("timed out")
-        for family, kind, proto, _name, target in socket.getaddrinfo(
-            host, port, 0, socket.SOCK_STREAM
-        ):
+        # The name lookup itself is the system resolver's, with its own
+        # timeouts: it has no socket to shut down.
+        addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        for index, (family, kind, proto, _name, target) in enumerate(addresses):
             if self.expired:
                 break
             sock = socket.socket(family, kind, proto)
             try:
                 self._watch(sock)
-                sock.settimeout(min(timeout or self.seconds, self.remaining()))
+                # A share of the time left for each address still to try:
+                # one that never answers (a broken IPv6 route) leaves time
+                # for the next.
+                share = self.remaining() / (len(addresses) - index)
+                sock.settimeout(min(timeout or self.seconds, share))
                 if source_address:
                     sock.bind(source_address)
                 sock.connect(target)
+                sock.settimeout(timeout or self.seconds)
             except OSError as failed:
                 error = failed
                 sock.close()
@@ -136,16 +142,28 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         self._create_connection = deadline.create_connection
 
 
+_tls_contexts = {}
+
+
 def _tls_context():
-    """The certificates a partner's is checked against: those named by the
-    environment as ``requests`` reads them (a company's own authority, a
-    proxy that inspects TLS), else certifi's, as ``requests`` had them."""
+    """The certificates a partner's is checked against: the bundle the
+    environment names (``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``, as
+    ``requests`` reads them, or ``SSL_CERT_FILE``: a company's own
+    authority, a proxy that inspects TLS), else certifi's. Made once per
+    bundle: loading one takes longer than a short exchange."""
     cafile = (
         os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("CURL_CA_BUNDLE")
         or os.environ.get("SSL_CERT_FILE")
         or certifi.where()
     )
-    return ssl.create_default_context(cafile=cafile)
+    if cafile not in _tls_contexts:
+        if os.path.isdir(cafile):
+            context = ssl.create_default_context(capath=cafile)
+        else:
+            context = ssl.create_default_context(cafile=cafile)
+        _tls_contexts[cafile] = context
+    return _tls_contexts[cafile]
 
 
 def _open(target, deadline):
@@ -181,7 +199,10 @@ def _open(target, deadline):
     else:
         connection = _HTTPConnection(*address, timeout=timeout, deadline=deadline)
     if proxy:
-        connection.set_tunnel(host, port, headers=tunnel_headers)
+        # CONNECT names the partner as its certificate does: an IPv6
+        # address in brackets, a name in its ASCII (IDNA) form.
+        tunnel_host = f"[{host}]" if ":" in host else host.encode("idna").decode()
+        connection.set_tunnel(tunnel_host, port, headers=tunnel_headers)
     return connection, parts.path or "/"
 
 
@@ -247,6 +268,21 @@ def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
     )
     target = url.rstrip("/") + path
     status, answer_headers, content = _post(target, body, headers, timeout)
+    signed = (secret, path, database, connection_uid, headers[wire.HEADER_NONCE])
+    try:
+        return status, _read_answer(target, signed, status, answer_headers, content)
+    except K2KTransportError:
+        raise
+    except Exception as error:
+        # Whatever the partner's server sent, it is not a K2K answer.
+        detail = str(error) or type(error).__name__
+        raise K2KTransportError("no_answer", target, status, detail) from error
+
+
+def _read_answer(target, signed, status, headers, content):
+    """The partner's answer, checked: a JSON object signed for the request
+    (``signed``: its secret, path, database, connection and nonce), with a
+    status below 400 unless it is a K2K refusal."""
     try:
         answer = wire.clean_received(wire.loads(content))
     except (ValueError, RecursionError):
@@ -259,13 +295,14 @@ def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
             else content[:200].decode(errors="replace")
         )
         raise K2KTransportError("no_answer", target, status=status, detail=detail)
+    secret, path, database, connection_uid, nonce = signed
     if not wire.answer_matches(
         secret,
-        answer_headers,
+        headers,
         path,
         database,
         connection_uid,
-        headers[wire.HEADER_NONCE],
+        nonce,
         status,
         content,
         time.time(),
@@ -273,7 +310,7 @@ def post_signed(  # noqa: PLR0913 - the arguments a thread needs, no ORM
         raise K2KTransportError(
             "no_answer", target, status=status, detail="the answer is not signed"
         )
-    return status, answer
+    return answer
 
 
 class K2KNotPosted(Exception):

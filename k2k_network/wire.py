@@ -96,6 +96,28 @@ OUTCOME_REFUSED = "refused"
 # "key": the answering side's key, in the answer to a handshake or a key change.
 OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key")
 
+# Every refusal's code: the "error" of a refused request (or of one
+# envelope of a batch), for machines; its "reason" is for people.
+# The request itself:
+ERROR_UNSIGNED = "unsigned"  # without the K2K headers
+ERROR_LENGTH_REQUIRED = "length_required"
+ERROR_BODY_TOO_LARGE = "body_too_large"
+ERROR_WRONG_DATABASE = "wrong_database"  # not a database this server answers for
+ERROR_STALE_REQUEST = "stale_request"  # timestamp outside MAX_CLOCK_SKEW
+ERROR_REPLAYED_REQUEST = "replayed_request"  # its nonce was seen
+ERROR_NO_INVITATION = "no_invitation"
+ERROR_INVITATION_EXPIRED = "invitation_expired"
+# What it carries:
+ERROR_MALFORMED_BODY = wire_values.ERROR_MALFORMED_BODY
+ERROR_INVALID_VALUE = wire_values.ERROR_INVALID_VALUE
+ERROR_UNSUPPORTED_VERSION = "unsupported_version"
+ERROR_WRONG_DIRECTION = "wrong_direction"  # a type the other side receives
+ERROR_BATCH_TOO_LARGE = "batch_too_large"
+# The receiver's business refused it (the reason says why).
+ERROR_REFUSED = "refused"
+# A receiver that cannot take this much at once: the sender sends the same
+# messages one by one.
+TOO_LARGE_ERRORS = (ERROR_BODY_TOO_LARGE, ERROR_BATCH_TOO_LARGE)
 # Refusals a sender treats as "not now" rather than "no".
 ERROR_NOT_ACTIVE = "connection_not_active"
 ERROR_SUSPENDED = "connection_suspended"
@@ -110,6 +132,28 @@ RETRY_ERRORS = (ERROR_UNKNOWN_CONNECTION, ERROR_BAD_SIGNATURE)
 # changed keys at once, or someone holds the old key): refused for good, and
 # the sender's change is undone; the receiver's own change goes on.
 ERROR_KEY_CHANGE_CROSSING = "key_change_crossing"
+# All of them: a receiver answers no other code.
+ERRORS = (
+    ERROR_UNSIGNED,
+    ERROR_LENGTH_REQUIRED,
+    ERROR_BODY_TOO_LARGE,
+    ERROR_WRONG_DATABASE,
+    ERROR_STALE_REQUEST,
+    ERROR_REPLAYED_REQUEST,
+    ERROR_NO_INVITATION,
+    ERROR_INVITATION_EXPIRED,
+    ERROR_MALFORMED_BODY,
+    ERROR_INVALID_VALUE,
+    ERROR_UNSUPPORTED_VERSION,
+    ERROR_WRONG_DIRECTION,
+    ERROR_BATCH_TOO_LARGE,
+    ERROR_REFUSED,
+    ERROR_NOT_ACTIVE,
+    ERROR_SUSPENDED,
+    ERROR_UNKNOWN_CONNECTION,
+    ERROR_BAD_SIGNATURE,
+    ERROR_KEY_CHANGE_CROSSING,
+)
 
 # The automation switches a side tells the other, by the name they travel by.
 AUTOMATION_KEYS = (
@@ -192,7 +236,7 @@ def check_envelope(envelope, receiver_side):
     ``EnvelopeError`` when it is malformed, too new, or not for a
     ``receiver_side`` ("vendor" or "buyer") to receive."""
     if not isinstance(envelope, dict):
-        raise EnvelopeError("malformed_body", "The body is not a JSON object.")
+        raise EnvelopeError(ERROR_MALFORMED_BODY, "The body is not a JSON object.")
     wrong = [
         key
         for key, kind in ENVELOPE_KEYS.items()
@@ -200,18 +244,18 @@ def check_envelope(envelope, receiver_side):
     ]
     if wrong:
         raise EnvelopeError(
-            "malformed_body", "Missing or wrong: {}.".format(", ".join(wrong))
+            ERROR_MALFORMED_BODY, "Missing or wrong: {}.".format(", ".join(wrong))
         )
     if envelope["version"] != PROTOCOL_VERSION:
         raise EnvelopeError(
-            "unsupported_version",
+            ERROR_UNSUPPORTED_VERSION,
             f"Message format {envelope['version']} is not ours "
             f"({PROTOCOL_VERSION}): both sides need the same version of k2k_network.",
         )
     side = receiving_side(envelope["type"])
     if side is None or side not in (receiver_side, ANY_SIDE):
         raise EnvelopeError(
-            "wrong_direction",
+            ERROR_WRONG_DIRECTION,
             f"A {receiver_side} does not receive {envelope['type']} messages.",
         )
     message_type = TYPE_ALIASES.get(envelope["type"], envelope["type"])
@@ -248,10 +292,10 @@ def check_batch(data):
     when it is not one or holds more than ``MAX_BATCH``."""
     messages = data.get("messages") if isinstance(data, dict) else None
     if not isinstance(messages, list) or not messages:
-        raise EnvelopeError("malformed_body", "A batch is a list of messages.")
+        raise EnvelopeError(ERROR_MALFORMED_BODY, "A batch is a list of messages.")
     if len(messages) > MAX_BATCH:
         raise EnvelopeError(
-            "batch_too_large",
+            ERROR_BATCH_TOO_LARGE,
             f"A batch holds at most {MAX_BATCH} messages, not {len(messages)}.",
         )
     return messages
@@ -295,9 +339,18 @@ def sign(secret, method, path, database, connection_uid, timestamp, nonce, body)
     ).hexdigest()
 
 
+def _same(expected, given):
+    """A constant-time comparison of a signature with what a header gave,
+    whatever characters it holds (``compare_digest`` takes ASCII text
+    only)."""
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def signature_matches(secret, signature, *signed):
     """Whether ``signature`` is ``sign(secret, *signed)``."""
-    return hmac.compare_digest(sign(secret, *signed), signature or "")
+    return _same(sign(secret, *signed), signature)
 
 
 def is_fresh(timestamp, now):
@@ -353,7 +406,7 @@ def answer_matches(
     expected = _answer_signature(
         secret, path, database, connection_uid, nonce, status, body, timestamp
     )
-    return is_fresh(timestamp, now) and hmac.compare_digest(
+    return is_fresh(timestamp, now) and _same(
         expected, headers.get(HEADER_SIGNATURE, "")
     )
 

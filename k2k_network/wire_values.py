@@ -9,6 +9,10 @@ import datetime
 import math
 import re
 
+# The refusal codes of the values' checks (``wire`` names them all).
+ERROR_MALFORMED_BODY = "malformed_body"
+ERROR_INVALID_VALUE = "invalid_value"
+
 
 class EnvelopeError(ValueError):
     """An envelope the receiver cannot take: ``code`` names the reason for
@@ -330,7 +334,8 @@ def _check_values(rules, values, where, together=None):
         wrong = together(values)
     if wrong:
         raise EnvelopeError(
-            "invalid_value", f"Missing or out of range in {where}: {', '.join(wrong)}."
+            ERROR_INVALID_VALUE,
+            f"Missing or out of range in {where}: {', '.join(wrong)}.",
         )
 
 
@@ -343,10 +348,12 @@ def check_payload(envelope):
     if line_rules:
         lines = payload.get("lines")
         if not isinstance(lines, list) or len(lines) > MAX_LINES:
-            raise EnvelopeError("invalid_value", "The lines are missing.")
+            raise EnvelopeError(ERROR_INVALID_VALUE, "The lines are missing.")
         for number, line in enumerate(lines, start=1):
             if not isinstance(line, dict):
-                raise EnvelopeError("invalid_value", f"Line {number} is not a line.")
+                raise EnvelopeError(
+                    ERROR_INVALID_VALUE, f"Line {number} is not a line."
+                )
             _check_values(
                 line_rules,
                 line,
@@ -358,7 +365,7 @@ def check_payload(envelope):
 
 def check_attachments(attachments):
     if len(attachments) > MAX_ATTACHMENTS:
-        raise EnvelopeError("invalid_value", "Too many attachments.")
+        raise EnvelopeError(ERROR_INVALID_VALUE, "Too many attachments.")
     for attachment in attachments:
         if not (
             isinstance(attachment, dict)
@@ -366,12 +373,12 @@ def check_attachments(attachments):
             and attachment.get("mimetype") == "application/pdf"
             and isinstance(attachment.get("datas"), str)
         ):
-            raise EnvelopeError("invalid_value", "An attachment is not a PDF file.")
+            raise EnvelopeError(ERROR_INVALID_VALUE, "An attachment is not a PDF file.")
         try:
             head = base64.b64decode(attachment["datas"][:16], validate=True)
         except (binascii.Error, ValueError) as error:
             raise EnvelopeError(
-                "invalid_value", "An attachment is not base64."
+                ERROR_INVALID_VALUE, "An attachment is not base64."
             ) from error
         if not head.startswith(b"%PDF"):
-            raise EnvelopeError("invalid_value", "An attachment is not a PDF file.")
+            raise EnvelopeError(ERROR_INVALID_VALUE, "An attachment is not a PDF file.")

@@ -222,6 +222,17 @@ class OdooServer:
             conn.close()
 
 
+def stop_and_drop(*servers):
+    """Stop ``servers``, drop their databases, and fail with the errors
+    their logs hold, if any."""
+    for server in servers:
+        server.stop()
+    errors = [error for server in servers for error in server.errors_in_log()]
+    for server in servers:
+        server.drop()
+    assert not errors, "\n".join(errors)
+
+
 def template_database(odoo_cli):
     """A database with k2k_network installed and no demo data, to copy:
     the one ``./scripts/test.sh`` made for these tests, or one made here."""

@@ -25,6 +25,7 @@ from remote_network import (
     join_network,
     load_wire,
     make_k2k_products,
+    stop_and_drop,
     template_database,
     wait_until,
 )
@@ -206,14 +207,16 @@ def servers(odoo_cli, tmp_path):
         for server in (vendor, buyer):
             server.create_from(template)
         vendor.set_param("k2k_network.http_timeout", str(DEADLINE))
+        # One message per request: the fickle partner answers each, and
+        # flips its switch at each answer.
+        vendor.set_param("k2k_network.http_batch_size", "1")
+        # Retries 5, 10, 20 s apart: a failing partner is left alone 20 s
+        # after its third failure, long enough to see it is not tried.
+        vendor.set_param("k2k_network.retry_base_seconds", "5")
+        vendor.set_param("k2k_network.retry_max_seconds", "60")
         yield vendor, buyer
     finally:
-        for server in (vendor, buyer):
-            server.stop()
-        errors = vendor.errors_in_log() + buyer.errors_in_log()
-        for server in (vendor, buyer):
-            server.drop()
-        assert not errors, "\n".join(errors)
+        stop_and_drop(vendor, buyer)
 
 
 def test_no_partner_and_no_stranger_stops_the_network(servers):
@@ -277,9 +280,9 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
     )
 
     # Every invoice to the healthy buyer is a bill, made in the vendor's
-    # first scheduled call: before any later call began (each call of the
-    # scheduled action is a row of Odoo's cron progress, stamped when it
-    # starts; a message is stamped by the clock when it is applied).
+    # first scheduled call. Each call of the scheduled action is a row of
+    # Odoo's cron progress, committed before the call's own transaction
+    # begins; a message applied in a call bears that transaction's time.
     calls = vendor.query_all(
         "SELECT p.create_date FROM ir_cron_progress p "
         "JOIN ir_model_data d ON d.res_id = p.cron_id AND d.model = 'ir.cron' "
@@ -287,32 +290,70 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
         "ORDER BY p.id"
     )
     assert calls, "the scheduled action ran"
-    done = max(m["date_done"] for m in _messages(vendor, healthy))
+    [(applied_at,)] = vendor.query_all(
+        "SELECT max(write_date) FROM k2k_message WHERE connection_id = %s "
+        "AND message_type = 'invoice' AND state = 'applied'",
+        [healthy],
+    )
+    assert calls[0][0] < applied_at, (calls, applied_at)
     if len(calls) > 1:
-        assert done < calls[1][0].strftime("%Y-%m-%d %H:%M:%S.%f"), (done, calls)
+        assert applied_at < calls[1][0], (calls, applied_at)
     bills = buyer.search_read(
         "account.move", [("k2k_document_uid", "!=", False)], ["id"]
     )
     assert len(bills) == len(healthy_invoices)
 
-    # The bad partners' messages wait, their words cleaned; the trickling
-    # one was given up at the deadline, the failing ones left alone.
-    nul_server, nul_handler, nul_connection, _customer = bad["nul"]
-    for message in _messages(vendor, nul_connection):
-        assert message["state"] == "queued"
-        assert "\x00" not in message["error"] and "down" in message["error"]
-    trickle = _messages(vendor, bad["trickle"][2])
-    assert {m["state"] for m in trickle} == {"queued"}
-    assert all("timed out" in m["error"] for m in trickle), trickle
-    flip = _messages(vendor, bad["flip"][2])
-    assert {m["state"] for m in flip} <= {"waiting", "queued", "applied"}
+    # The failing partners are left alone after 3 failures each, and not
+    # tried while they are; their words are cleaned, the trickling one was
+    # given up at the deadline.
+    for behaviour, words in (("nul", "down"), ("trickle", "timed out")):
+        _server, handler, connection, _customer = bad[behaviour]
+        paused = wait_until(
+            lambda connection=connection: _breaker(vendor, connection)["paused"],
+            120,
+            f"the {behaviour} partner is left alone",
+        )
+        assert paused["failures"] == 3, paused
+        tried = len(handler.requests)
+        for message in _messages(vendor, connection):
+            assert message["state"] == "queued"
+            assert "\x00" not in message["error"] and words in message["error"]
+        time.sleep(5)
+        assert len(handler.requests) == tried, "not tried while left alone"
+
+    # The fickle partner: each time it turns its switch back on, what waited
+    # for it goes again later (5, 10, 20 s here), not at once.
+    _server, handler, connection, _customer = bad["flip"]
+    flips = _breaker(vendor, connection)["flips"]
+    assert flips >= 2, flips
+    window = time.monotonic() - handler.requests[0]
+    most = BAD_INVOICES * (3 + window / 5 + 2)
+    assert len(handler.requests) <= most, (len(handler.requests), window)
+
     cron = vendor.query_all(
         "SELECT c.active, c.failure_count FROM ir_cron c "
         "JOIN ir_model_data d ON d.res_id = c.id AND d.model = 'ir.cron' "
         "WHERE d.module = 'k2k_network' AND d.name = 'ir_cron_k2k_process_messages'"
     )
     assert cron == [(True, 0)], cron
+    print(
+        f"chaos: first call applied {len(bills)} bills; "
+        f"{len(bad['flip'][1].requests)} requests to the fickle partner "
+        f"in {window:.0f} s, {flips} flips"
+    )
     for server, _handler, _connection, _customer in bad.values():
         server.shutdown()
         server.server_close()
-    del nul_server, nul_handler
+
+
+def _breaker(vendor, connection):
+    [(failures, paused_until, flips)] = vendor.query_all(
+        "SELECT delivery_failures, delivery_paused_until, remote_settings_changes "
+        "FROM k2k_connection WHERE id = %s",
+        [connection],
+    )
+    return {
+        "failures": failures,
+        "paused": paused_until and {"failures": failures, "until": paused_until},
+        "flips": flips or 0,
+    }

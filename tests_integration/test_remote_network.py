@@ -19,6 +19,7 @@ from remote_network import (
     join_network,
     load_wire,
     make_k2k_products,
+    stop_and_drop,
     template_database,
     wait_until,
 )
@@ -42,12 +43,7 @@ def network(odoo_cli, tmp_path_factory):
     try:
         yield state
     finally:
-        for server in (vendor, buyer):
-            server.stop()
-        errors = vendor.errors_in_log() + buyer.errors_in_log()
-        for server in (vendor, buyer):
-            server.drop()
-        assert not errors, "\n".join(errors)
+        stop_and_drop(vendor, buyer)
 
 
 # -- helpers -----------------------------------------------------------------

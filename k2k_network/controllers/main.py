@@ -99,7 +99,7 @@ class K2KController(http.Controller):
         if not self._k2k_has_signed_headers():
             raise K2KRefused(
                 401,
-                "unsigned",
+                wire.ERROR_UNSIGNED,
                 env._(
                     "The K2K connection, timestamp, nonce and signature headers "
                     "are required."
@@ -172,13 +172,13 @@ class K2KController(http.Controller):
             with env.cr.savepoint():
                 return handle(connection, data)
         except (UserError, ValidationError) as error:
-            raise K2KRefused(422, "refused", error.args[0]) from error
+            raise K2KRefused(422, wire.ERROR_REFUSED, error.args[0]) from error
         except wire.EnvelopeError as error:
             raise K2KRefused(400, error.code, str(error)) from error
         except (KeyError, TypeError, ValueError) as error:
             raise K2KRefused(
                 400,
-                "malformed_body",
+                wire.ERROR_MALFORMED_BODY,
                 env._("The message lacks or garbles %(what)s.", what=error),
             ) from error
 
@@ -210,7 +210,7 @@ class K2KController(http.Controller):
         was verified (``signer`` is filled then), whatever the refusal, so
         that a request refused now is never applied when replayed later.
         A replay's own nonce is kept already."""
-        if not signer or refusal.error == "replayed_request":
+        if not signer or refusal.error == wire.ERROR_REPLAYED_REQUEST:
             return False
         return signer["nonce"]
 
@@ -235,7 +235,7 @@ class K2KController(http.Controller):
             data = None
         if not isinstance(data, dict):
             raise K2KRefused(
-                400, "malformed_body", env._("The body is not a JSON object.")
+                400, wire.ERROR_MALFORMED_BODY, env._("The body is not a JSON object.")
             )
         # Only now: a request that proved nothing leaves the keys as they were.
         connection._k2k_note_key_used(key_name)
@@ -246,11 +246,13 @@ class K2KController(http.Controller):
         max_bytes = env["k2k.request"]._k2k_max_body_bytes()
         length = httprequest.content_length
         if length is None:
-            raise K2KRefused(411, "length_required", env._("Give a Content-Length."))
+            raise K2KRefused(
+                411, wire.ERROR_LENGTH_REQUIRED, env._("Give a Content-Length.")
+            )
         if length > max_bytes:
             raise K2KRefused(
                 413,
-                "body_too_large",
+                wire.ERROR_BODY_TOO_LARGE,
                 env._(
                     "The body has %(length)s bytes; at most %(max)s are taken.",
                     length=length,
@@ -266,7 +268,7 @@ class K2KController(http.Controller):
             # Named neither way: a prober learns no database name here.
             raise K2KRefused(
                 421,
-                "wrong_database",
+                wire.ERROR_WRONG_DATABASE,
                 env._("This server does not answer for that database."),
             )
         connection = env["k2k.connection"].search(
@@ -287,7 +289,7 @@ class K2KController(http.Controller):
         if not wire.is_fresh(timestamp, time.time()):
             raise K2KRefused(
                 401,
-                "stale_request",
+                wire.ERROR_STALE_REQUEST,
                 env._(
                     "The request's time is not within %(seconds)s seconds of ours.",
                     seconds=wire.MAX_CLOCK_SKEW,
@@ -307,7 +309,7 @@ class K2KController(http.Controller):
         if not keys and httprequest.path == wire.HANDSHAKE_PATH:
             raise K2KRefused(
                 409,
-                "no_invitation",
+                wire.ERROR_NO_INVITATION,
                 env._("This connection has no invitation open: ask for a new code."),
             )
         key, name = next(
@@ -323,7 +325,9 @@ class K2KController(http.Controller):
         signer.update(connection=connection, nonce=nonce, database=database, key=key)
         if env["k2k.request"]._k2k_nonce_seen(connection, nonce):
             raise K2KRefused(
-                409, "replayed_request", env._("This request was received before.")
+                409,
+                wire.ERROR_REPLAYED_REQUEST,
+                env._("This request was received before."),
             )
         return name
 
@@ -427,7 +431,7 @@ class K2KController(http.Controller):
         if not connection._k2k_invitation_is_open():
             raise K2KRefused(
                 410,
-                "invitation_expired",
+                wire.ERROR_INVITATION_EXPIRED,
                 connection.env._(
                     "This invitation code has expired: ask for a new one."
                 ),

@@ -33,5 +33,4 @@ from . import stock_rule
 from . import stock_picking
 from . import sale_order_return
 from . import ir_actions_report
-from . import account_move_bill_status
 from . import account_partial_reconcile

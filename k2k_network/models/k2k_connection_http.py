@@ -342,6 +342,7 @@ class K2KConnection(models.Model):
                 "detail": self._k2k_neutralized_text(),
             }
         status, answer = self._k2k_http_post(wire.MESSAGE_PATH, envelope)
+        self._k2k_note_reached()  # a signed answer: the partner is there
         if status >= 400:
             return self._k2k_refusal_outcome(
                 status, answer.get("error"), answer.get("reason")
@@ -415,6 +416,9 @@ class K2KConnection(models.Model):
         """Store the status an answer of the partner carries, in a savepoint:
         the partner's own request may be writing the same row right now, and
         that must not undo what this run did for the others."""
+        # What is pending is flushed first, so that its failure is not taken
+        # for this one's.
+        self.env.flush_all()
         try:
             with self.env.cr.savepoint():
                 self.env["k2k.document.status"]._k2k_store_partner_status(self, status)
@@ -428,11 +432,13 @@ class K2KConnection(models.Model):
     def _k2k_note_unreachable(self, error):
         """An exchange with the partner got no K2K answer (``error``, a
         ``K2KTransportError``; a refusal signed by the partner, such as
-        a key crossing ours, or a body too large for it, is an answer). From the
-        ``k2k_network.pause_after_failures``-th in a row (3), nothing more is
-        sent to it for a while: ``k2k_network.pause_seconds`` (300), twice
-        as long at each further failure, up to ``retry_max_seconds``. Recorded
-        in a savepoint: it never rolls back what the run did for others."""
+        a key crossing ours, or a body too large for it, is an answer). From
+        the ``k2k_network.pause_after_failures``-th in a row (3), nothing
+        more is sent to it for as long as a message waits after as many
+        failed attempts (``_k2k_get_retry_delay``: 4 minutes after the
+        third, doubling, capped): not even a message queued meanwhile, nor
+        one a user sends now. Recorded in a savepoint: it never rolls back
+        what the run did for others."""
         self.ensure_one()
         if error.kind == "refused" or error.status == 413:
             return
@@ -441,12 +447,11 @@ class K2KConnection(models.Model):
         failures = self.delivery_failures + 1
         vals = {"delivery_failures": failures}
         if failures >= threshold:
-            base = Message._k2k_get_setting("k2k_network.pause_seconds", 300)
-            cap = Message._k2k_get_setting("k2k_network.retry_max_seconds", 3600)
-            seconds = min(base * 2 ** min(failures - threshold, 20), max(cap, base))
+            seconds = Message._k2k_get_retry_delay(failures - 1)
             vals["delivery_paused_until"] = fields.Datetime.now() + timedelta(
                 seconds=seconds
             )
+        self.env.flush_all()  # as in _k2k_note_partner_status
         try:
             with self.env.cr.savepoint():
                 self.sudo().write(vals)
@@ -476,6 +481,7 @@ class K2KConnection(models.Model):
         )
         if not reached:
             return
+        self.env.flush_all()  # as in _k2k_note_partner_status
         try:
             with self.env.cr.savepoint():
                 reached.sudo().write(
@@ -533,10 +539,7 @@ class K2KConnection(models.Model):
         )
         when = False
         if changes > 1:
-            base = Message._k2k_get_setting("k2k_network.retry_base_seconds", 60)
-            cap = Message._k2k_get_setting("k2k_network.retry_max_seconds", 3600)
-            seconds = min(base * 2 ** min(changes - 2, 20), max(cap, base))
-            when = now + timedelta(seconds=seconds)
+            when = now + timedelta(seconds=Message._k2k_get_retry_delay(changes - 2))
         Message._k2k_requeue_waiting([("connection_id", "=", self.id)], at=when)
 
     @api.model

@@ -74,9 +74,10 @@ class K2KConnection(models.Model):
             if error.kind == "no_answer" and error.status in (404, 413):
                 return None
             raise
+        self._k2k_note_reached()  # a signed answer: the partner is there
         if status >= 400:
             error = answer.get("error")
-            if error in ("body_too_large", "batch_too_large"):
+            if error in wire.TOO_LARGE_ERRORS:
                 return None
             # The whole request refused: each of its messages with it.
             outcome = self._k2k_refusal_outcome(status, error, answer.get("reason"))

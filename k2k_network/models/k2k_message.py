@@ -336,8 +336,8 @@ class K2KMessage(models.Model):
     def action_process_now(self):
         self._k2k_check_operator()
         queued = self.filtered(lambda m: m.state == "queued")
-        queued._k2k_send()
         paused = queued.sudo().connection_id.filtered(lambda c: c._k2k_is_paused())
+        queued._k2k_send()
         if not paused:
             return True
         return {
@@ -350,6 +350,8 @@ class K2KMessage(models.Model):
                     "are left alone for a while (see their connection).",
                     partners=", ".join(paused.mapped("display_name")),
                 ),
+                # The log shows what became of the others.
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

@@ -265,7 +265,6 @@ class K2KMessage(models.Model):
         def deliver():
             self._k2k_check_sendable()
             outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
-            self.connection_id._k2k_note_reached()
             self._k2k_record_outcome(outcome)
 
         try:
@@ -405,11 +404,18 @@ class K2KMessage(models.Model):
         """When ``self`` (one message) is tried again after this attempt:
         twice as long after each attempt (capped)."""
         self.ensure_one()
+        delay = self._k2k_get_retry_delay(self.attempt_count)
+        return fields.Datetime.now() + timedelta(seconds=delay)
+
+    @api.model
+    def _k2k_get_retry_delay(self, attempts):
+        """Seconds to wait after ``attempts`` attempts that failed, less the
+        last: ``k2k_network.retry_base_seconds`` (60), twice as long after
+        each, up to ``k2k_network.retry_max_seconds`` (3600)."""
         params = self.env["ir.config_parameter"].sudo()
         base = float(params.get_param("k2k_network.retry_base_seconds", "60"))
         cap = float(params.get_param("k2k_network.retry_max_seconds", "3600"))
-        delay = min(base * 2**self.attempt_count, cap)
-        return fields.Datetime.now() + timedelta(seconds=delay)
+        return min(base * 2 ** min(attempts, 30), max(cap, base))
 
     def _k2k_prepare_postponed_vals(self, error, detail, when):
         """This message queued again after a failed attempt, for ``when``."""

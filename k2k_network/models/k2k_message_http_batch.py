@@ -185,7 +185,6 @@ class K2KMessage(models.Model):
         if outcomes is None:
             # The partner takes no batch like this one: one by one.
             return all(message._k2k_send_one() for message in self)
-        connection._k2k_note_reached()
         for message, outcome in zip(self, outcomes, strict=True):
             message._k2k_record_slot(outcome)
         return True

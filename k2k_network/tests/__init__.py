@@ -28,3 +28,4 @@ from . import test_k2k_everyday_users
 from . import test_k2k_pdf_deadline
 from . import test_k2k_demo
 from . import test_k2k_partner_limits
+from . import test_k2k_protocol

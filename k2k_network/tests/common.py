@@ -75,6 +75,31 @@ def make_remote_buyer_connection(env, vendor_company, buyer_name, url, key):
     return connection
 
 
+def queue_status_messages(env, connection, count, state="queued"):
+    """``count`` status messages of ``connection`` in the outbox, in
+    ``state``: the lightest messages there are, each on its own."""
+    return (
+        env["k2k.message"]
+        .sudo()
+        .create(
+            [
+                {
+                    "name": f"status {index}",
+                    "connection_id": connection.id,
+                    "message_type": "status",
+                    "document_uid": wire.new_uid(),
+                    "revision": 1,
+                    "res_model": "k2k.connection",
+                    "res_id": connection.id,
+                    "payload": {"state": "active", "settings": {}},
+                    "state": state,
+                }
+                for index in range(count)
+            ]
+        )
+    )
+
+
 def answer_signed(handler, key, answer):
     """Answer the K2K request ``handler`` serves with the JSON ``answer``,
     signed with ``key`` as a partner signs its answers."""

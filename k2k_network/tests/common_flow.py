@@ -163,6 +163,13 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
             invoice.action_post()
         return invoice
 
+    def _revise(self, invoice, price):
+        """The vendor changes the price of the invoice's first line and
+        posts it again: its next revision."""
+        invoice.button_draft()
+        invoice.invoice_line_ids[0].price_unit = price
+        invoice.action_post()
+
     def _process(self):
         # Real PDFs, as outside tests: only a PDF travels.
         self.env["k2k.message"].with_context(

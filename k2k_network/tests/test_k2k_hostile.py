@@ -21,6 +21,7 @@ from .common import (
     answer_signed,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
+    queue_status_messages,
     serve_in_background,
 )
 from .common_flow import K2KFlowCommon
@@ -76,27 +77,6 @@ class TestK2KHostilePartnerTexts(K2KCommon):
             self.env, self.vendor_company, name, url, SECRET
         )
 
-    def _queue(self, connection, count):
-        return (
-            self.env["k2k.message"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "name": f"status {index}",
-                        "connection_id": connection.id,
-                        "message_type": "status",
-                        "document_uid": wire.new_uid(),
-                        "revision": 1,
-                        "res_model": "k2k.connection",
-                        "res_id": connection.id,
-                        "payload": {"state": "active", "settings": {}},
-                    }
-                    for index in range(count)
-                ]
-            )
-        )
-
     @mute_logger(
         "odoo.addons.k2k_network.models.k2k_message_delivery",
         "odoo.addons.k2k_network.models.k2k_message_http_batch",
@@ -108,8 +88,8 @@ class TestK2KHostilePartnerTexts(K2KCommon):
             with self.subTest(count=count):
                 healthy = self._partner(f"Healthy Buyer {count}", True)
                 bad = self._partner(f"Bad Buyer {count}", False)
-                sane = self._queue(healthy, count)
-                hurt = self._queue(bad, count)
+                sane = queue_status_messages(self.env, healthy, count)
+                hurt = queue_status_messages(self.env, bad, count)
                 (hurt | sane).sorted("id")._k2k_send()
                 self.env.flush_all()  # what the cron's commit would do
                 self.assertEqual(set(sane.mapped("state")), {"applied"})

@@ -275,11 +275,6 @@ class TestK2KInvoiceSync(K2KFlowCommon):
             self.env["account.move"].search([("k2k_qty_mismatch", "=", True)]),
         )
 
-    def _revise(self, invoice, price):
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = price
-        invoice.action_post()
-
     def test_update_while_bill_is_draft(self):
         _po, invoice, bill = self._full_flow()
         bill.action_k2k_approve()

@@ -21,6 +21,7 @@ from .common import (
     K2KCommon,
     answer_signed,
     make_remote_buyer_connection,
+    queue_status_messages,
     serve_in_background,
 )
 from .common_flow import K2KFlowCommon
@@ -80,35 +81,13 @@ class TestK2KPartnerLimits(K2KCommon):
         )
         return connection, handler
 
-    def _queue(self, connection, count=1, state="queued"):
-        return (
-            self.env["k2k.message"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "name": f"status {index}",
-                        "connection_id": connection.id,
-                        "message_type": "status",
-                        "document_uid": wire.new_uid(),
-                        "revision": 1,
-                        "res_model": "k2k.connection",
-                        "res_id": connection.id,
-                        "payload": {"state": "active", "settings": {}},
-                        "state": state,
-                    }
-                    for index in range(count)
-                ]
-            )
-        )
-
     @mute_logger(*MUTED)
     def test_a_trickling_answer_ends_at_the_deadline(self):
         self.env["ir.config_parameter"].sudo().set_param(
             "k2k_network.http_timeout", "2"
         )
         connection, _handler = self._partner("Trickling Buyer", "trickling")
-        message = self._queue(connection)
+        message = queue_status_messages(self.env, connection, 1)
         start = time.monotonic()
         self.env["k2k.message"]._cron_process_messages()
         elapsed = time.monotonic() - start
@@ -132,12 +111,12 @@ class TestK2KPartnerLimits(K2KCommon):
     def test_a_failing_partner_is_left_alone_and_costs_the_others_nothing(self):
         failing, failing_server = self._partner("Failing Buyer", "failing")
         healthy, _healthy_server = self._partner("Healthy Buyer", "healthy")
-        stuck = self._queue(failing)
+        stuck = queue_status_messages(self.env, failing, 1)
         attempts = self._fail_until_paused(failing, stuck)
         self.assertEqual(attempts, 3)
         self.assertEqual(failing.delivery_failures, 3)
         pause = failing.delivery_paused_until - fields.Datetime.now()
-        self.assertAlmostEqual(pause.total_seconds(), 300, delta=10)
+        self.assertAlmostEqual(pause.total_seconds(), 240, delta=10)
         self.assertIn("3 times in a row", failing.message_ids[0].body)
         posted = len(failing_server.received)
 
@@ -145,8 +124,8 @@ class TestK2KPartnerLimits(K2KCommon):
         # confirmation that sends at once) tries it, and the healthy
         # partner's messages go in the same run.
         stuck.write({"next_attempt_date": False})
-        fresh = self._queue(failing)
-        sane = self._queue(healthy, 3)
+        fresh = queue_status_messages(self.env, failing, 1)
+        sane = queue_status_messages(self.env, healthy, 3)
         self.env["k2k.message"]._cron_process_messages()
         notice = fresh.action_process_now()
         self.assertEqual(notice["params"]["type"], "warning")
@@ -161,7 +140,7 @@ class TestK2KPartnerLimits(K2KCommon):
         self.env["k2k.message"]._cron_process_messages()
         self.assertEqual(len(failing_server.received), posted + 1)
         pause = failing.delivery_paused_until - fields.Datetime.now()
-        self.assertAlmostEqual(pause.total_seconds(), 600, delta=10)
+        self.assertAlmostEqual(pause.total_seconds(), 480, delta=10)
 
         # The partner is back: an administrator sends to it now, and its
         # answer closes the pause.
@@ -175,7 +154,7 @@ class TestK2KPartnerLimits(K2KCommon):
 
     def test_messages_go_again_later_each_time_a_partner_flips_its_switch(self):
         connection, _server = self._partner("Fickle Buyer", "healthy")
-        waiting = self._queue(connection, 2, state="waiting")
+        waiting = queue_status_messages(self.env, connection, 2, state="waiting")
         Status = self.env["k2k.document.status"]
         on = {"settings": dict.fromkeys(wire.AUTOMATION_KEYS, True)}
         off = {"settings": dict.fromkeys(wire.AUTOMATION_KEYS, False)}
@@ -198,11 +177,6 @@ class TestK2KPartnerLimits(K2KCommon):
 
 @tagged("post_install", "-at_install")
 class TestK2KHeldRevisions(K2KFlowCommon):
-    def _revise(self, invoice, price):
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = price
-        invoice.action_post()
-
     def test_a_held_revision_is_never_read_with_its_bill(self):
         _po, invoice, bill = self._full_flow()
         bill.action_k2k_approve()
