@@ -123,6 +123,17 @@ def answer_signed(handler, key, answer):
     handler.wfile.write(body)
 
 
+def answer_outcome(handler, key, body, slot):
+    """Answer the K2K request ``handler`` serves, whose ``body`` was read,
+    with ``slot`` as the outcome of its message, or of each message of its
+    batch, signed with ``key``."""
+    if handler.path == wire.BATCH_PATH:
+        answer = {"ok": True, "outcomes": [slot] * len(json.loads(body)["messages"])}
+    else:
+        answer = dict(slot, ok=True)
+    answer_signed(handler, key, answer)
+
+
 def serve_in_background(test, handler):
     """A real HTTP server on a free loopback port, answering with
     ``handler`` on a thread of its own until ``test`` ends; return it and

@@ -7,7 +7,6 @@ held revisions and files kept out of the bill and capped."""
 
 import base64
 import contextlib
-import json
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
@@ -19,7 +18,7 @@ from odoo.tools import mute_logger
 from .. import wire
 from .common import (
     K2KCommon,
-    answer_signed,
+    answer_outcome,
     make_remote_buyer_connection,
     queue_status_messages,
     serve_in_background,
@@ -59,13 +58,8 @@ class _Partner(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     time.sleep(0.2)
             return
-        data = json.loads(body)
         slot = {"outcome": "applied", "detail": "Taken."}
-        if self.path == wire.BATCH_PATH:
-            answer = {"ok": True, "outcomes": [slot] * len(data["messages"])}
-        else:
-            answer = dict(slot, ok=True)
-        answer_signed(self, SECRET, answer)
+        answer_outcome(self, SECRET, body, slot)
 
     def log_message(self, *args):
         pass
