@@ -14,7 +14,6 @@ from . import k2k_request
 from . import k2k_received
 from . import k2k_document
 from . import k2k_document_invoice
-from . import k2k_document_invoice_bill
 from . import k2k_document_order
 from . import k2k_document_order_answer
 from . import k2k_document_bill_status
