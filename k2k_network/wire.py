@@ -172,6 +172,18 @@ ENVELOPE_KEYS = {
 }
 
 
+class Refused(Exception):
+    """A receiver's refusal of a request, or of one envelope of a batch:
+    the HTTP status it is answered with, its code (one of ``ERRORS``) and
+    a reason for a person."""
+
+    def __init__(self, status, error, reason):
+        super().__init__(reason)
+        self.status = status
+        self.error = error
+        self.reason = reason
+
+
 def other_side(side):
     return BUYER if side == VENDOR else VENDOR
 
@@ -234,7 +246,8 @@ def build_envelope(message_type, document_uid, revision, payload, attachments=()
 def check_envelope(envelope, receiver_side):
     """Return the envelope with its type in today's name, or raise
     ``EnvelopeError`` when it is malformed, too new, or not for a
-    ``receiver_side`` ("vendor" or "buyer") to receive."""
+    ``receiver_side`` ("vendor" or "buyer"; ``None``: a receiver that holds
+    both sides) to receive."""
     if not isinstance(envelope, dict):
         raise EnvelopeError(ERROR_MALFORMED_BODY, "The body is not a JSON object.")
     wrong = [
@@ -253,7 +266,7 @@ def check_envelope(envelope, receiver_side):
             f"({PROTOCOL_VERSION}): both sides need the same version of k2k_network.",
         )
     side = receiving_side(envelope["type"])
-    if side is None or side not in (receiver_side, ANY_SIDE):
+    if side is None or side not in (receiver_side or side, ANY_SIDE):
         raise EnvelopeError(
             ERROR_WRONG_DIRECTION,
             f"A {receiver_side} does not receive {envelope['type']} messages.",

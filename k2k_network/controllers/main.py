@@ -13,7 +13,6 @@ import logging
 import time
 
 from odoo import SUPERUSER_ID, http
-from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from .. import wire
@@ -24,14 +23,6 @@ _logger = logging.getLogger(__name__)
 # How far above k2k_network.max_request_bytes a body is still read, so that
 # the sender gets a K2K refusal (which it takes as final) and not Odoo's page.
 ROUTE_MARGIN_BYTES = 1024 * 1024
-
-
-class K2KRefused(Exception):
-    def __init__(self, status, error, reason):
-        super().__init__(reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
 
 
 class K2KController(http.Controller):
@@ -97,7 +88,7 @@ class K2KController(http.Controller):
         """Refuse a request without the K2K headers before its body is
         read: anyone may send one, it costs a log line."""
         if not self._k2k_has_signed_headers():
-            raise K2KRefused(
+            raise wire.Refused(
                 401,
                 wire.ERROR_UNSIGNED,
                 env._(
@@ -124,7 +115,7 @@ class K2KController(http.Controller):
             connection, data, nonce = self._k2k_authenticate(env, log, signer)
             log.update(connection_id=connection.id, **self._k2k_describe_body(data))
             answer = self._k2k_handle(env, handle, connection, data)
-        except K2KRefused as refusal:
+        except wire.Refused as refusal:
             return self._k2k_refuse(env, log, refusal, signer)
         env["k2k.request"].create(
             dict(
@@ -167,20 +158,15 @@ class K2KController(http.Controller):
 
     def _k2k_handle(self, env, handle, connection, data):
         """Run the handler; a business refusal or a garbled body is a
-        ``K2KRefused``, and rolls back whatever the handler began."""
+        ``wire.Refused``, and rolls back whatever the handler began."""
         try:
             with env.cr.savepoint():
                 return handle(connection, data)
-        except (UserError, ValidationError) as error:
-            raise K2KRefused(422, wire.ERROR_REFUSED, error.args[0]) from error
-        except wire.EnvelopeError as error:
-            raise K2KRefused(400, error.code, str(error)) from error
-        except (KeyError, TypeError, ValueError) as error:
-            raise K2KRefused(
-                400,
-                wire.ERROR_MALFORMED_BODY,
-                env._("The message lacks or garbles %(what)s.", what=error),
-            ) from error
+        except Exception as error:
+            refusal = env["k2k.inbox"]._k2k_as_refusal(error)
+            if refusal is None or refusal is error:
+                raise
+            raise refusal from error
 
     def _k2k_refuse(self, env, log, refusal, signer):
         _logger.warning(
@@ -215,7 +201,7 @@ class K2KController(http.Controller):
         return signer["nonce"]
 
     def _k2k_authenticate(self, env, log, signer):
-        """Return (connection, decoded body, nonce) or raise K2KRefused."""
+        """Return (connection, decoded body, nonce) or raise wire.Refused."""
         self._k2k_check_headers(env)
         headers = request.httprequest.headers
         database = headers.get(wire.HEADER_DATABASE, "")
@@ -234,7 +220,7 @@ class K2KController(http.Controller):
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise K2KRefused(
+            raise wire.Refused(
                 400, wire.ERROR_MALFORMED_BODY, env._("The body is not a JSON object.")
             )
         # Only now: a request that proved nothing leaves the keys as they were.
@@ -246,11 +232,11 @@ class K2KController(http.Controller):
         max_bytes = env["k2k.request"]._k2k_max_body_bytes()
         length = httprequest.content_length
         if length is None:
-            raise K2KRefused(
+            raise wire.Refused(
                 411, wire.ERROR_LENGTH_REQUIRED, env._("Give a Content-Length.")
             )
         if length > max_bytes:
-            raise K2KRefused(
+            raise wire.Refused(
                 413,
                 wire.ERROR_BODY_TOO_LARGE,
                 env._(
@@ -266,7 +252,7 @@ class K2KController(http.Controller):
     def _k2k_find_connection(self, env, database, uid):
         if database != env.cr.dbname:
             # Named neither way: a prober learns no database name here.
-            raise K2KRefused(
+            raise wire.Refused(
                 421,
                 wire.ERROR_WRONG_DATABASE,
                 env._("This server does not answer for that database."),
@@ -275,7 +261,7 @@ class K2KController(http.Controller):
             [("connection_uid", "=", uid), ("transport", "=", "http")], limit=1
         )
         if not connection:
-            raise K2KRefused(
+            raise wire.Refused(
                 404, wire.ERROR_UNKNOWN_CONNECTION, env._("Unknown connection.")
             )
         return connection
@@ -287,7 +273,7 @@ class K2KController(http.Controller):
         the name of the key that signed it. From then on the answer is
         signed with that key."""
         if not wire.is_fresh(timestamp, time.time()):
-            raise K2KRefused(
+            raise wire.Refused(
                 401,
                 wire.ERROR_STALE_REQUEST,
                 env._(
@@ -307,7 +293,7 @@ class K2KController(http.Controller):
         )
         keys = connection._k2k_get_signing_keys(httprequest.path)
         if not keys and httprequest.path == wire.HANDSHAKE_PATH:
-            raise K2KRefused(
+            raise wire.Refused(
                 409,
                 wire.ERROR_NO_INVITATION,
                 env._("This connection has no invitation open: ask for a new code."),
@@ -321,10 +307,10 @@ class K2KController(http.Controller):
             (None, None),
         )
         if not key:
-            raise K2KRefused(401, wire.ERROR_BAD_SIGNATURE, env._("Wrong signature."))
+            raise wire.Refused(401, wire.ERROR_BAD_SIGNATURE, env._("Wrong signature."))
         signer.update(connection=connection, nonce=nonce, database=database, key=key)
         if env["k2k.request"]._k2k_nonce_seen(connection, nonce):
-            raise K2KRefused(
+            raise wire.Refused(
                 409,
                 wire.ERROR_REPLAYED_REQUEST,
                 env._("This request was received before."),
@@ -334,68 +320,29 @@ class K2KController(http.Controller):
     # -- handlers -----------------------------------------------------------
 
     def _k2k_handle_message(self, connection, envelope):
-        envelope = self._k2k_check_message(connection, envelope)
-        local = connection._get_local_company()
-        return connection.with_company(local)._k2k_receive(envelope)
-
-    def _k2k_check_message(self, connection, envelope):
-        """The envelope, checked for this connection as it stands; raise
-        ``K2KRefused`` when it may not be applied."""
-        env = connection.env
-        try:
-            envelope = wire.check_envelope(envelope, connection.local_role)
-        except wire.EnvelopeError as error:
-            raise K2KRefused(400, error.code, str(error)) from error
-        if (
-            envelope["type"] == "keys"
-            and connection.env.context.get("k2k_signed_with") == "previous"
-            and not connection._k2k_is_repeated_key_change(envelope)
-        ):
-            # Signed with the key we are replacing, and not the change we
-            # already took (sent again after a lost answer): the partner
-            # changed keys at the same time as we did, or someone holds the
-            # old key. Our new key is not given for it.
-            raise K2KRefused(
-                409,
-                wire.ERROR_KEY_CHANGE_CROSSING,
-                env._(
-                    "Signed with a key being replaced: we are changing keys "
-                    "ourselves. Try again once our change is done."
-                ),
-            )
-        if connection.state == "draft":
-            raise K2KRefused(
-                409,
-                wire.ERROR_NOT_ACTIVE,
-                env._("The connection waits for its handshake."),
-            )
-        if connection.state == "suspended" and envelope["type"] != "status":
-            raise K2KRefused(
-                409, wire.ERROR_SUSPENDED, env._("The connection is suspended.")
-            )
-        return envelope
+        (result,) = connection.env["k2k.inbox"]._k2k_apply_batch(
+            connection, [envelope], raise_errors=True
+        )
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def _k2k_handle_batch(self, connection, data):
-        """Apply each envelope of a batch as ``_k2k_handle_message`` would
-        one alone, in order, each in its own savepoint: a refused one takes
-        its refusal in its slot of the answer and the others are applied.
-        Runs of new documents go together (``_k2k_receive_batch``)."""
+        """Apply the envelopes of a batch in order, each in its own
+        savepoint (``k2k.inbox._k2k_apply_batch``): a refused one takes its
+        refusal in its slot of the answer and the others are applied."""
         env = connection.env
-        envelopes = wire.check_batch(data)
-        outcomes = {}
-
-        def alone(index):
-            outcomes[index] = self._k2k_handle_slot(env, connection, envelopes[index])
-
-        slots = [
-            (index, self._k2k_checked_or_none(connection, envelope))
-            for index, envelope in enumerate(envelopes)
-        ]
-        together = connection._k2k_receive_batch(slots, alone, retry_conflicts=True)
-        outcomes.update(
-            {index: wire.public_outcome(outcome) for index, outcome in together.items()}
+        Inbox = env["k2k.inbox"]
+        results = Inbox._k2k_apply_batch(
+            connection, wire.check_batch(data), raise_errors=True
         )
-        outcomes = [outcomes[index] for index in range(len(envelopes))]
+        outcomes = []
+        for result in results:
+            if isinstance(result, Exception):
+                refusal = Inbox._k2k_as_refusal(result)
+                outcomes.append(wire.refused_outcome(refusal.error, refusal.reason))
+            else:
+                outcomes.append(wire.public_outcome(result))
         refused = [
             f"{index}: {outcome['reason']}"
             for index, outcome in enumerate(outcomes, 1)
@@ -408,28 +355,9 @@ class K2KController(http.Controller):
         )
         return {"outcomes": outcomes, "detail": "\n".join([detail, *refused])}
 
-    def _k2k_checked_or_none(self, connection, envelope):
-        """The envelope, if it passes every check of a message alone; else
-        ``None`` (it then meets its refusal alone, in its slot)."""
-        try:
-            checked = self._k2k_check_message(connection, envelope)
-            wire.check_payload(checked)
-        except (K2KRefused, UserError, LookupError, TypeError, ValueError):
-            return None  # wire.EnvelopeError is a ValueError
-        return checked
-
-    def _k2k_handle_slot(self, env, connection, envelope):
-        try:
-            outcome = self._k2k_handle(
-                env, self._k2k_handle_message, connection, envelope
-            )
-        except K2KRefused as refusal:
-            return wire.refused_outcome(refusal.error, refusal.reason)
-        return wire.public_outcome(outcome)
-
     def _k2k_handle_handshake(self, connection, data):
         if not connection._k2k_invitation_is_open():
-            raise K2KRefused(
+            raise wire.Refused(
                 410,
                 wire.ERROR_INVITATION_EXPIRED,
                 connection.env._(

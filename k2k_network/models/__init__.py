@@ -3,13 +3,14 @@ from . import res_config_settings
 from . import k2k_connection
 from . import k2k_connection_automation
 from . import k2k_connection_http
-from . import k2k_connection_http_batch
 from . import k2k_connection_invitation
 from . import k2k_connection_keys
 from . import k2k_message
 from . import k2k_message_delivery
-from . import k2k_message_http_batch
-from . import k2k_message_local_group
+from . import k2k_transport
+from . import k2k_transport_local
+from . import k2k_transport_http
+from . import k2k_inbox
 from . import k2k_request
 from . import k2k_received
 from . import k2k_document

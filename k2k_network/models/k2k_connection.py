@@ -1,17 +1,11 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
-from collections import Counter
-
-from psycopg2 import OperationalError
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context
 
 from .. import wire
-
-_logger = logging.getLogger(__name__)
 
 
 class K2KConnection(models.Model):
@@ -20,10 +14,11 @@ class K2KConnection(models.Model):
     Nothing flows through a connection before both sides accepted it (the
     handshake). Each side is described by a company (when it lives in this
     database) and by the partner through which the other side sees it. How
-    a message reaches the other side is the connection's transport: in this
-    file, the same database; ``k2k_connection_http.py`` adds another
-    database. Business code only hands envelopes to ``_k2k_deliver`` and
-    receives them from ``_k2k_receive``.
+    a message reaches the other side is the connection's transport
+    (``k2k.transport.local``: the same database; ``k2k.transport.http``:
+    another database). Business code only queues messages in the outbox
+    (``k2k.message._k2k_enqueue``) and applies what the inbox routes to its
+    adapter.
     """
 
     _name = "k2k.connection"
@@ -414,31 +409,31 @@ class K2KConnection(models.Model):
             [("connection_id", "in", self.ids)]
         )
 
-    # -- transport ---------------------------------------------------------
-    # The sending side's outbox hands an envelope to ``_k2k_deliver``; the
-    # transport of the connection carries it; the receiving side applies it
-    # in ``_k2k_receive``, whichever transport brought it.
+    # -- what travels --------------------------------------------------------
+    # The outbox hands this connection's messages to its transport
+    # (``k2k.transport.*``); the receiving side applies them in its inbox
+    # (``k2k.inbox``), whichever transport brought them.
 
-    def _k2k_deliver(self, envelope):
-        """Carry ``envelope`` to the other side; return the receiver's
-        outcome (see ``k2k.document._k2k_apply``)."""
+    def _k2k_get_transport(self):
+        """The transport that carries this connection's messages."""
+        self.ensure_one()
+        return self.env[f"k2k.transport.{self.transport}"]
+
+    def _k2k_carries_now(self, message_type):
+        """Whether a ``message_type`` message goes to the partner now; if
+        not, it waits for the connection (``_get_inactive_reason``)."""
         self.ensure_one()
         # A status message is what resumes a suspended connection at the
         # partner, so it travels while suspended; nothing else does.
-        carries_status = envelope["type"] == "status" and self.state == "suspended"
-        if self.state != "active" and not carries_status:
-            return {
-                "outcome": wire.OUTCOME_WAITING,
-                "detail": self._get_inactive_reason(),
-            }
-        return getattr(self, f"_k2k_deliver_{self.transport}")(envelope)
+        return self.state == "active" or (
+            message_type == "status" and self.state == "suspended"
+        )
 
-    def _k2k_deliver_local(self, envelope):
-        # Same database: the receiving side runs right here, for the
-        # receiving company.
-        side = wire.receiving_side(envelope["type"])
-        receiver = self._k2k_as_receiver(self[f"{side}_company_id"])
-        return receiver._k2k_receive(envelope)
+    def _k2k_get_receiving_company(self, message_type):
+        """The company of this database that receives ``message_type``
+        through this connection."""
+        self.ensure_one()
+        return self[f"{wire.receiving_side(message_type)}_company_id"]
 
     def _k2k_as_receiver(self, company):
         """This connection as the side of ``company`` receives through it:
@@ -457,83 +452,3 @@ class K2KConnection(models.Model):
             ),
         )
         return self.with_env(env)
-
-    def _k2k_receive_batch(self, slots, receive_alone, retry_conflicts=False):
-        """Apply the envelopes of one batch in their order. ``slots`` is a
-        list of ``(key, envelope)``, the envelope checked, or ``None`` when
-        it failed its checks. A run of consecutive envelopes of one type,
-        each the only one of its document in the batch, is offered to its
-        adapter's ``_k2k_apply_together``; every other slot, and any of a
-        run the adapter leaves, is handed to ``receive_alone(key)``, in
-        turn. Return ``{key: outcome}`` of those applied together.
-
-        ``retry_conflicts``: a conflict with another transaction is raised
-        (a request, which Odoo runs again) instead of leaving the run to go
-        one by one."""
-        self.ensure_one()
-        per_document = Counter(e["document_uid"] for _key, e in slots if e)
-        together = {}
-        run = []
-
-        def flush():
-            if len(run) > 1:
-                together.update(self._k2k_apply_run(dict(run), retry_conflicts))
-            for key, _envelope in run:
-                if key not in together:
-                    receive_alone(key)
-            run.clear()
-
-        for key, envelope in slots:
-            eligible = envelope and per_document[envelope["document_uid"]] == 1
-            if eligible and (not run or run[0][1]["type"] == envelope["type"]):
-                run.append((key, envelope))
-                continue
-            flush()
-            if eligible:
-                run.append((key, envelope))
-            else:
-                receive_alone(key)
-        flush()
-        return together
-
-    def _k2k_apply_run(self, envelopes, retry_conflicts):
-        """Offer ``envelopes`` (``{key: envelope}``, one type) to their
-        adapter's ``_k2k_apply_together`` in the receiving company; return
-        ``{key: outcome}`` of those it applied. Its failure undoes its part
-        only: they go one by one."""
-        message_type = next(iter(envelopes.values()))["type"]
-        adapter = self.env["k2k.document"]._k2k_get_adapter(message_type)
-        side = wire.receiving_side(message_type)
-        receiver = (
-            self._k2k_as_receiver(self[f"{side}_company_id"])
-            if self.transport == "local"
-            # The endpoint already acts as the K2K user.
-            else self.with_company(self._get_local_company())
-        )
-        try:
-            with self.env.cr.savepoint():
-                applied = adapter.with_env(receiver.env)._k2k_apply_together(
-                    receiver, envelopes
-                )
-        except OperationalError:
-            if retry_conflicts:
-                raise
-            _logger.info("K2K: a conflict applying %s messages together", message_type)
-            return {}
-        except Exception:  # noqa: BLE001 - each goes alone instead, and meets its error there
-            _logger.warning(
-                "K2K: applying %s messages together failed, one by one instead",
-                message_type,
-                exc_info=True,
-            )
-            return {}
-        return applied
-
-    def _k2k_receive(self, envelope):
-        """Apply an envelope that reached this side, through its document
-        adapter; return the outcome. Raise ``UserError`` to refuse it."""
-        self.ensure_one()
-        adapter = self.env["k2k.document"]._k2k_get_adapter(envelope.get("type"))
-        # Whatever transport brought it, and whoever wrote it.
-        wire.check_payload(envelope)
-        return adapter._k2k_apply(self, envelope)

@@ -8,7 +8,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import str2bool
 
 from .. import http_client, wire
-from ..http_client import K2KTransportError
 
 _logger = logging.getLogger(__name__)
 
@@ -150,6 +149,13 @@ class K2KConnection(models.Model):
         if self.transport != "http" or not self.local_role:
             return self.env["res.company"]
         return self[f"{self.local_role}_company_id"]
+
+    def _k2k_get_receiving_company(self, message_type):
+        if self.transport == "http":
+            # The other side is the partner's database: whatever the type,
+            # what reaches this one is for the company it serves.
+            return self._get_local_company()
+        return super()._k2k_get_receiving_company(message_type)
 
     @api.model
     def _k2k_allows_http(self):
@@ -330,53 +336,7 @@ class K2KConnection(models.Model):
         if postponed:
             raise UserError("\n".join(postponed.mapped("error")))
 
-    # -- the signed HTTP transport -------------------------------------------
-
-    def _k2k_deliver_http(self, envelope):
-        """Post the envelope to the partner's endpoint; its answer is the
-        receiver's own outcome. Raise ``K2KTransportError`` when there is no
-        answer to trust, so that the message is tried again later."""
-        if self._k2k_is_neutralized():
-            return {
-                "outcome": wire.OUTCOME_WAITING,
-                "detail": self._k2k_neutralized_text(),
-            }
-        status, answer = self._k2k_http_post(wire.MESSAGE_PATH, envelope)
-        self._k2k_note_reached()  # a signed answer: the partner is there
-        if status >= 400:
-            return self._k2k_refusal_outcome(
-                status, answer.get("error"), answer.get("reason")
-            )
-        if answer.get("outcome") not in wire.OUTCOMES:
-            raise K2KTransportError("no_answer", self.remote_url, status)
-        self._k2k_note_partner_status(answer.get("status"))
-        return wire.public_outcome(answer)
-
-    def _k2k_refusal_outcome(self, status, error, reason):
-        """A K2K refusal as an outcome: "not now" waits, an error that may
-        pass raises ``K2KTransportError`` (tried again later), any other
-        fails the message for good."""
-        reason = reason or error
-        if error in wire.RETRY_ERRORS:
-            raise K2KTransportError("refused", self.remote_url, status, reason)
-        if error in wire.NOT_NOW_ERRORS:
-            return {
-                "outcome": wire.OUTCOME_WAITING,
-                "detail": self.env._(
-                    "%(partner)s does not take messages now: %(reason)s",
-                    partner=self.remote_company_name,
-                    reason=reason,
-                ),
-            }
-        return {
-            "outcome": "failed",
-            "refused": True,
-            "detail": self.env._(
-                "Refused by %(partner)s: %(reason)s",
-                partner=self.remote_company_name,
-                reason=reason,
-            ),
-        }
+    # -- posting to the partner ----------------------------------------------
 
     def _k2k_http_post(self, path, data, key=None):
         """Sign ``data`` with ``key`` (by default, the key of the requests

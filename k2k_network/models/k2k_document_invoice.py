@@ -18,6 +18,7 @@ class K2KDocumentInvoice(models.AbstractModel):
     _name = "k2k.document.invoice"
     _inherit = "k2k.document"
     _description = "K2K Invoice Adapter"
+    _k2k_message_types = ("invoice", "invoice_cancel")
 
     # -- export side: the vendor's invoice -> envelope ---------------------
 
@@ -271,7 +272,7 @@ class K2KDocumentInvoice(models.AbstractModel):
         """The invoices of a batch that become new bills, made in one
         ``create``: Odoo computes a batch of moves together at a fraction of
         the cost of each alone. Only what nothing else in the batch can
-        change is taken (see ``k2k.connection._k2k_receive_batch``): a
+        change is taken (see ``k2k.inbox._k2k_apply_batch``): a
         first revision, no bill or cancellation of it yet, no credit note
         naming a bill."""
         if not connection.buyer_company_id.k2k_invoice_upload_enabled:

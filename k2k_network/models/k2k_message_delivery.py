@@ -136,89 +136,89 @@ class K2KMessage(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _k2k_send(self):
-        """Build what is still to be built, then deliver each message through
-        its connection and record the outcome. Each message in its own
-        savepoint, so that one failure never blocks the others; a partner
-        that cannot be reached is not tried again in the same run. Messages
-        to one partner in another database go several per request; a run of
-        such requests is built together (one PDF run), then posted one after
-        the other while the next run is built (``k2k_message_http_batch``);
-        those to a partner of this database are applied together where their
-        adapter can (``k2k_message_local_group``). Runs as the superuser: a
-        message goes out on behalf of its company, whoever asked for it."""
+        """Build what is still to be built, hand each connection's messages
+        to its transport (``k2k.transport.*``) and record what became of
+        each. A message that fails never blocks the others (each is built
+        and recorded in its own savepoint). Runs as the superuser: a message
+        goes out on behalf of its company, whoever asked for it."""
         messages = self.sudo().filtered(
             # A partner left alone for a while is not tried, whoever asks:
             # an administrator sends to it again from the connection.
             lambda m: m.state == "queued" and not m.connection_id._k2k_is_paused()
         )
-        steps = messages._k2k_get_send_steps(messages._k2k_get_send_units())
-        # What travels alone is built now, all of it together (one PDF run
-        # for its invoices); batches are built a run at a time, while the
-        # partners apply the run before.
-        alone = messages.filtered(lambda m: not m._k2k_travels_in_batch())
-        # Messages that could not be built in time wait for a later run.
-        held = alone._k2k_prepare_by_type()
-        stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
-        rekeyed = False
-        chain = []  # batches posted one after the other, answers not read yet
-        try:
-            for kind, step in steps:
-                if kind == "batches":
-                    run = messages.browse([m.id for unit in step for m in unit])
-                    held |= run.filtered(
-                        lambda m, stopped=stopped: m.connection_id not in stopped
-                    )._k2k_prepare_by_type()
-                    stopped |= messages._k2k_finish_chain(chain)
-                    chain = messages._k2k_start_chain(
-                        [unit - held for unit in step], stopped
-                    )
-                    continue
-                if step[:1]._k2k_travels_in_batch():
-                    held |= step._k2k_prepare_by_type()
-                stopped |= messages._k2k_finish_chain(chain)
-                chain = []
-                stop, keyed = (step - held)._k2k_send_unit(stopped)
-                stopped |= stop
-                rekeyed = rekeyed or keyed
-            messages._k2k_finish_chain(chain)
-        except BaseException:
-            messages._k2k_cancel_chain(chain)
-            raise
-        if rekeyed:
-            self._k2k_trigger_processing()
+        waiting = messages.filtered(
+            lambda m: not m.connection_id._k2k_carries_now(m.message_type)
+        )
+        waiting._k2k_wait_for_connection()
+        by_transport = (messages - waiting).grouped(
+            lambda m: m.connection_id._k2k_get_transport()._name
+        )
+        for transport, batch in by_transport.items():
+            batch._k2k_record_results(self.env[transport].sudo()._k2k_send(batch))
 
-    def _k2k_send_unit(self, stopped):
-        """Deliver ``self``, a unit that goes on its own (one message, or
-        messages to a partner of this database), unless its connection is in
-        ``stopped``; return the connections to stop (unreachable, or a key
-        that went) and whether a key went."""
-        Connection = self.env["k2k.connection"]
-        unit = self.filtered(lambda m: m.state == "queued")
-        if not unit or unit.connection_id in stopped:
-            return Connection, False
-        if len(unit) > 1 and unit[:1]._k2k_applies_in_group():
-            unit._k2k_send_local_group()
-            return Connection, False
-        for message in unit:
-            reached = message._k2k_send_one()
-            if not reached or message.message_type == "keys":
-                # Nothing more goes with a key that is not committed yet: a
-                # crash before the commit would forget it, while the partner
-                # had already dropped the key before it.
-                return message.connection_id, reached
-        return Connection, False
+    def _k2k_wait_for_connection(self):
+        """Build ``self`` (messages whose connection does not carry them
+        now) and keep each waiting for its connection."""
+        held = self._k2k_prepare_by_type()
+        for message in self - held:
+
+            def wait(message=message):
+                message._k2k_check_sendable()
+                message._k2k_record_outcome(
+                    {
+                        "outcome": wire.OUTCOME_WAITING,
+                        "detail": message.connection_id._get_inactive_reason(),
+                    }
+                )
+
+            message._k2k_attempt(wait)
+
+    def _k2k_build_envelopes(self):
+        """Check and build the envelope of each message of ``self``; return
+        ``{message: its envelope, or the error that kept it from going}``."""
+        built = {}
+        for message in self:
+            try:
+                with self.env.cr.savepoint():
+                    message._k2k_check_sendable()
+                    built[message] = message._k2k_get_envelope()
+            except Exception as error:  # noqa: BLE001 - recorded on the message
+                built[message] = error
+        return built
+
+    def _k2k_record_results(self, results):
+        """Record, in the order of ``self``, what a transport gave back for
+        each message (see ``k2k.transport._k2k_send``); a message it left
+        out stays queued."""
+        for message in self:
+            if message in results:
+                message._k2k_record_result(results[message])
+
+    def _k2k_record_result(self, result):
+        self.ensure_one()
+        if isinstance(result, K2KTransportError):
+            self._k2k_schedule_retry(self.connection_id._k2k_describe_error(result))
+        elif isinstance(result, Exception):
+
+            def fail():
+                raise result
+
+            self._k2k_attempt(fail)
+        else:
+            self._k2k_attempt(lambda: self._k2k_record_outcome(result))
 
     def _k2k_prepare_by_type(self):
         """Build the payloads of ``self``, one batch per message type, and
         read what the checks before each one goes need; return the messages
-        postponed meanwhile (their PDF was not made in time)."""
+        that do not go in this run: postponed (their PDF was not made in
+        time) or failed meanwhile."""
         postponed = self.browse()
         for message_type in set(self.mapped("message_type")):
             postponed |= self.filtered(
                 lambda m, t=message_type: m.message_type == t
             )._k2k_prepare()
         self._k2k_prefetch_documents()
-        return postponed
+        return postponed | self.filtered(lambda m: m.state != "queued")
 
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)
@@ -257,24 +257,6 @@ class K2KMessage(models.Model):
                         }
                     )
         return postponed
-
-    def _k2k_send_one(self):
-        """Deliver one message; return whether its partner could be reached."""
-        self.ensure_one()
-
-        def deliver():
-            self._k2k_check_sendable()
-            outcome = self.connection_id._k2k_deliver(self._k2k_get_envelope())
-            self._k2k_record_outcome(outcome)
-
-        try:
-            self._k2k_attempt(deliver)
-        except K2KTransportError as error:
-            _logger.info("K2K message %s postponed: %s", self.id, error)
-            self._k2k_schedule_retry(self.connection_id._k2k_describe_error(error))
-            self.connection_id._k2k_note_unreachable(error)
-            return False
-        return True
 
     def _k2k_attempt(self, step):
         """Run ``step()``, one step of this message's delivery, in its own

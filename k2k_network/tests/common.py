@@ -16,6 +16,18 @@ def allow_plain_http(env):
     env["ir.config_parameter"].sudo().set_param("k2k_network.allow_http", "1")
 
 
+def apply_envelope(connection, envelope):
+    """Apply ``envelope`` through ``connection`` as the receiving side of
+    this database does (``k2k.inbox``); return its outcome, or raise what
+    refused it."""
+    (result,) = connection.env["k2k.inbox"]._k2k_apply_batch(
+        connection, [envelope], raise_errors=True
+    )
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
 def make_company_user(env, login, company, groups):
     """A user allowed in ``company`` only, with ``groups`` (xml ids, comma
     separated)."""

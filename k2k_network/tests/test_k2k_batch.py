@@ -393,7 +393,7 @@ class TestK2KBatchSender(K2KCommon):
         handler.held = 1
         connection = self._connection(url)
         envelopes = [{"document_uid": "first"}], [{"document_uid": "second"}]
-        first, second = self.env["k2k.connection"]._k2k_start_http_batches(
+        first, second = self.env["k2k.transport.http"]._k2k_start_batches(
             [(connection, batch) for batch in envelopes]
         )
         self.assertTrue(handler.arrived.wait(5), "the first request came")
@@ -408,8 +408,8 @@ class TestK2KBatchSender(K2KCommon):
         # fails, the later one of its partner is not posted, and another
         # partner's call still goes.
         handler, url = self._partner()
-        args = self._connection(url)._k2k_http_batch_post_args(
-            [{"document_uid": "other"}]
+        args = self.env["k2k.transport.http"]._k2k_batch_post_args(
+            self._connection(url), [{"document_uid": "other"}]
         )
         bad = ("http://erp.example.com", *args[1:])
         futures = http_client.post_signed_one_after_another(

@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
 
-from .common import make_company_user
+from .common import apply_envelope, make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -327,9 +327,7 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         self.assertEqual(bill.k2k_revision, 2)
         amount = bill.amount_untaxed
         # Revision 1 arrives late (a retry, a slow network).
-        outcome = (
-            self.connection.sudo().with_company(self.buyer)._k2k_receive(envelope_1)
-        )
+        outcome = apply_envelope(self.connection.sudo(), envelope_1)
         self.assertEqual(outcome["outcome"], "superseded")
         self.assertEqual(bill.k2k_revision, 2)
         self.assertEqual(bill.amount_untaxed, amount)

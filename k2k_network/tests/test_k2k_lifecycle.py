@@ -8,7 +8,7 @@ reaching the vendor's invoice."""
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import make_company_user
+from .common import apply_envelope, make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -90,7 +90,7 @@ class TestK2KLifecycle(K2KFlowCommon):
         message = self.env["k2k.message"].search(
             [("message_type", "=", "order_answer")], order="id desc", limit=1
         )
-        outcome = self.connection.sudo()._k2k_deliver(message._k2k_get_envelope())
+        outcome = apply_envelope(self.connection.sudo(), message._k2k_get_envelope())
         self.assertEqual(outcome["outcome"], "superseded")
 
     def test_what_was_received_is_never_changed(self):
@@ -191,7 +191,7 @@ class TestK2KLifecycle(K2KFlowCommon):
         notice = self.env["k2k.message"].search(
             [("message_type", "=", "shipment")], order="id desc", limit=1
         )
-        again = self.connection.sudo()._k2k_deliver(notice._k2k_get_envelope())
+        again = apply_envelope(self.connection.sudo(), notice._k2k_get_envelope())
         self.assertEqual(again["outcome"], "superseded")
         self.assertEqual(self._receipt_move(po, self.buyer_rose).quantity, 40)
 
@@ -277,7 +277,7 @@ class TestK2KLifecycle(K2KFlowCommon):
             order="revision",
             limit=1,
         )
-        late = self.connection.sudo()._k2k_deliver(first._k2k_get_envelope())
+        late = apply_envelope(self.connection.sudo(), first._k2k_get_envelope())
         self.assertEqual(late["outcome"], "superseded")
         self.assertEqual(invoice.k2k_buyer_status, "paid")
         self.assertIn(

@@ -19,6 +19,7 @@ from .. import wire
 from .common import (
     K2KCommon,
     answer_outcome,
+    apply_envelope,
     make_remote_buyer_connection,
     queue_status_messages,
     serve_in_background,
@@ -218,4 +219,4 @@ class TestK2KHeldRevisions(K2KFlowCommon):
         envelope["attachments"] = [big]
         receiver = self.connection._k2k_as_receiver(self.buyer)
         with self.assertRaisesRegex(Exception, "more than 1 MB"):
-            receiver._k2k_receive(envelope)
+            apply_envelope(receiver, envelope)

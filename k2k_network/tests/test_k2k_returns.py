@@ -7,7 +7,7 @@ travels back to the buyer as credit notes do."""
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import make_company_user
+from .common import apply_envelope, make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -168,7 +168,9 @@ class TestK2KReturns(K2KFlowCommon):
         # Each line's total so far travels: the same message again, or an
         # older one arriving late, changes nothing.
         for message in (self._last_return_message(), first):
-            outcome = self.connection.sudo()._k2k_deliver(message._k2k_get_envelope())
+            outcome = apply_envelope(
+                self.connection.sudo(), message._k2k_get_envelope()
+            )
             self.assertEqual(outcome["outcome"], "superseded")
         self.assertEqual((rose.k2k_qty_returned, tulip.k2k_qty_returned), (5, 5))
         self.assertEqual(len(so.activity_ids), 2, "one per return, none per repeat")
@@ -191,10 +193,10 @@ class TestK2KReturns(K2KFlowCommon):
 
         more = [{"purchase_line_ref": rose_ref, "returned": 11}]
         with self.assertRaisesRegex(UserError, "10"):
-            self.connection.sudo()._k2k_deliver(forged(more))
+            apply_envelope(self.connection.sudo(), forged(more))
         foreign = [{"purchase_line_ref": other_ref, "returned": 1}]
         with self.assertRaises(UserError):
-            self.connection.sudo()._k2k_deliver(forged(foreign))
+            apply_envelope(self.connection.sudo(), forged(foreign))
         self.assertEqual(self._line(so, self.vendor_rose).k2k_qty_returned, 3)
         self.assertFalse(self._line(so, self.vendor_tulip).k2k_qty_returned)
 

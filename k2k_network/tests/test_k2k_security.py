@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import wire
-from .common import allow_plain_http, make_company_user
+from .common import allow_plain_http, apply_envelope, make_company_user
 from .common_flow import K2KFlowCommon
 
 
@@ -225,7 +225,7 @@ class TestK2KSecurity(K2KFlowCommon):
         rival = self._second_vendor()
         # Before the real invoice arrives, the rival sends one under its id.
         envelope = self._invoice_envelope(uid, po, "RIVAL/1", 9.0)
-        rival_outcome = rival.sudo()._k2k_deliver(envelope)
+        rival_outcome = apply_envelope(rival.sudo(), envelope)
         rival_bill = rival_outcome["record"]
         self.assertFalse(
             rival_bill.invoice_line_ids.purchase_line_id,
@@ -239,8 +239,9 @@ class TestK2KSecurity(K2KFlowCommon):
         self.assertEqual(bill.ref, invoice.name)
         self.assertEqual(bill.invoice_line_ids.purchase_line_id, po.order_line)
         # And the rival cannot cancel it.
-        outcome = rival.sudo()._k2k_deliver(
-            self._envelope("invoice_cancel", uid, invoice_number=invoice.name)
+        outcome = apply_envelope(
+            rival.sudo(),
+            self._envelope("invoice_cancel", uid, invoice_number=invoice.name),
         )
         self.assertEqual(outcome["record"], rival_bill)
         self.assertEqual(bill.state, "draft")
@@ -267,8 +268,9 @@ class TestK2KSecurity(K2KFlowCommon):
         )
         rival.action_accept_as_vendor()
         rival.action_accept_as_buyer()
-        outcome = rival.sudo()._k2k_deliver(
-            self._envelope("order_cancel", uid, purchase_order_name=po.name)
+        outcome = apply_envelope(
+            rival.sudo(),
+            self._envelope("order_cancel", uid, purchase_order_name=po.name),
         )
         self.assertEqual(outcome["detail"], "Nothing to cancel.")
         self.assertEqual(so.state, "draft")
@@ -282,7 +284,7 @@ class TestK2KSecurity(K2KFlowCommon):
         uid = wire.new_uid()
         connection = self.connection.sudo()
         cancel = self._envelope("order_cancel", uid, purchase_order_name=po.name)
-        self.assertEqual(connection._k2k_deliver(cancel)["outcome"], "applied")
+        self.assertEqual(apply_envelope(connection, cancel)["outcome"], "applied")
         orders = self.env["sale.order"].search_count([])
         order = self._envelope(
             "order",
@@ -300,11 +302,11 @@ class TestK2KSecurity(K2KFlowCommon):
                 }
             ],
         )
-        outcome = connection._k2k_deliver(order)
+        outcome = apply_envelope(connection, order)
         self.assertEqual(outcome["outcome"], "superseded")
         self.assertEqual(self.env["sale.order"].search_count([]), orders)
         self.assertEqual(
-            connection._k2k_deliver(cancel)["detail"], "Already cancelled."
+            apply_envelope(connection, cancel)["detail"], "Already cancelled."
         )
 
     def test_an_invoice_after_its_cancellation_makes_no_bill(self):
@@ -320,7 +322,7 @@ class TestK2KSecurity(K2KFlowCommon):
         self.assertEqual(cancel.state, "applied")
         # The invoice arrives after all (a partner's retry, a slow network).
         late = self._invoice_envelope(message.document_uid, po, invoice.name, 0.8)
-        outcome = self.connection.sudo()._k2k_deliver(late)
+        outcome = apply_envelope(self.connection.sudo(), late)
         self.assertEqual(outcome["outcome"], "superseded")
         self.assertFalse(self._bill_of(invoice))
 
@@ -375,7 +377,9 @@ class TestK2KSecurity(K2KFlowCommon):
         )
         # Tried once: one request, which carried the first batch of them.
         tried = down_messages.filtered("attempt_count")
-        self.assertEqual(len(tried), self.env["k2k.message"]._k2k_get_http_batch_size())
+        self.assertEqual(
+            len(tried), self.env["k2k.transport.http"]._k2k_get_batch_size()
+        )
         self.assertEqual(set(tried.mapped("attempt_count")), {1})
         self.assertTrue(all(down_messages.mapped("next_attempt_date")))
         self.assertEqual(set(down_messages.mapped("state")), {"queued"})

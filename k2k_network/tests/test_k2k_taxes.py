@@ -9,6 +9,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from .. import wire
+from .common import apply_envelope
 from .common_flow import K2KFlowCommon
 
 
@@ -230,11 +231,7 @@ class TestK2KTaxes(K2KFlowCommon):
             currency=self.buyer.currency_id.name,
             amount_untaxed=8.0,
         )
-        bill = (
-            self.connection.sudo()
-            .with_company(self.buyer)
-            ._k2k_receive(envelope)["record"]
-        )
+        bill = apply_envelope(self.connection.sudo(), envelope)["record"]
         self.assertEqual(bill.invoice_line_ids.tax_ids, self.buyer_tax_10)
         self.assertEqual(bill.amount_total, 8.8)
         self.assertFalse(bill.k2k_tax_mismatch)

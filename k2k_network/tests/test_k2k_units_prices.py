@@ -13,6 +13,7 @@ from odoo.tests import Form, tagged
 
 from ..wire import build_envelope, new_uid
 from ..wire_values import EnvelopeError, check_payload
+from .common import apply_envelope
 from .common_flow import K2KFlowCommon
 
 
@@ -182,7 +183,7 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         }
         envelope = build_envelope("order", new_uid(), 1, payload)
         with self.assertRaisesRegex(UserError, "Crate of 7"), self.cr.savepoint():
-            self.connection.sudo()._k2k_deliver(envelope)
+            apply_envelope(self.connection.sudo(), envelope)
         self.assertFalse(
             self.env["sale.order"].search([("client_order_ref", "=", po.name)])
         )
@@ -215,7 +216,7 @@ class TestK2KUnitsPrices(K2KFlowCommon):
         payload = self.env["k2k.document.order"]._k2k_export_order(po, self.connection)
         del payload["lines"][0]["uom"]
         envelope = build_envelope("order", new_uid(), 1, payload)
-        outcome = self.connection.sudo()._k2k_deliver(envelope)
+        outcome = apply_envelope(self.connection.sudo(), envelope)
         self.assertEqual(outcome["outcome"], "applied", outcome.get("detail"))
         line = self._line(
             self.env["sale.order"].search([("client_order_ref", "=", po.name)]),

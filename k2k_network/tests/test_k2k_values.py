@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .. import wire
+from .common import apply_envelope
 from .common_flow import K2KFlowCommon
 
 
@@ -39,9 +40,7 @@ class TestK2KValues(K2KFlowCommon):
     def _receive(self, envelope):
         bills = self.env["account.move"].search_count([])
         try:
-            return (
-                self.connection.sudo().with_company(self.buyer)._k2k_receive(envelope)
-            )
+            return apply_envelope(self.connection.sudo(), envelope)
         finally:
             self.assertEqual(self.env["account.move"].search_count([]), bills)
 
@@ -112,17 +111,19 @@ class TestK2KValues(K2KFlowCommon):
         self.assertEqual(outcome["record"].message_main_attachment_id.raw[:4], b"%PDF")
 
     def _receive_creating(self, envelope):
-        return self.connection.sudo().with_company(self.buyer)._k2k_receive(envelope)
+        return apply_envelope(self.connection.sudo(), envelope)
 
     def test_a_vendor_total_unlike_the_bill_is_flagged(self):
-        Receive = self.connection.sudo().with_company(self.buyer)
-        matching = Receive._k2k_receive(self._invoice_envelope(amount_untaxed=8.0))
+        connection = self.connection.sudo()
+        matching = apply_envelope(
+            connection, self._invoice_envelope(amount_untaxed=8.0)
+        )
         self.assertFalse(
             matching["record"].message_ids.filtered(
                 lambda m: "untaxed total" in (m.body or "")
             )
         )
-        other = Receive._k2k_receive(self._invoice_envelope(amount_untaxed=9.5))
+        other = apply_envelope(connection, self._invoice_envelope(amount_untaxed=9.5))
         bill = other["record"]
         self.assertEqual(bill.amount_untaxed, 8.0, "the bill keeps the vendor's lines")
         warning = bill.message_ids.filtered(lambda m: "untaxed total" in (m.body or ""))

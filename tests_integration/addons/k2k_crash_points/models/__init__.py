@@ -1,1 +1,1 @@
-from . import k2k_connection
+from . import k2k_transport_http

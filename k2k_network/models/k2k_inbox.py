@@ -1,0 +1,212 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from collections import Counter
+
+from psycopg2 import OperationalError
+
+from odoo import api, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import wire
+
+_logger = logging.getLogger(__name__)
+
+
+class K2KInbox(models.AbstractModel):
+    """Where the envelopes a partner sends are applied, whichever transport
+    brought them: the endpoint (a partner in another database) and the
+    transport of this database call the same entry point,
+    ``_k2k_apply_batch``. Each envelope is checked once here (protocol,
+    connection state, values), then routed to its adapter, which applies it
+    in the receiving company."""
+
+    _name = "k2k.inbox"
+    _description = "K2K Inbox"
+
+    @api.model
+    def _k2k_apply_batch(self, connection, envelopes, raise_errors=False):
+        """Apply ``envelopes`` received through ``connection``, in their
+        order; return one result per envelope: the receiver's outcome (see
+        ``k2k.document._k2k_apply``), or the error that refused it
+        (``wire.Refused``, ``UserError``, ``wire.EnvelopeError``...), its
+        part rolled back. A run of consecutive envelopes of one type, each
+        the only one of its document here, is offered to its adapter's
+        ``_k2k_apply_together``; the others, and any it leaves, are applied
+        one by one.
+
+        ``raise_errors``: an error that is not a refusal (a conflict with
+        another transaction, a fault) is raised rather than returned, as a
+        request wants it: Odoo runs a request again after a conflict."""
+        checked = [
+            self._k2k_check_or_error(connection, envelope, raise_errors)
+            for envelope in envelopes
+        ]
+        per_document = Counter(
+            e["document_uid"] for e in checked if not isinstance(e, Exception)
+        )
+        results = [None] * len(envelopes)
+        run = []  # indexes of envelopes that may go together
+
+        def may_join(index):
+            envelope = checked[index]
+            return (
+                not isinstance(envelope, Exception)
+                and per_document[envelope["document_uid"]] == 1
+            )
+
+        for index in range(len(checked)):
+            if may_join(index) and (
+                not run or checked[run[0]]["type"] == checked[index]["type"]
+            ):
+                run.append(index)
+                continue
+            self._k2k_apply_run(connection, checked, run, results, raise_errors)
+            run = [index] if may_join(index) else []
+            if not run:
+                results[index] = self._k2k_apply_alone(
+                    connection, checked[index], raise_errors
+                )
+        self._k2k_apply_run(connection, checked, run, results, raise_errors)
+        return results
+
+    @api.model
+    def _k2k_apply_run(self, connection, checked, run, results, raise_errors):
+        """Apply the envelopes of ``checked`` at the indexes ``run`` (one
+        type), together where their adapter can, the others alone; fill
+        their ``results``."""
+        if len(run) > 1:
+            together = self._k2k_apply_together(
+                connection, {index: checked[index] for index in run}, raise_errors
+            )
+            for index, outcome in together.items():
+                results[index] = outcome
+        for index in run:
+            if results[index] is None:
+                results[index] = self._k2k_apply_alone(
+                    connection, checked[index], raise_errors
+                )
+
+    @api.model
+    def _k2k_apply_together(self, connection, envelopes, raise_errors):
+        """Offer ``envelopes`` (``{index: envelope}``, one type, checked) to
+        their adapter's ``_k2k_apply_together``; return ``{index: outcome}``
+        of those it applied. Its failure undoes its part only: they are
+        applied one by one instead."""
+        message_type = next(iter(envelopes.values()))["type"]
+        receiver = self._k2k_get_receiver(connection, message_type)
+        adapter = receiver.env["k2k.document"]._k2k_get_adapter(message_type)
+        try:
+            with self.env.cr.savepoint():
+                return adapter._k2k_apply_together(receiver, envelopes)
+        except OperationalError:
+            if raise_errors:
+                raise
+            _logger.info("K2K: a conflict applying %s messages together", message_type)
+        except Exception:  # noqa: BLE001 - each goes alone instead, and meets its error there
+            _logger.warning(
+                "K2K: applying %s messages together failed, one by one instead",
+                message_type,
+                exc_info=True,
+            )
+        return {}
+
+    @api.model
+    def _k2k_apply_alone(self, connection, envelope, raise_errors):
+        """Apply one checked envelope (or return the error its check gave)
+        in its own savepoint; return its outcome or the error."""
+        if isinstance(envelope, Exception):
+            return envelope
+        try:
+            with self.env.cr.savepoint():
+                return self._k2k_apply_checked(connection, envelope)
+        except Exception as error:
+            if raise_errors and self._k2k_as_refusal(error) is None:
+                raise
+            return error
+
+    @api.model
+    def _k2k_apply_checked(self, connection, envelope):
+        """Apply ``envelope``, checked, through its adapter in the receiving
+        company; return the outcome. The adapter raises ``UserError`` to
+        refuse it."""
+        receiver = self._k2k_get_receiver(connection, envelope["type"])
+        adapter = receiver.env["k2k.document"]._k2k_get_adapter(envelope["type"])
+        return adapter._k2k_apply(receiver, envelope)
+
+    @api.model
+    def _k2k_get_receiver(self, connection, message_type):
+        """``connection`` as the company that receives ``message_type``
+        through it acts on it (``k2k.connection._k2k_as_receiver``)."""
+        company = connection._k2k_get_receiving_company(message_type)
+        return connection._k2k_as_receiver(company)
+
+    # -- checks --------------------------------------------------------------
+
+    @api.model
+    def _k2k_check_or_error(self, connection, envelope, raise_errors):
+        """``envelope`` checked (``_k2k_check``), or the error that refuses
+        it (see ``_k2k_apply_batch`` for ``raise_errors``)."""
+        try:
+            return self._k2k_check(connection, envelope)
+        except Exception as error:
+            if raise_errors and self._k2k_as_refusal(error) is None:
+                raise
+            return error
+
+    @api.model
+    def _k2k_check(self, connection, envelope):
+        """Return ``envelope`` checked for ``connection`` as it stands, its
+        type in today's name; raise ``wire.Refused`` or
+        ``wire.EnvelopeError`` when it may not be applied."""
+        env = connection.env
+        # A connection of this database holds both sides: either receives.
+        envelope = wire.check_envelope(envelope, connection.local_role or None)
+        if (
+            envelope["type"] == "keys"
+            and env.context.get("k2k_signed_with") == "previous"
+            and not connection._k2k_is_repeated_key_change(envelope)
+        ):
+            # Signed with the key we are replacing, and not the change we
+            # already took (sent again after a lost answer): the partner
+            # changed keys at the same time as we did, or someone holds the
+            # old key. Our new key is not given for it.
+            raise wire.Refused(
+                409,
+                wire.ERROR_KEY_CHANGE_CROSSING,
+                env._(
+                    "Signed with a key being replaced: we are changing keys "
+                    "ourselves. Try again once our change is done."
+                ),
+            )
+        if connection.state == "draft":
+            raise wire.Refused(
+                409,
+                wire.ERROR_NOT_ACTIVE,
+                env._("The connection waits for its handshake."),
+            )
+        if connection.state == "suspended" and envelope["type"] != "status":
+            raise wire.Refused(
+                409, wire.ERROR_SUSPENDED, env._("The connection is suspended.")
+            )
+        wire.check_payload(envelope)
+        return envelope
+
+    @api.model
+    def _k2k_as_refusal(self, error):
+        """``error``, raised checking or applying an envelope, as the
+        ``wire.Refused`` the partner is answered with; ``None`` when it is
+        no refusal (a conflict, a fault)."""
+        if isinstance(error, wire.Refused):
+            return error
+        if isinstance(error, UserError | ValidationError):
+            return wire.Refused(422, wire.ERROR_REFUSED, error.args[0])
+        if isinstance(error, wire.EnvelopeError):
+            return wire.Refused(400, error.code, str(error))
+        if isinstance(error, LookupError | TypeError | ValueError):
+            return wire.Refused(
+                400,
+                wire.ERROR_MALFORMED_BODY,
+                self.env._("The message lacks or garbles %(what)s.", what=error),
+            )
+        return None

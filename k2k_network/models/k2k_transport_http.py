@@ -1,0 +1,408 @@
+# Copyright 2026 K2K Network contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from .. import http_client, wire
+from ..http_client import K2KNotPosted, K2KTransportError
+
+_logger = logging.getLogger(__name__)
+
+
+class K2KTransportHttp(models.AbstractModel):
+    """Messages to a partner in another database, over signed HTTP
+    (``http_client`` is the socket side). Messages to one partner travel
+    several to a request (a batch) and each gets its own outcome back;
+    consecutive batches are built together (one PDF run) and posted one
+    after the other, on a thread that touches no database, while the
+    sender builds the next ones. A key change, and a message a batch
+    cannot carry, travels alone, to the single-message endpoint."""
+
+    _name = "k2k.transport.http"
+    _inherit = "k2k.transport"
+    _description = "K2K Transport over HTTP"
+
+    @api.model
+    def _k2k_send(self, messages):
+        results = {}
+        steps = self._k2k_get_steps(self._k2k_get_batches(messages))
+        # What travels alone is built now, all of it together (one PDF run
+        # for its invoices); batches are built a step at a time, while the
+        # partners apply the step before.
+        alone = messages.filtered(lambda m: not self._k2k_travels_in_batch(m))
+        # Messages that could not be built in time wait for a later run.
+        held = alone._k2k_prepare_by_type()
+        stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
+        rekeyed = False
+        chain = []  # batches posted one after the other, answers not read yet
+        try:
+            for kind, step in steps:
+                if kind == "batches":
+                    batches = step
+                    step = messages.browse([m.id for batch in batches for m in batch])
+                    held |= step.filtered(
+                        lambda m, stopped=stopped: m.connection_id not in stopped
+                    )._k2k_prepare_by_type()
+                    stopped |= self._k2k_finish_chain(chain, results)
+                    chain = self._k2k_start_chain(
+                        [batch - held for batch in batches], stopped, results
+                    )
+                    continue
+                message = step
+                if self._k2k_travels_in_batch(message):
+                    held |= message._k2k_prepare_by_type()
+                stopped |= self._k2k_finish_chain(chain, results)
+                chain = []
+                if message in held or message.connection_id in stopped:
+                    continue
+                result = self._k2k_post_message(message)
+                results[message] = result
+                if isinstance(result, K2KTransportError):
+                    stopped |= message.connection_id
+                elif message.message_type == "keys":
+                    # Nothing more goes with a key that is not committed
+                    # yet: a crash before the commit would forget it, while
+                    # the partner had already dropped the key before it.
+                    stopped |= message.connection_id
+                    rekeyed = True
+            self._k2k_finish_chain(chain, results)
+        except BaseException:
+            self._k2k_cancel_chain(chain)
+            raise
+        if rekeyed:
+            messages._k2k_trigger_processing()
+        return results
+
+    # -- what goes together ------------------------------------------------
+
+    @api.model
+    def _k2k_get_batch_size(self):
+        """How many messages may share one request (at most what a
+        receiver takes, ``wire.MAX_BATCH``)."""
+        size = self.env["k2k.message"]._k2k_get_setting(
+            "k2k_network.http_batch_size", wire.MAX_BATCH
+        )
+        return min(size, wire.MAX_BATCH)
+
+    @api.model
+    def _k2k_get_prepare_size(self):
+        """How many messages of consecutive batches are built together (one
+        wkhtmltopdf run for their invoices), then posted one request after
+        the other while the next ones are built: a larger step costs less
+        per PDF, a smaller one gives the partners work sooner."""
+        return self.env["k2k.message"]._k2k_get_setting("k2k_network.prepare_size", 60)
+
+    @api.model
+    def _k2k_travels_in_batch(self, message):
+        """Whether ``message`` may share a request with others of its
+        connection: to an active partner with an address, from a database
+        that sends, and not a key change (which travels alone)."""
+        connection = message.connection_id
+        return bool(
+            connection.state == "active"
+            and connection.remote_url
+            and message.message_type != "keys"
+            and not connection._k2k_is_neutralized()
+        )
+
+    @api.model
+    def _k2k_get_batches(self, messages):
+        """``messages`` cut into batches, in order: a connection's messages
+        that travel in a batch up to the batch size; any other message
+        alone, after those of its connection queued before it."""
+        size = self._k2k_get_batch_size()
+        batches = []
+        pending = {}  # connection -> its messages waiting for a batch
+        for message in messages:
+            connection = message.connection_id
+            if self._k2k_travels_in_batch(message):
+                batch = pending.pop(connection, messages.browse()) | message
+                if len(batch) < size:
+                    pending[connection] = batch
+                else:
+                    batches.append(batch)
+                continue
+            if connection in pending:
+                batches.append(pending.pop(connection))
+            batches.append(message)
+        batches.extend(pending.values())
+        return batches
+
+    @api.model
+    def _k2k_get_steps(self, batches):
+        """``batches`` (from ``_k2k_get_batches``) as the steps of a send,
+        in order: ``("batches", [batch, ...])`` for consecutive batches of
+        several messages, up to the prepare size (at least one batch), built
+        together and posted one after the other; ``("alone", message)`` for
+        a message that goes alone."""
+        size = self._k2k_get_prepare_size()
+        steps, step = [], []
+        for batch in batches:
+            if len(batch) > 1:
+                if step and sum(map(len, step)) + len(batch) > size:
+                    steps.append(("batches", step))
+                    step = []
+                step.append(batch)
+                continue
+            if step:
+                steps.append(("batches", step))
+                step = []
+            steps.append(("alone", batch))
+        if step:
+            steps.append(("batches", step))
+        return steps
+
+    # -- one message, one request ------------------------------------------
+
+    @api.model
+    def _k2k_post_message(self, message):
+        """Build ``message`` and post it alone; return its result (see
+        ``k2k.transport._k2k_send``)."""
+        envelope = message._k2k_build_envelopes()[message]
+        if isinstance(envelope, Exception):
+            return envelope
+        return self._k2k_post_envelope(message, envelope)
+
+    @api.model
+    def _k2k_post_envelope(self, message, envelope):
+        """Post ``envelope``, the one of ``message``, alone; return its
+        result. A partner that gives no answer is noted (see
+        ``k2k.connection._k2k_note_unreachable``)."""
+        connection = message.connection_id
+        try:
+            with self.env.cr.savepoint():
+                return self._k2k_deliver(connection, envelope)
+        except K2KTransportError as error:
+            _logger.info("K2K message %s postponed: %s", message.id, error)
+            connection._k2k_note_unreachable(error)
+            return error
+        except Exception as error:  # noqa: BLE001 - recorded on the message
+            return error
+
+    @api.model
+    def _k2k_deliver(self, connection, envelope):
+        """Post ``envelope`` to the partner's endpoint; its answer is the
+        receiver's own outcome. Raise ``K2KTransportError`` when there is no
+        answer to trust, so that the message is tried again later."""
+        if connection._k2k_is_neutralized():
+            return {
+                "outcome": wire.OUTCOME_WAITING,
+                "detail": connection._k2k_neutralized_text(),
+            }
+        status, answer = connection._k2k_http_post(wire.MESSAGE_PATH, envelope)
+        connection._k2k_note_reached()  # a signed answer: the partner is there
+        if status >= 400:
+            return self._k2k_refusal_outcome(
+                connection, status, answer.get("error"), answer.get("reason")
+            )
+        if answer.get("outcome") not in wire.OUTCOMES:
+            raise K2KTransportError("no_answer", connection.remote_url, status)
+        connection._k2k_note_partner_status(answer.get("status"))
+        return wire.public_outcome(answer)
+
+    @api.model
+    def _k2k_refusal_outcome(self, connection, status, error, reason):
+        """A K2K refusal as an outcome: "not now" waits, an error that may
+        pass raises ``K2KTransportError`` (tried again later), any other
+        fails the message for good."""
+        reason = reason or error
+        partner = connection.remote_company_name
+        if error in wire.RETRY_ERRORS:
+            raise K2KTransportError("refused", connection.remote_url, status, reason)
+        if error in wire.NOT_NOW_ERRORS:
+            return {
+                "outcome": wire.OUTCOME_WAITING,
+                "detail": self.env._(
+                    "%(partner)s does not take messages now: %(reason)s",
+                    partner=partner,
+                    reason=reason,
+                ),
+            }
+        return {
+            "outcome": "failed",
+            "refused": True,
+            "detail": self.env._(
+                "Refused by %(partner)s: %(reason)s", partner=partner, reason=reason
+            ),
+        }
+
+    # -- batches, posted one after the other -------------------------------
+
+    @api.model
+    def _k2k_start_chain(self, batches, stopped, results):
+        """Build each of ``batches`` (none to a connection of ``stopped``)
+        and start posting them one after the other; return the chain,
+        ``[(messages, envelopes, request)]``, for ``_k2k_finish_chain``. A
+        message that cannot be built gets its error in ``results``."""
+        built = []
+        for batch in batches:
+            if batch and batch.connection_id not in stopped:
+                envelopes = batch._k2k_build_envelopes()
+                ready = batch.filtered(
+                    lambda m, envelopes=envelopes: isinstance(envelopes[m], dict)
+                )
+                results.update({m: envelopes[m] for m in batch - ready})
+                if ready:
+                    built.append((ready, [envelopes[m] for m in ready]))
+        requests = self._k2k_start_batches(
+            [(ready.connection_id, envelopes) for ready, envelopes in built]
+        )
+        return [
+            (ready, envelopes, request)
+            for (ready, envelopes), request in zip(built, requests, strict=True)
+        ]
+
+    @api.model
+    def _k2k_finish_chain(self, chain, results):
+        """Read the answers to ``chain`` (from ``_k2k_start_chain``) in its
+        order and put each message's result in ``results``. A batch the
+        chain did not post goes now, on its own, unless its partner could
+        not be reached (it stays queued, in its place); return the
+        connections that could not be reached."""
+        unreachable = self.env["k2k.connection"]
+        for messages, envelopes, request in chain:
+            connection = messages.connection_id
+            if connection in unreachable:
+                if request is not None:
+                    request.exception()  # nothing outlives the send
+                continue
+            if request is None or isinstance(request.exception(), K2KNotPosted):
+                try:
+                    request = self._k2k_start_batch(connection, envelopes)
+                except UserError:
+                    request = None  # told message by message
+            if not self._k2k_finish_batch(messages, envelopes, request, results):
+                unreachable |= connection
+        return unreachable
+
+    @api.model
+    def _k2k_cancel_chain(self, chain):
+        """Keep the requests of ``chain`` not posted yet from being posted
+        (the send stopped: its transaction will not record their outcomes)."""
+        for _messages, _envelopes, request in chain:
+            if request is not None:
+                request.cancel()
+
+    @api.model
+    def _k2k_finish_batch(self, messages, envelopes, request, results):
+        """Wait for the partner's answer to ``request`` (the batch of
+        ``messages``, started in a chain or again on its own; ``None``: they
+        go one by one) and put each message's result in ``results``; return
+        whether the partner could be reached."""
+        connection = messages.connection_id
+        try:
+            outcomes = (
+                self._k2k_read_batch_answer(connection, request, len(messages))
+                if request
+                else None
+            )
+        except K2KTransportError as error:
+            _logger.info("K2K messages %s postponed: %s", messages.ids, error)
+            results.update(dict.fromkeys(messages, error))
+            connection._k2k_note_unreachable(error)
+            return False
+        except UserError:
+            outcomes = None
+        if outcomes is None:
+            # The partner takes no batch like this one: one by one.
+            for message, envelope in zip(messages, envelopes, strict=True):
+                results[message] = self._k2k_post_envelope(message, envelope)
+                if isinstance(results[message], K2KTransportError):
+                    return False
+            return True
+        for message, outcome in zip(messages, outcomes, strict=True):
+            try:
+                results[message] = self._k2k_slot_outcome(connection, outcome)
+            except K2KTransportError as error:
+                _logger.info("K2K message %s postponed: %s", message.id, error)
+                results[message] = error
+        return True
+
+    @api.model
+    def _k2k_batch_post_args(self, connection, envelopes):
+        """The arguments of ``http_client.post_signed`` for ``envelopes`` in
+        one request (see ``k2k.connection._k2k_http_post_args``)."""
+        return connection._k2k_http_post_args(wire.BATCH_PATH, {"messages": envelopes})
+
+    @api.model
+    def _k2k_start_batch(self, connection, envelopes):
+        """Sign ``envelopes`` and start posting them in one request, on a
+        thread of ``http_client`` that touches no database; return the
+        request in flight, for ``_k2k_read_batch_answer``."""
+        return http_client.post_signed_in_background(
+            *self._k2k_batch_post_args(connection, envelopes)
+        )
+
+    @api.model
+    def _k2k_start_batches(self, batches):
+        """Start posting ``batches`` (``[(connection, envelopes)]``) on one
+        thread of ``http_client``, each once the one before it is answered;
+        return a request per batch, for ``_k2k_read_batch_answer``: the
+        sender builds the next batches meanwhile. A batch that cannot be
+        posted from here gets ``None``, and so does every later batch of its
+        connection: the caller sends those itself, in their order. After a
+        batch of a connection that gets no answer, a refusal or an answer
+        that is not a batch's, the later ones of that connection are not
+        posted (``http_client.K2KNotPosted``)."""
+        calls, keys, counts, requests = [], [], [], []
+        held = set()  # connections whose batches the caller sends itself
+        for connection, envelopes in batches:
+            if connection.id not in held:
+                try:
+                    calls.append(self._k2k_batch_post_args(connection, envelopes))
+                except UserError:
+                    held.add(connection.id)
+                else:
+                    keys.append(connection.id)
+                    counts.append(len(envelopes))
+                    requests.append(len(calls) - 1)
+                    continue
+            requests.append(None)
+
+        def ends_series(index, status, answer):
+            return status >= 400 or wire.batch_outcomes(answer, counts[index]) is None
+
+        futures = http_client.post_signed_one_after_another(calls, keys, ends_series)
+        return [None if index is None else futures[index] for index in requests]
+
+    @api.model
+    def _k2k_read_batch_answer(self, connection, request, count):
+        """Wait for the answer to ``request`` (``count`` envelopes in one
+        request); return one outcome per envelope, in order (a refused one
+        as ``wire.refused_outcome``, see ``_k2k_slot_outcome``), or ``None``
+        when the partner takes no batch like this one (an older version, a
+        body too large): then they go one by one. Raise
+        ``K2KTransportError`` when there is no answer to trust."""
+        try:
+            status, answer = request.result()
+        except K2KTransportError as error:
+            if error.kind == "no_answer" and error.status in (404, 413):
+                return None
+            raise
+        connection._k2k_note_reached()  # a signed answer: the partner is there
+        if status >= 400:
+            error = answer.get("error")
+            if error in wire.TOO_LARGE_ERRORS:
+                return None
+            # The whole request refused: each of its messages with it.
+            outcome = self._k2k_refusal_outcome(
+                connection, status, error, answer.get("reason")
+            )
+            return [outcome] * count
+        outcomes = wire.batch_outcomes(answer, count)
+        if outcomes is None:
+            raise K2KTransportError("no_answer", connection.remote_url, status)
+        connection._k2k_note_partner_status(answer.get("status"))
+        return outcomes
+
+    @api.model
+    def _k2k_slot_outcome(self, connection, outcome):
+        """The outcome of one message from its slot of a batch's answer: a
+        refusal read as a refused request would be."""
+        if outcome.get("outcome") != wire.OUTCOME_REFUSED:
+            return outcome
+        return self._k2k_refusal_outcome(
+            connection, 200, outcome["error"], outcome["reason"]
+        )
