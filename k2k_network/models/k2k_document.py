@@ -21,21 +21,20 @@ class K2KDocument(models.AbstractModel):
     _name = "k2k.document"
     _description = "K2K Document Adapter"
 
+    # The message types an adapter carries: a new document kind is an
+    # adapter that names its types here (they are the protocol's, in
+    # ``wire.MESSAGE_TYPES``), and the receiver routes them to it.
+    _k2k_message_types = ()
+
     @api.model
     def _k2k_get_adapters(self):
-        """Message type -> adapter model: the receiver's routing table."""
-        return {
-            "order": "k2k.document.order",
-            "order_cancel": "k2k.document.order",
-            "invoice": "k2k.document.invoice",
-            "invoice_cancel": "k2k.document.invoice",
-            "order_answer": "k2k.document.order.answer",
-            "bill_status": "k2k.document.bill.status",
-            "shipment": "k2k.document.shipment",
-            "return": "k2k.document.return",
-            "status": "k2k.document.status",
-            "keys": "k2k.document.keys",
-        }
+        """Message type -> adapter model: the receiver's routing table, from
+        what each adapter declares it carries (``_k2k_message_types``)."""
+        adapters = {}
+        for name in self.env.registry.descendants(["k2k.document"], "_inherit"):
+            for message_type in self.env[name]._k2k_message_types:
+                adapters[message_type] = name
+        return adapters
 
     @api.model
     def _k2k_get_adapter(self, message_type):

@@ -14,6 +14,7 @@ class K2KDocumentBillStatus(models.AbstractModel):
     _name = "k2k.document.bill.status"
     _inherit = "k2k.document"
     _description = "K2K Bill Status Adapter"
+    _k2k_message_types = ("bill_status",)
 
     # ======================================================================
     # Export (buyer side)

@@ -13,6 +13,7 @@ class K2KDocumentKeys(models.AbstractModel):
     _name = "k2k.document.keys"
     _inherit = "k2k.document"
     _description = "K2K Key Change Adapter"
+    _k2k_message_types = ("keys",)
 
     # -- export ------------------------------------------------------------
 

@@ -17,6 +17,7 @@ class K2KDocumentOrder(models.AbstractModel):
     _name = "k2k.document.order"
     _inherit = "k2k.document"
     _description = "K2K Order Adapter"
+    _k2k_message_types = ("order", "order_cancel")
 
     # ======================================================================
     # Export (buyer side)

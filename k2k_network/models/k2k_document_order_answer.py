@@ -16,6 +16,7 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
     _name = "k2k.document.order.answer"
     _inherit = "k2k.document"
     _description = "K2K Order Answer Adapter"
+    _k2k_message_types = ("order_answer",)
 
     # ======================================================================
     # Export (vendor side)

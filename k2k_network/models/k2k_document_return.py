@@ -20,6 +20,7 @@ class K2KDocumentReturn(models.AbstractModel):
     _name = "k2k.document.return"
     _inherit = "k2k.document"
     _description = "K2K Return Notice Adapter"
+    _k2k_message_types = ("return",)
 
     # ======================================================================
     # Export (buyer side)

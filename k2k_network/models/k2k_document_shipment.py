@@ -18,6 +18,7 @@ class K2KDocumentShipment(models.AbstractModel):
     _name = "k2k.document.shipment"
     _inherit = "k2k.document"
     _description = "K2K Shipment Notice Adapter"
+    _k2k_message_types = ("shipment",)
 
     # ======================================================================
     # Export (vendor side)

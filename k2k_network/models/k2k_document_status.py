@@ -13,6 +13,7 @@ class K2KDocumentStatus(models.AbstractModel):
     _name = "k2k.document.status"
     _inherit = "k2k.document"
     _description = "K2K Connection Status Adapter"
+    _k2k_message_types = ("status",)
 
     # -- export ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from odoo.tests import tagged
 
+from .. import wire
 from .common_flow import K2KFlowCommon
 
 GOLDEN = Path(__file__).parent / "golden_v2"
@@ -66,3 +67,20 @@ class TestK2KProtocol(K2KFlowCommon):
                 "bill_status",
             },
         )
+
+    def test_every_message_type_of_the_protocol_has_one_adapter(self):
+        # The adapters declare what they carry; the router follows, and the
+        # outbox can log each type under a name.
+        adapters = self.env["k2k.document"]._k2k_get_adapters()
+        self.assertEqual(set(adapters), set(wire.MESSAGE_TYPES))
+        declared = [
+            message_type
+            for name in set(adapters.values())
+            for message_type in self.env[name]._k2k_message_types
+        ]
+        self.assertEqual(len(declared), len(set(declared)), "one adapter per type")
+        labels = dict(self.env["k2k.message"]._fields["message_type"].selection)
+        self.assertEqual(set(labels), set(wire.MESSAGE_TYPES))
+        for message_type, name in adapters.items():
+            adapter = self.env["k2k.message"]._k2k_get_adapter(message_type)
+            self.assertEqual(adapter._name, name)
