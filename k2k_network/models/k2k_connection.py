@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context
 
@@ -23,7 +23,7 @@ class K2KConnection(models.Model):
 
     _name = "k2k.connection"
     _description = "K2K Connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "k2k.remote.partner"]
     _order = "state, name, id"
     _check_company_auto = False
 
@@ -122,6 +122,36 @@ class K2KConnection(models.Model):
         "default, who accepted the connection for the buyer.",
     )
 
+    # Automation status, read from each side's settings.
+    vendor_invoice_sync_enabled = fields.Boolean(
+        string="Vendor Allows Invoice Synchronization",
+        compute="_compute_automation_status",
+    )
+    buyer_invoice_upload_enabled = fields.Boolean(
+        string="Buyer Allows Automatic Upload",
+        compute="_compute_automation_status",
+    )
+    buyer_split_ecommerce_po_enabled = fields.Boolean(
+        string="Buyer Splits Web-Shop Purchase Orders",
+        compute="_compute_automation_status",
+    )
+    invoice_sync_in_effect = fields.Boolean(
+        string="Invoice Synchronization in Effect",
+        compute="_compute_automation_status",
+    )
+    split_ecommerce_po_in_effect = fields.Boolean(
+        string="Separate Web-Shop Purchase Orders in Effect",
+        compute="_compute_automation_status",
+    )
+    invoice_sync_status = fields.Char(
+        string="Invoice Synchronization",
+        compute="_compute_automation_status",
+    )
+    split_ecommerce_po_status = fields.Char(
+        string="Separate Web-Shop Purchase Orders",
+        compute="_compute_automation_status",
+    )
+
     _sql_constraints = [
         (
             "vendor_buyer_uniq",
@@ -139,7 +169,9 @@ class K2KConnection(models.Model):
 
     # -- computes ----------------------------------------------------------
 
-    @api.depends("vendor_company_id.name", "buyer_company_id.name")
+    @api.depends(
+        "vendor_company_id.name", "buyer_company_id.name", "remote_company_name"
+    )
     def _compute_name(self):
         for connection in self:
             connection.name = self.env._(
@@ -176,13 +208,14 @@ class K2KConnection(models.Model):
         self.ensure_one()
         if self.vendor_company_id:
             return self.vendor_company_id.sudo().name
-        return self.env._("Vendor")
+        # A vendor in another database: the name it gave for itself.
+        return self.remote_company_name or self.env._("Vendor")
 
     def _get_buyer_display_name(self):
         self.ensure_one()
         if self.buyer_company_id:
             return self.buyer_company_id.sudo().name
-        return self.env._("Buyer")
+        return self.remote_company_name or self.env._("Buyer")
 
     def _get_inactive_reason(self):
         self.ensure_one()
@@ -199,6 +232,136 @@ class K2KConnection(models.Model):
                 companies=self.env._(" and ").join(waiting),
             )
         return ""
+
+    # -- automations ---------------------------------------------------------
+
+    @api.depends(
+        "state",
+        "vendor_accepted_date",
+        "buyer_accepted_date",
+        "vendor_company_id.k2k_invoice_sync_enabled",
+        "buyer_company_id.k2k_invoice_upload_enabled",
+        "buyer_company_id.k2k_split_ecommerce_po_enabled",
+        "remote_settings",
+    )
+    @api.depends_context("lang")
+    def _compute_automation_status(self):
+        for connection in self:
+            settings = connection._get_automation_settings()
+            vendor_sync = settings["vendor_invoice_sync_enabled"]
+            buyer_upload = settings["buyer_invoice_upload_enabled"]
+            buyer_split = settings["buyer_split_ecommerce_po_enabled"]
+            active = connection.state == "active"
+            connection.vendor_invoice_sync_enabled = vendor_sync
+            connection.buyer_invoice_upload_enabled = buyer_upload
+            connection.buyer_split_ecommerce_po_enabled = buyer_split
+            connection.invoice_sync_in_effect = active and vendor_sync and buyer_upload
+            connection.split_ecommerce_po_in_effect = active and buyer_split
+            connection.invoice_sync_status = connection._get_invoice_sync_status(
+                vendor_sync, buyer_upload
+            )
+            connection.split_ecommerce_po_status = (
+                connection._get_split_ecommerce_po_status(buyer_split)
+            )
+
+    def _get_automation_settings(self):
+        """Return each side's automation switches.
+
+        A user of one company must see whether the partner company opted in
+        without being allowed in that company, hence the companies' switches
+        are read as the superuser.
+        """
+        self.ensure_one()
+        vendor = self._get_side_settings("vendor")
+        buyer = self._get_side_settings("buyer")
+        return {
+            "vendor_invoice_sync_enabled": vendor["invoice_sync_enabled"],
+            "buyer_invoice_upload_enabled": buyer["invoice_upload_enabled"],
+            "buyer_split_ecommerce_po_enabled": buyer["split_ecommerce_po_enabled"],
+        }
+
+    def _get_side_settings(self, side):
+        """The switches of one side, read from its company; a partner's in
+        another database as it last told them (never guessed)."""
+        self.ensure_one()
+        company = self[f"{side}_company_id"]
+        if company:
+            return company.sudo()._k2k_get_automation_settings()
+        if self.transport == "http":
+            told = self.remote_settings or {}
+            return {key: bool(told.get(key)) for key in wire.AUTOMATION_KEYS}
+        return dict.fromkeys(wire.AUTOMATION_KEYS, False)
+
+    def _get_invoice_sync_status(self, vendor_sync, buyer_upload):
+        self.ensure_one()
+        vendor = self._get_vendor_display_name()
+        buyer = self._get_buyer_display_name()
+        if vendor_sync and buyer_upload:
+            if self.state != "active":
+                return self._get_inactive_reason()
+            return self.env._(
+                "In effect: invoices of K2K orders posted by %(vendor)s reach "
+                "%(buyer)s as vendor bills.",
+                vendor=vendor,
+                buyer=buyer,
+            )
+        if vendor_sync:
+            return self.env._(
+                "Waiting for %(buyer)s to allow automatic upload.", buyer=buyer
+            )
+        if buyer_upload:
+            return self.env._(
+                "Waiting for %(vendor)s to allow automatic invoice synchronization.",
+                vendor=vendor,
+            )
+        return self.env._(
+            "Off: neither %(vendor)s allows invoice synchronization nor "
+            "%(buyer)s allows automatic upload.",
+            vendor=vendor,
+            buyer=buyer,
+        )
+
+    def _get_split_ecommerce_po_status(self, buyer_split):
+        self.ensure_one()
+        buyer = self._get_buyer_display_name()
+        if not buyer_split:
+            return self.env._(
+                "Off: %(buyer)s lets web-shop purchases join open purchase orders.",
+                buyer=buyer,
+            )
+        if self.state != "active":
+            return self._get_inactive_reason()
+        return self.env._(
+            "In effect: each web-shop purchase at %(buyer)s gets its own "
+            "purchase order.",
+            buyer=buyer,
+        )
+
+    @api.model
+    def _get_active_for_supplier(self, buyer_company, partner):
+        """The active connection through which ``buyer_company`` buys from
+        ``partner`` (its commercial entity), if any."""
+        connection_id = self._get_active_id_for_supplier(
+            buyer_company.id, partner.commercial_partner_id.id
+        )
+        return self.browse(connection_id)
+
+    @api.model
+    @tools.ormcache("buyer_company_id", "partner_id")
+    def _get_active_id_for_supplier(self, buyer_company_id, partner_id):
+        # Asked for every purchase need and every purchase order confirmed;
+        # connections change seldom, and then the cache is cleared. The cache
+        # is shared by all users, hence the search as the superuser; the
+        # record is returned in the caller's environment.
+        connection = self.sudo().search(
+            [
+                ("state", "=", "active"),
+                ("buyer_company_id", "=", buyer_company_id),
+                ("vendor_partner_id", "=", partner_id),
+            ],
+            limit=1,
+        )
+        return connection.id or False
 
     # -- people --------------------------------------------------------------
 
@@ -256,6 +419,8 @@ class K2KConnection(models.Model):
     def create(self, vals_list):
         connections = super().create(vals_list)
         connections._k2k_admit_k2k_user()
+        # The connection of a supplier is cached (_get_active_id_for_supplier).
+        self.env.registry.clear_cache()
         return connections
 
     def write(self, vals):
@@ -267,6 +432,13 @@ class K2KConnection(models.Model):
         result = super().write(vals)
         if "vendor_company_id" in vals or "buyer_company_id" in vals:
             self._k2k_admit_k2k_user()
+        if {"state", "buyer_company_id", "vendor_partner_id"}.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
         return result
 
     # -- constraints -------------------------------------------------------
@@ -383,6 +555,8 @@ class K2KConnection(models.Model):
                     self.env._("Only an active connection can be suspended.")
                 )
         self.write({"state": "suspended"})
+        # Suspended by this side now: this side resumes it.
+        self.filtered("remote_suspended").write({"remote_suspended": False})
         self._k2k_notify_partner()
 
     def action_resume(self):
@@ -396,13 +570,6 @@ class K2KConnection(models.Model):
         self.state = "active"
         self._k2k_requeue_waiting_messages()
         self._k2k_notify_partner()
-
-    def _k2k_check_resumable(self):
-        """Raise when this side may not resume the suspended connection."""
-
-    def _k2k_notify_partner(self):
-        """Our state or our switches changed: tell the other side. In one
-        database it reads them itself; another transport overrides this."""
 
     def _k2k_requeue_waiting_messages(self):
         self.env["k2k.message"]._k2k_requeue_waiting(
@@ -429,10 +596,22 @@ class K2KConnection(models.Model):
             message_type == "status" and self.state == "suspended"
         )
 
+    def _k2k_get_receiving_side(self):
+        """The side ("vendor" or "buyer") this database receives as through
+        this connection; ``None`` in one database, which holds both sides."""
+        self.ensure_one()
+        if self.transport == "http":
+            return self.local_role or ""  # no side: it receives nothing
+        return None
+
     def _k2k_get_receiving_company(self, message_type):
         """The company of this database that receives ``message_type``
         through this connection."""
         self.ensure_one()
+        if self.transport == "http":
+            # The other side is the partner's database: whatever the type,
+            # what reaches this one is for the company it serves.
+            return self._get_local_company()
         return self[f"{wire.receiving_side(message_type)}_company_id"]
 
     def _k2k_as_receiver(self, company):

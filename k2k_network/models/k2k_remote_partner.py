@@ -1,6 +1,8 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hmac
 import logging
+import uuid
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -8,18 +10,28 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import str2bool
 
 from .. import http_client, wire
+from ..http_client import K2KTransportError
 
 _logger = logging.getLogger(__name__)
 
 
-# The transport to another database lives apart from the record, as Odoo's
-# account_edi_proxy_client does from the business that uses it.
-class K2KConnection(models.Model):
-    """The side of a connection whose partner is in another database: its
-    address and keys, the invitation handshake, the exchange of each side's
-    state and switches, and the signed HTTP transport."""
+class K2KRemotePartner(models.AbstractModel):
+    """The partner of a connection when it lives in another database: its
+    address, database and company, the keys the two sides sign with (one
+    per direction, given in the handshake and changed over the wire), the
+    invitation that starts it all, the exchange of each side's state and
+    switches, and whether it answers. Apart from the connection's business
+    settings (``k2k.connection`` inherits it), as ``account_edi_proxy_client``'s
+    user is apart from ``account_peppol``.
 
-    _inherit = "k2k.connection"  # pylint: disable=consider-merging-classes-inherited
+    Each side owns the key that signs the requests it receives (and its
+    answers to them) and gives it to the partner. The invitation secret
+    signs the handshake only: one side accepts and creates an invitation
+    code, the other joins with it (see the invitation wizard), and both
+    connections become active at once."""
+
+    _name = "k2k.remote.partner"
+    _description = "K2K Partner in Another Database"
 
     local_role = fields.Selection(
         [("vendor", "Vendor"), ("buyer", "Buyer")],
@@ -104,6 +116,46 @@ class K2KConnection(models.Model):
         string="Deliveries Paused", compute="_compute_delivery_paused"
     )
 
+    invitation_secret = fields.Char(
+        readonly=True, copy=False, groups="base.group_system"
+    )
+    invitation_expiry = fields.Datetime(
+        string="Invitation Valid Until",
+        readonly=True,
+        copy=False,
+        help="After this moment the invitation code is refused: create a new one.",
+    )
+    inbound_key = fields.Char(
+        string="Key of Requests Received",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
+    # Still taken after a key change, until the partner signs with the new key.
+    inbound_key_previous = fields.Char(
+        string="Previous Key of Requests Received",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
+    outbound_key = fields.Char(
+        string="Key of Requests Sent",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
+    keys_date = fields.Datetime(
+        string="Keys Changed on",
+        readonly=True,
+        copy=False,
+        help="When this side last gave the partner a new key.",
+    )
+    key_change_pending = fields.Boolean(
+        string="Key Change Under Way",
+        compute="_compute_key_change_pending",
+        help="A new key was given to the partner, which has not signed with it yet.",
+    )
+
     _sql_constraints = [
         (
             "connection_uid_uniq",
@@ -112,31 +164,7 @@ class K2KConnection(models.Model):
         ),
     ]
 
-    # Odoo adds these dependencies to those of the methods overridden.
-    @api.depends("remote_company_name")
-    def _compute_name(self):
-        return super()._compute_name()
-
-    @api.depends("remote_settings")
-    def _compute_automation_status(self):
-        return super()._compute_automation_status()
-
-    def _get_vendor_display_name(self):
-        if self.transport == "http" and not self.vendor_company_id:
-            return self.remote_company_name or super()._get_vendor_display_name()
-        return super()._get_vendor_display_name()
-
-    def _get_buyer_display_name(self):
-        if self.transport == "http" and not self.buyer_company_id:
-            return self.remote_company_name or super()._get_buyer_display_name()
-        return super()._get_buyer_display_name()
-
-    def _get_side_settings(self, side):
-        """The partner's switches as it last told them (never guessed)."""
-        if self.transport == "http" and not self[f"{side}_company_id"]:
-            told = self.remote_settings or {}
-            return {key: bool(told.get(key)) for key in wire.AUTOMATION_KEYS}
-        return super()._get_side_settings(side)
+    # -- the partner's address and identity ----------------------------------
 
     def _get_partner_side(self):
         """The side ("vendor" or "buyer") the partner in another database is."""
@@ -149,13 +177,6 @@ class K2KConnection(models.Model):
         if self.transport != "http" or not self.local_role:
             return self.env["res.company"]
         return self[f"{self.local_role}_company_id"]
-
-    def _k2k_get_receiving_company(self, message_type):
-        if self.transport == "http":
-            # The other side is the partner's database: whatever the type,
-            # what reaches this one is for the company it serves.
-            return self._get_local_company()
-        return super()._k2k_get_receiving_company(message_type)
 
     @api.model
     def _k2k_allows_http(self):
@@ -264,15 +285,362 @@ class K2KConnection(models.Model):
                     )
                 )
 
+    # -- the invitation and the handshake ------------------------------------
+
+    def _k2k_get_invitation_days(self):
+        params = self.env["ir.config_parameter"].sudo()
+        return float(params.get_param("k2k_network.invitation_validity_days", "7"))
+
+    def _k2k_invitation_is_open(self):
+        """Whether the invitation secret may still sign a handshake."""
+        self.ensure_one()
+        return bool(
+            self.sudo().invitation_secret
+            and self.invitation_expiry
+            and self.invitation_expiry > fields.Datetime.now()
+        )
+
+    def _k2k_new_invitation_vals(self):
+        return {
+            "invitation_secret": wire.new_secret(),
+            "invitation_expiry": fields.Datetime.now()
+            + timedelta(days=self._k2k_get_invitation_days()),
+        }
+
+    def action_k2k_create_invitation(self):
+        """Our side accepts and gets a code for the partner to join with."""
+        self.check_access("write")
+        self.ensure_one()
+        if self.transport != "http" or self.state != "draft":
+            raise UserError(
+                self.env._(
+                    "Invitations are for connections to another database that "
+                    "wait for their handshake."
+                )
+            )
+        company = self._get_local_company()
+        self._check_user_in_company(company)
+        other = self._get_partner_side()
+        if not self[f"{other}_partner_id"]:
+            raise UserError(
+                self.env._(
+                    "Choose first the partner that stands for the %(side)s here.",
+                    side=other,
+                )
+            )
+        self.write(
+            {
+                **self._k2k_prepare_invitation_vals(company),
+                f"{self.local_role}_accepted_by_id": self.env.user.id,
+                f"{self.local_role}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self._message_log(
+            body=self.env._(
+                "%(user)s accepted the connection for %(company)s and created an "
+                "invitation code for the partner.",
+                user=self.env.user.name,
+                company=company.name,
+            )
+        )
+        return True
+
+    def _k2k_prepare_invitation_vals(self, company):
+        """A connection identifier, a new invitation secret with its expiry,
+        and the code that carries them with our address to the partner. A
+        new invitation replaces the one before."""
+        uid = self.connection_uid or uuid.uuid4().hex
+        vals = self._k2k_new_invitation_vals()
+        code = wire.encode_invitation(
+            {
+                "url": self.get_base_url(),
+                "database": self.env.cr.dbname,
+                "uid": uid,
+                "secret": vals["invitation_secret"],
+                "expires": int(vals["invitation_expiry"].timestamp()),
+                "role": self.local_role,
+                "company": company.name,
+            }
+        )
+        return dict(vals, connection_uid=uid, invitation_code=code)
+
+    def _k2k_accept_remote_handshake(self, data):
+        """The invited partner joined with our code (called by the endpoint,
+        after the invitation secret's signature was checked): take its key,
+        answer with ours. Until the partner signs a message with our key,
+        the same partner may join again with the same key (its first answer
+        may have been lost); never anyone else, nor with another key."""
+        self.ensure_one()
+        other = self._get_partner_side()
+        if data.get("role") != other:
+            raise UserError(
+                self.env._("This invitation is for a %(side)s.", side=other)
+            )
+        if not self._k2k_invitation_is_open():
+            raise UserError(
+                self.env._("This invitation code has expired: ask for a new one.")
+            )
+        data = self._k2k_clean_told(data)
+        if self.state == "draft":
+            self._k2k_take_partner_key(data.get("key"))
+            self._k2k_give_new_inbound_key()
+            self.invitation_code = False
+            self._k2k_take_partner_url(data.get("url"))
+            self._k2k_partner_accepted(
+                data,
+                self.env._(
+                    "%(user)s accepted the connection for %(partner)s.",
+                    user=data.get("accepted_by"),
+                    partner=data.get("company"),
+                ),
+                {
+                    "remote_database": data.get("database"),
+                    "remote_company_name": data.get("company"),
+                },
+            )
+        elif not self._k2k_is_repeated_join(data):
+            raise UserError(self.env._("This invitation has already been used."))
+        return {
+            "outcome": "applied",
+            "accepted_by": self[f"{self.local_role}_accepted_by_id"].name,
+            "key": self.sudo().inbound_key,
+            "status": self.env["k2k.document.status"]._k2k_export_status(self),
+        }
+
+    @api.model
+    def _k2k_clean_told(self, data):
+        """What a partner tells of itself in a handshake (names), cleaned
+        and capped before it is stored or shown; its address and key are
+        checked as such where they are taken."""
+        names = {
+            key: wire.clean_text(str(data[key]), 256) if data.get(key) else False
+            for key in ("database", "company", "accepted_by")
+        }
+        return dict(data, **names)
+
+    def _k2k_is_repeated_join(self, data):
+        """Whether the partner that joined joins again (its first answer was
+        lost): the same database with the same key, which only it can make
+        (see ``_k2k_get_join_key``). Nothing changes then."""
+        self.ensure_one()
+        return (
+            self.remote_database == data.get("database")
+            and isinstance(data.get("key"), str)
+            and hmac.compare_digest(data["key"], self.sudo().outbound_key or "")
+        )
+
+    def _k2k_take_join_key(self):
+        key = self._k2k_get_join_key()
+        self.sudo().write({"inbound_key": key, "keys_date": fields.Datetime.now()})
+        return key
+
+    def _k2k_send_handshake(self, partner_name):
+        """We joined with the partner's code: tell the partner, who accepts
+        at once. Return its answer; raise ``UserError`` when it cannot be
+        reached or refuses."""
+        self.ensure_one()
+        company = self._get_local_company()
+        try:
+            status, answer = self._k2k_http_post(
+                wire.HANDSHAKE_PATH,
+                {
+                    "role": self.local_role,
+                    "url": self.get_base_url(),
+                    "database": self.env.cr.dbname,
+                    "company": company.name,
+                    "accepted_by": self.env.user.name,
+                    "key": self._k2k_take_join_key(),
+                    "status": self.env["k2k.document.status"]._k2k_export_status(self),
+                },
+                key=self.sudo().invitation_secret,
+            )
+        except K2KTransportError as error:
+            raise UserError(self._k2k_describe_error(error)) from error
+        if status >= 400:
+            raise UserError(
+                self.env._(
+                    "%(partner)s refused the handshake: %(reason)s",
+                    partner=partner_name,
+                    reason=answer.get("reason") or answer.get("error"),
+                )
+            )
+        answer = self._k2k_clean_told(answer)
+        self._k2k_take_partner_key(answer.get("key"))
+        # The code has done its work: our messages are signed with the keys.
+        self.sudo().invitation_secret = False
+        return answer
+
+    def _k2k_partner_accepted(self, told, body, vals=None):
+        """The partner in another database accepted (what it ``told`` us:
+        who accepted, its status): record it, say it, activate."""
+        self.ensure_one()
+        self.write(
+            {
+                **(vals or {}),
+                "remote_accepted_by": told.get("accepted_by"),
+                f"{self._get_partner_side()}_accepted_date": fields.Datetime.now(),
+            }
+        )
+        self._message_log(body=body)
+        self.env["k2k.document.status"]._k2k_store_partner_status(
+            self, told.get("status")
+        )
+        self._activate()
+
+    # -- keys ------------------------------------------------------------------
+
+    @api.depends("inbound_key_previous")
+    def _compute_key_change_pending(self):
+        for connection in self:
+            connection.key_change_pending = bool(connection.sudo().inbound_key_previous)
+
+    # -- which key signs what ------------------------------------------------
+
+    def _k2k_get_signing_keys(self, path):
+        """The keys a request to ``path`` may be signed with, as (key, name):
+        the invitation secret for the handshake, our current key (then the
+        previous one, during a key change) for messages."""
+        self.ensure_one()
+        connection = self.sudo()
+        if path == wire.HANDSHAKE_PATH:
+            candidates = [(connection.invitation_secret, "invitation")]
+        else:
+            candidates = [
+                (connection.inbound_key, "current"),
+                (connection.inbound_key_previous, "previous"),
+            ]
+        return [(key, name) for key, name in candidates if key]
+
+    def _k2k_note_key_used(self, name):
+        """A request signed with the key ``name`` was accepted: once the
+        partner signs with our current key, it has it, and neither the
+        invitation nor the previous key is needed any more."""
+        self.ensure_one()
+        connection = self.sudo()
+        if name != "current":
+            return
+        if connection.inbound_key_previous or connection.invitation_secret:
+            connection.write(
+                {"inbound_key_previous": False, "invitation_secret": False}
+            )
+
+    def _k2k_is_repeated_key_change(self, envelope):
+        """Whether a key change is one we already took: its key is the one
+        we sign with now (its answer was lost on the way)."""
+        self.ensure_one()
+        key = envelope.get("payload", {}).get("key")
+        return isinstance(key, str) and hmac.compare_digest(
+            key, self.sudo().outbound_key or ""
+        )
+
+    def _k2k_take_partner_key(self, key):
+        """The partner gave the key it will check our requests with."""
+        self.ensure_one()
+        if not wire.is_key(key):
+            raise UserError(self.env._("The partner gave no valid key."))
+        self.sudo().outbound_key = key
+
+    def _k2k_get_join_key(self):
+        """The key we give the partner when we join its invitation: made
+        from this database's own secret, so that joining again after a lost
+        answer gives the same key, which the partner recognises, and nobody
+        else who holds the code can give it."""
+        self.ensure_one()
+        params = self.env["ir.config_parameter"].sudo()
+        return wire.derive_key(
+            params.get_param("database.secret"),
+            self.connection_uid,
+            self.sudo().invitation_secret,
+        )
+
+    def _k2k_give_new_inbound_key(self):
+        """Sign the partner's next requests with a new key of ours; the
+        current one is still taken until the partner uses the new one.
+        Return the new key."""
+        self.ensure_one()
+        connection = self.sudo()
+        key = wire.new_secret()
+        connection.write(
+            {
+                "inbound_key_previous": connection.inbound_key or False,
+                "inbound_key": key,
+                "keys_date": fields.Datetime.now(),
+            }
+        )
+        return key
+
+    # -- key change ------------------------------------------------------------
+
+    def action_k2k_rotate_keys(self):
+        """Give the partner new keys, both directions: ours, to which the
+        partner answers with its own. Messages keep going meanwhile."""
+        if not self.env.user._is_system():
+            raise AccessError(
+                self.env._("Only an administrator can change a connection's keys.")
+            )
+        for connection in self:
+            connection._k2k_check_rotatable()
+            connection._k2k_give_new_inbound_key()
+            # Sent by the scheduled action once this transaction has
+            # committed: the partner may answer with a message signed with
+            # the new key at once, which must find it here.
+            self.env["k2k.message"]._k2k_enqueue(connection, "keys", connection)
+            connection._message_log(
+                body=self.env._(
+                    "%(user)s changed the keys of this connection; the change "
+                    "completes when %(partner)s answers.",
+                    user=self.env.user.name,
+                    partner=connection.remote_company_name,
+                )
+            )
+        return True
+
+    def action_k2k_revoke_previous_key(self):
+        """Refuse the key being replaced at once (it leaked, or the partner
+        stays silent), without waiting for the partner to sign with the new
+        one; a partner that has not got the new key yet is refused until it
+        has, and another key change can start."""
+        if not self.env.user._is_system():
+            raise AccessError(
+                self.env._("Only an administrator can change a connection's keys.")
+            )
+        for connection in self:
+            if not connection.sudo().inbound_key_previous:
+                raise UserError(self.env._("No key change is under way."))
+        self.sudo().write({"inbound_key_previous": False})
+        for connection in self:
+            connection._message_log(
+                body=self.env._(
+                    "%(user)s revoked the previous key: requests signed with it "
+                    "are refused.",
+                    user=self.env.user.name,
+                )
+            )
+        return True
+
+    def _k2k_check_rotatable(self):
+        self.ensure_one()
+        if self.transport != "http" or self.state != "active":
+            raise UserError(
+                self.env._(
+                    "Keys are changed on an active connection to another database."
+                )
+            )
+        if self.sudo().inbound_key_previous:
+            raise UserError(
+                self.env._(
+                    "A key change is under way: %(partner)s has not signed with "
+                    "the new key yet. Try again once it has answered.",
+                    partner=self.remote_company_name,
+                )
+            )
+
     # -- suspension and status -----------------------------------------------
 
-    def action_suspend(self):
-        result = super().action_suspend()
-        self.filtered("remote_suspended").write({"remote_suspended": False})
-        return result
-
     def _k2k_check_resumable(self):
-        result = super()._k2k_check_resumable()
+        """Raise when this side may not resume the suspended connection:
+        a partner that suspended it is the one to resume it."""
+        self.ensure_one()
         if self.remote_suspended:
             raise UserError(
                 self.env._(
@@ -281,12 +649,11 @@ class K2KConnection(models.Model):
                     partner=self.remote_company_name,
                 )
             )
-        return result
 
     def _k2k_notify_partner(self):
-        """Tell partners in other databases about a change of state or of
-        switches, through the outbox so that a partner down hears it later."""
-        super()._k2k_notify_partner()
+        """Our state or our switches changed: tell the other side. In one
+        database it reads them itself; a partner in another database hears
+        it through the outbox, so that a partner down hears it later."""
         Message = self.env["k2k.message"]
         Status = self.env["k2k.document.status"]
         messages = Message.browse()
