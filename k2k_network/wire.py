@@ -266,10 +266,12 @@ def check_envelope(envelope, receiver_side):
             f"({PROTOCOL_VERSION}): both sides need the same version of k2k_network.",
         )
     side = receiving_side(envelope["type"])
-    if side is None or side not in (receiver_side or side, ANY_SIDE):
+    receives = side if receiver_side is None else receiver_side
+    if side is None or side not in (receives, ANY_SIDE):
         raise EnvelopeError(
             ERROR_WRONG_DIRECTION,
-            f"A {receiver_side} does not receive {envelope['type']} messages.",
+            f"A {receiver_side or 'receiver'} does not receive {envelope['type']} "
+            "messages.",
         )
     message_type = TYPE_ALIASES.get(envelope["type"], envelope["type"])
     return dict(envelope, type=message_type)

@@ -16,6 +16,7 @@ from psycopg2 import IntegrityError, errors
 import odoo
 from odoo import SUPERUSER_ID, api
 
+from odoo.addons.k2k_network import wire
 from odoo.addons.k2k_network.tests.common import apply_envelope
 
 
@@ -53,7 +54,7 @@ def connected(registry):
 
 def _envelope(document_uid, revision=1):
     return {
-        "version": 1,
+        "version": wire.PROTOCOL_VERSION,
         "type": "invoice",
         "document_uid": document_uid,
         "revision": revision,

@@ -30,23 +30,24 @@ class K2KInbox(models.AbstractModel):
         order; return one result per envelope: the receiver's outcome (see
         ``k2k.document._k2k_apply``), or the error that refused it
         (``wire.Refused``, ``UserError``, ``wire.EnvelopeError``...), its
-        part rolled back. A run of consecutive envelopes of one type, each
-        the only one of its document here, is offered to its adapter's
+        part rolled back. Consecutive envelopes of one type, each the only
+        one of its document here, are offered together to their adapter's
         ``_k2k_apply_together``; the others, and any it leaves, are applied
         one by one.
+
+        Each envelope is checked once: its form (``wire.check_envelope``)
+        for them all first, then, when its turn comes, what depends on the
+        connection as it stands then and its values (``_k2k_check_now``).
 
         ``raise_errors``: an error that is not a refusal (a conflict with
         another transaction, a fault) is raised rather than returned, as a
         request wants it: Odoo runs a request again after a conflict."""
-        checked = [
-            self._k2k_check_or_error(connection, envelope, raise_errors)
-            for envelope in envelopes
-        ]
+        checked = [self._k2k_check_form(connection, e) for e in envelopes]
         per_document = Counter(
             e["document_uid"] for e in checked if not isinstance(e, Exception)
         )
         results = [None] * len(envelopes)
-        run = []  # indexes of envelopes that may go together
+        together = []  # indexes of consecutive envelopes that may go together
 
         def may_join(index):
             envelope = checked[index]
@@ -57,34 +58,50 @@ class K2KInbox(models.AbstractModel):
 
         for index in range(len(checked)):
             if may_join(index) and (
-                not run or checked[run[0]]["type"] == checked[index]["type"]
+                not together or checked[together[0]]["type"] == checked[index]["type"]
             ):
-                run.append(index)
+                together.append(index)
                 continue
-            self._k2k_apply_run(connection, checked, run, results, raise_errors)
-            run = [index] if may_join(index) else []
-            if not run:
+            self._k2k_apply_consecutive(
+                connection, checked, together, results, raise_errors
+            )
+            together = [index] if may_join(index) else []
+            if not together:
                 results[index] = self._k2k_apply_alone(
                     connection, checked[index], raise_errors
                 )
-        self._k2k_apply_run(connection, checked, run, results, raise_errors)
+        self._k2k_apply_consecutive(
+            connection, checked, together, results, raise_errors
+        )
         return results
 
     @api.model
-    def _k2k_apply_run(self, connection, checked, run, results, raise_errors):
-        """Apply the envelopes of ``checked`` at the indexes ``run`` (one
-        type), together where their adapter can, the others alone; fill
-        their ``results``."""
-        if len(run) > 1:
-            together = self._k2k_apply_together(
-                connection, {index: checked[index] for index in run}, raise_errors
-            )
-            for index, outcome in together.items():
-                results[index] = outcome
-        for index in run:
+    def _k2k_apply_consecutive(
+        self, connection, checked, indexes, results, raise_errors
+    ):
+        """Apply the envelopes of ``checked`` at ``indexes`` (one type),
+        together where their adapter can, the others alone; fill their
+        ``results``."""
+        now_checked = set()
+        if len(indexes) > 1:
+            ready = {}
+            for index in indexes:
+                error = self._k2k_check_now_or_error(
+                    connection, checked[index], raise_errors
+                )
+                if error is None:
+                    ready[index] = checked[index]
+                else:
+                    results[index] = error
+            now_checked = set(ready)
+            if len(ready) > 1:
+                applied = self._k2k_apply_together(connection, ready, raise_errors)
+                for index, outcome in applied.items():
+                    results[index] = outcome
+        for index in indexes:
             if results[index] is None:
                 results[index] = self._k2k_apply_alone(
-                    connection, checked[index], raise_errors
+                    connection, checked[index], raise_errors, index in now_checked
                 )
 
     @api.model
@@ -112,13 +129,16 @@ class K2KInbox(models.AbstractModel):
         return {}
 
     @api.model
-    def _k2k_apply_alone(self, connection, envelope, raise_errors):
-        """Apply one checked envelope (or return the error its check gave)
-        in its own savepoint; return its outcome or the error."""
+    def _k2k_apply_alone(self, connection, envelope, raise_errors, checked=False):
+        """Check (unless ``checked``) and apply one envelope, or return the
+        error its form gave, in its own savepoint; return its outcome or the
+        error."""
         if isinstance(envelope, Exception):
             return envelope
         try:
             with self.env.cr.savepoint():
+                if not checked:
+                    self._k2k_check_now(connection, envelope)
                 return self._k2k_apply_checked(connection, envelope)
         except Exception as error:
             if raise_errors and self._k2k_as_refusal(error) is None:
@@ -144,24 +164,35 @@ class K2KInbox(models.AbstractModel):
     # -- checks --------------------------------------------------------------
 
     @api.model
-    def _k2k_check_or_error(self, connection, envelope, raise_errors):
-        """``envelope`` checked (``_k2k_check``), or the error that refuses
-        it (see ``_k2k_apply_batch`` for ``raise_errors``)."""
+    def _k2k_check_form(self, connection, envelope):
+        """``envelope`` with its type in today's name, or the
+        ``wire.EnvelopeError`` that refuses its form: malformed, another
+        version, or a type this side does not receive."""
         try:
-            return self._k2k_check(connection, envelope)
+            return wire.check_envelope(envelope, connection._k2k_get_receiving_side())
+        except wire.EnvelopeError as error:
+            return error
+
+    @api.model
+    def _k2k_check_now_or_error(self, connection, envelope, raise_errors):
+        """``None`` when ``envelope`` passes ``_k2k_check_now``, else the
+        error that refuses it (see ``_k2k_apply_batch`` for
+        ``raise_errors``)."""
+        try:
+            self._k2k_check_now(connection, envelope)
         except Exception as error:
             if raise_errors and self._k2k_as_refusal(error) is None:
                 raise
             return error
+        return None
 
     @api.model
-    def _k2k_check(self, connection, envelope):
-        """Return ``envelope`` checked for ``connection`` as it stands, its
-        type in today's name; raise ``wire.Refused`` or
-        ``wire.EnvelopeError`` when it may not be applied."""
+    def _k2k_check_now(self, connection, envelope):
+        """Raise ``wire.Refused`` or ``wire.EnvelopeError`` when
+        ``envelope`` (of a checked form) may not be applied through
+        ``connection`` as it stands, or carries a value out of its type or
+        range."""
         env = connection.env
-        # A connection of this database holds both sides: either receives.
-        envelope = wire.check_envelope(envelope, connection.local_role or None)
         if (
             envelope["type"] == "keys"
             and env.context.get("k2k_signed_with") == "previous"
@@ -190,7 +221,6 @@ class K2KInbox(models.AbstractModel):
                 409, wire.ERROR_SUSPENDED, env._("The connection is suspended.")
             )
         wire.check_payload(envelope)
-        return envelope
 
     @api.model
     def _k2k_as_refusal(self, error):
@@ -203,7 +233,7 @@ class K2KInbox(models.AbstractModel):
             return wire.Refused(422, wire.ERROR_REFUSED, error.args[0])
         if isinstance(error, wire.EnvelopeError):
             return wire.Refused(400, error.code, str(error))
-        if isinstance(error, LookupError | TypeError | ValueError):
+        if isinstance(error, KeyError | TypeError | ValueError):
             return wire.Refused(
                 400,
                 wire.ERROR_MALFORMED_BODY,

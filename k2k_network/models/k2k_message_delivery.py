@@ -21,8 +21,8 @@ _logger = logging.getLogger(__name__)
 
 class K2KMessage(models.Model):
     """The outbox's delivery: one routine, ``_k2k_send``, for the scheduled
-    action and for "Send Now"; it builds what is still to be built, hands
-    each envelope to its connection and records the receiver's outcome."""
+    action and for "Send Now"; it hands each connection's messages to its
+    transport and records what became of each."""
 
     _inherit = "k2k.message"
 
@@ -154,7 +154,12 @@ class K2KMessage(models.Model):
             lambda m: m.connection_id._k2k_get_transport()._name
         )
         for transport, batch in by_transport.items():
-            batch._k2k_record_results(self.env[transport].sudo()._k2k_send(batch))
+            sending = self.env[transport].sudo()._k2k_send(batch)
+            try:
+                for results in sending:
+                    batch._k2k_record_results(results)
+            finally:
+                sending.close()
 
     def _k2k_wait_for_connection(self):
         """Build ``self`` (messages whose connection does not carry them
@@ -164,6 +169,7 @@ class K2KMessage(models.Model):
 
             def wait(message=message):
                 message._k2k_check_sendable()
+                message._k2k_get_envelope()  # what could not go fails now
                 message._k2k_record_outcome(
                     {
                         "outcome": wire.OUTCOME_WAITING,
@@ -261,13 +267,11 @@ class K2KMessage(models.Model):
     def _k2k_attempt(self, step):
         """Run ``step()``, one step of this message's delivery, in its own
         savepoint; return whether it went through. A failure fails this
-        message only (or defers it); a ``K2KTransportError`` is raised."""
+        message only (or defers it)."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 step()
-        except K2KTransportError:
-            raise
         except (IntegrityError, OperationalError) as error:
             # Another worker applied the same document at the same time, or a
             # lock was held: try again later, it will be recognised.

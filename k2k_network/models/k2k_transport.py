@@ -18,9 +18,11 @@ class K2KTransport(models.AbstractModel):
     def _k2k_send(self, messages):
         """Carry ``messages`` (queued, of connections of this transport that
         carry them now, in the order they were queued) to the receivers;
-        return ``{message: result}``: the receiver's outcome, a
-        ``K2KTransportError`` (no answer to trust: tried again later), or
-        the error that failed it. A message left out stays queued, in its
-        place, for a later run (its PDF was not made in time, its partner
-        could not be reached before its turn)."""
+        yield, as they are known, ``{message: result}``: the receiver's
+        outcome, a ``K2KTransportError`` (no answer to trust: tried again
+        later), or the error that failed it. The outbox records each before
+        the transport goes on. A message never yielded stays queued, in its
+        place, for a later run: its PDF was not made in time, its partner
+        could not be reached before its turn, or a key change of its
+        connection went before it."""
         raise NotImplementedError

@@ -15,7 +15,7 @@ class K2KTransportHttp(models.AbstractModel):
     """Messages to a partner in another database, over signed HTTP
     (``http_client`` is the socket side). Messages to one partner travel
     several to a request (a batch) and each gets its own outcome back;
-    consecutive batches are built together (one PDF run) and posted one
+    consecutive batches are built together (one wkhtmltopdf call) and posted one
     after the other, on a thread that touches no database, while the
     sender builds the next ones. A key change, and a message a batch
     cannot carry, travels alone, to the single-message endpoint."""
@@ -26,54 +26,58 @@ class K2KTransportHttp(models.AbstractModel):
 
     @api.model
     def _k2k_send(self, messages):
-        results = {}
         steps = self._k2k_get_steps(self._k2k_get_batches(messages))
-        # What travels alone is built now, all of it together (one PDF run
-        # for its invoices); batches are built a step at a time, while the
-        # partners apply the step before.
+        # What travels alone is built now, all of it together (one
+        # wkhtmltopdf call for its invoices); batches are built a step at a
+        # time, while the partners apply the step before.
         alone = messages.filtered(lambda m: not self._k2k_travels_in_batch(m))
         # Messages that could not be built in time wait for a later run.
         held = alone._k2k_prepare_by_type()
-        stopped = self.env["k2k.connection"]  # unreachable, or rekeyed
+        stopped = set()  # connections unreachable, or rekeyed
         rekeyed = False
         chain = []  # batches posted one after the other, answers not read yet
         try:
             for kind, step in steps:
                 if kind == "batches":
-                    batches = step
-                    step = messages.browse([m.id for batch in batches for m in batch])
-                    held |= step.filtered(
-                        lambda m, stopped=stopped: m.connection_id not in stopped
-                    )._k2k_prepare_by_type()
-                    stopped |= self._k2k_finish_chain(chain, results)
-                    chain = self._k2k_start_chain(
-                        [batch - held for batch in batches], stopped, results
+                    held |= (
+                        messages.browse([m.id for batch in step for m in batch])
+                        .filtered(
+                            lambda m, stopped=stopped: m.connection_id not in stopped
+                        )
+                        ._k2k_prepare_by_type()
                     )
+                    yield from self._k2k_finish_chain(chain, stopped)
+                    chain, failed = self._k2k_start_chain(
+                        [batch - held for batch in step], stopped
+                    )
+                    if failed:
+                        yield failed
                     continue
                 message = step
                 if self._k2k_travels_in_batch(message):
                     held |= message._k2k_prepare_by_type()
-                stopped |= self._k2k_finish_chain(chain, results)
+                yield from self._k2k_finish_chain(chain, stopped)
                 chain = []
                 if message in held or message.connection_id in stopped:
                     continue
                 result = self._k2k_post_message(message)
-                results[message] = result
+                yield {message: result}
                 if isinstance(result, K2KTransportError):
-                    stopped |= message.connection_id
+                    stopped.add(message.connection_id)
                 elif message.message_type == "keys":
                     # Nothing more goes with a key that is not committed
                     # yet: a crash before the commit would forget it, while
                     # the partner had already dropped the key before it.
-                    stopped |= message.connection_id
+                    stopped.add(message.connection_id)
                     rekeyed = True
-            self._k2k_finish_chain(chain, results)
+            yield from self._k2k_finish_chain(chain, stopped)
         except BaseException:
+            # Stopped halfway (an error, or the outbox closed the send): its
+            # transaction will not record what the rest of the chain gets.
             self._k2k_cancel_chain(chain)
             raise
         if rekeyed:
             messages._k2k_trigger_processing()
-        return results
 
     # -- what goes together ------------------------------------------------
 
@@ -89,7 +93,7 @@ class K2KTransportHttp(models.AbstractModel):
     @api.model
     def _k2k_get_prepare_size(self):
         """How many messages of consecutive batches are built together (one
-        wkhtmltopdf run for their invoices), then posted one request after
+        wkhtmltopdf call for their invoices), then posted one request after
         the other while the next ones are built: a larger step costs less
         per PDF, a smaller one gives the partners work sooner."""
         return self.env["k2k.message"]._k2k_get_setting("k2k_network.prepare_size", 60)
@@ -231,40 +235,40 @@ class K2KTransportHttp(models.AbstractModel):
     # -- batches, posted one after the other -------------------------------
 
     @api.model
-    def _k2k_start_chain(self, batches, stopped, results):
+    def _k2k_start_chain(self, batches, stopped):
         """Build each of ``batches`` (none to a connection of ``stopped``)
         and start posting them one after the other; return the chain,
-        ``[(messages, envelopes, request)]``, for ``_k2k_finish_chain``. A
-        message that cannot be built gets its error in ``results``."""
-        built = []
+        ``[(messages, envelopes, request)]``, for ``_k2k_finish_chain``, and
+        ``{message: error}`` for the messages that could not be built."""
+        built, failed = [], {}
         for batch in batches:
             if batch and batch.connection_id not in stopped:
                 envelopes = batch._k2k_build_envelopes()
                 ready = batch.filtered(
                     lambda m, envelopes=envelopes: isinstance(envelopes[m], dict)
                 )
-                results.update({m: envelopes[m] for m in batch - ready})
+                failed.update({m: envelopes[m] for m in batch - ready})
                 if ready:
                     built.append((ready, [envelopes[m] for m in ready]))
         requests = self._k2k_start_batches(
             [(ready.connection_id, envelopes) for ready, envelopes in built]
         )
-        return [
+        chain = [
             (ready, envelopes, request)
             for (ready, envelopes), request in zip(built, requests, strict=True)
         ]
+        return chain, failed
 
     @api.model
-    def _k2k_finish_chain(self, chain, results):
+    def _k2k_finish_chain(self, chain, stopped):
         """Read the answers to ``chain`` (from ``_k2k_start_chain``) in its
-        order and put each message's result in ``results``. A batch the
-        chain did not post goes now, on its own, unless its partner could
-        not be reached (it stays queued, in its place); return the
-        connections that could not be reached."""
-        unreachable = self.env["k2k.connection"]
+        order and yield each batch's results. A batch the chain did not post
+        goes now, on its own, unless its partner could not be reached (it
+        stays queued, in its place); a partner that could not be reached is
+        added to ``stopped``."""
         for messages, envelopes, request in chain:
             connection = messages.connection_id
-            if connection in unreachable:
+            if connection in stopped:
                 if request is not None:
                     request.exception()  # nothing outlives the send
                 continue
@@ -273,9 +277,10 @@ class K2KTransportHttp(models.AbstractModel):
                     request = self._k2k_start_batch(connection, envelopes)
                 except UserError:
                     request = None  # told message by message
+            results = {}
             if not self._k2k_finish_batch(messages, envelopes, request, results):
-                unreachable |= connection
-        return unreachable
+                stopped.add(connection)
+            yield results
 
     @api.model
     def _k2k_cancel_chain(self, chain):

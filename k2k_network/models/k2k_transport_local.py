@@ -15,14 +15,13 @@ class K2KTransportLocal(models.AbstractModel):
 
     @api.model
     def _k2k_send(self, messages):
-        # Built all together: one PDF run for their invoices.
+        # Built all together: one wkhtmltopdf call for their invoices.
         held = messages._k2k_prepare_by_type()
-        results = {}
         Inbox = self.env["k2k.inbox"]
         for connection, batch in (messages - held).grouped("connection_id").items():
             built = batch._k2k_build_envelopes()
             ready = batch.filtered(lambda m, built=built: isinstance(built[m], dict))
-            results.update({message: built[message] for message in batch - ready})
+            results = {message: built[message] for message in batch - ready}
             applied = Inbox._k2k_apply_batch(connection, [built[m] for m in ready])
             results.update(zip(ready, applied, strict=True))
-        return results
+            yield results

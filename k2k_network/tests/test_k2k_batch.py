@@ -328,7 +328,7 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_a_partner_without_batches_gets_a_run_one_by_one_in_order(self):
         # The first request of a run answered 404: the run's others are not
         # posted by the thread; each batch then goes one message at a time,
@@ -350,7 +350,7 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_a_partner_down_in_a_run_holds_back_its_own_batches_only(self):
         # One run, two partners: the first one's first request finds nobody;
         # its later batch stays queued, the other partner gets all of its own.
@@ -371,7 +371,7 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(set(down_messages[:20].mapped("attempt_count")), {1})
         self.assertEqual(set(down_messages[20:].mapped("attempt_count")), {0})
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_an_answer_that_is_no_batch_answer_ends_the_run_for_its_partner(self):
         # Answered 200, but with an outcome missing: no answer to trust. The
         # run's later batches to that partner are not posted; all wait.
@@ -463,7 +463,7 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(message.state, "applied")
 
     @mute_logger(
-        "odoo.addons.k2k_network.models.k2k_message_http_batch",
+        "odoo.addons.k2k_network.models.k2k_transport_http",
         "odoo.addons.k2k_network.models.k2k_message_delivery",
     )
     def test_a_message_that_cannot_be_built_fails_alone(self):
@@ -479,7 +479,7 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.received, [(wire.BATCH_PATH, 2)])
         self.assertEqual(messages.mapped("state"), ["applied", "failed", "applied"])
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_http_batch")
+    @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_a_transport_failure_postpones_them_all(self):
         server = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
         port = server.server_address[1]

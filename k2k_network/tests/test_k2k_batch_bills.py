@@ -124,7 +124,7 @@ class TestK2KBatchBills(HttpCase):
             )
         self.assertEqual(self._bill("inv-d").k2k_revision, 2)
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_connection")
+    @mute_logger("odoo.addons.k2k_network.models.k2k_inbox")
     def test_a_bad_invoice_leaves_the_others_applied(self):
         outcomes, sizes = self._post(
             [

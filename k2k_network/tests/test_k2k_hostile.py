@@ -74,7 +74,7 @@ class TestK2KHostilePartnerTexts(K2KCommon):
 
     @mute_logger(
         "odoo.addons.k2k_network.models.k2k_message_delivery",
-        "odoo.addons.k2k_network.models.k2k_message_http_batch",
+        "odoo.addons.k2k_network.models.k2k_transport_http",
     )
     def test_a_partner_error_text_stops_no_one_else(self):
         # One message each goes alone (the message endpoint), three go in

@@ -29,7 +29,7 @@ from .common_flow import K2KFlowCommon
 SECRET = wire.new_secret()
 MUTED = (
     "odoo.addons.k2k_network.models.k2k_message_delivery",
-    "odoo.addons.k2k_network.models.k2k_message_http_batch",
+    "odoo.addons.k2k_network.models.k2k_transport_http",
 )
 
 

@@ -121,7 +121,10 @@ class TestK2KWire(K2KCommon):
         with self.assertRaisesRegex(ValidationError, "must start with https://"):
             wizard.action_join()
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    @mute_logger(
+        "odoo.addons.k2k_network.models.k2k_message_delivery",
+        "odoo.addons.k2k_network.models.k2k_transport_http",
+    )
     def test_a_redirect_is_not_followed(self):
         _target, elsewhere, target_url = self._partner("signed")
         _server, redirector, url = self._partner("redirect", target_url)
@@ -131,7 +134,10 @@ class TestK2KWire(K2KCommon):
         self.assertEqual(message.state, "queued", "tried again later")
         self.assertIn("HTTP 307", message.error)
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    @mute_logger(
+        "odoo.addons.k2k_network.models.k2k_message_delivery",
+        "odoo.addons.k2k_network.models.k2k_transport_http",
+    )
     def test_unsigned_forged_or_replayed_answers_are_not_trusted(self):
         for behaviour in ("unsigned", "forged"):
             with self.subTest(behaviour=behaviour):
@@ -149,7 +155,10 @@ class TestK2KWire(K2KCommon):
         self.assertEqual(second.state, "queued", "an old answer proves nothing")
         self.assertIn("not signed", second.error)
 
-    @mute_logger("odoo.addons.k2k_network.models.k2k_message_delivery")
+    @mute_logger(
+        "odoo.addons.k2k_network.models.k2k_message_delivery",
+        "odoo.addons.k2k_network.models.k2k_transport_http",
+    )
     def test_an_answer_above_the_cap_is_refused(self):
         _server, _handler, url = self._partner("huge")
         message = self._send_status(self._connection(url))
