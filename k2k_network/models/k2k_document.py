@@ -4,6 +4,7 @@ import math
 
 from odoo import api, models, tools
 from odoo.exceptions import UserError
+from odoo.tools import frozendict
 
 from .. import wire
 
@@ -27,14 +28,17 @@ class K2KDocument(models.AbstractModel):
     _k2k_message_types = ()
 
     @api.model
+    @tools.ormcache()
     def _k2k_get_adapters(self):
         """Message type -> adapter model: the receiver's routing table, from
-        what each adapter declares it carries (``_k2k_message_types``)."""
+        what each adapter declares it carries (``_k2k_message_types``).
+        Asked for every message queued (posting an invoice, too): read once
+        per registry, which is built anew when an adapter comes or goes."""
         adapters = {}
         for name in self.env.registry.descendants(["k2k.document"], "_inherit"):
             for message_type in self.env[name]._k2k_message_types:
                 adapters[message_type] = name
-        return adapters
+        return frozendict(adapters)
 
     @api.model
     def _k2k_get_adapter(self, message_type):

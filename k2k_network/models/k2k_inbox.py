@@ -140,10 +140,8 @@ class K2KInbox(models.AbstractModel):
                 if not checked:
                     self._k2k_check_now(connection, envelope)
                 return self._k2k_apply_checked(connection, envelope)
-        except Exception as error:
-            if raise_errors and self._k2k_as_refusal(error) is None:
-                raise
-            return error
+        except Exception as error:  # noqa: BLE001 - returned, or raised again
+            return self._k2k_error_result(error, raise_errors)
 
     @api.model
     def _k2k_apply_checked(self, connection, envelope):
@@ -180,11 +178,18 @@ class K2KInbox(models.AbstractModel):
         ``raise_errors``)."""
         try:
             self._k2k_check_now(connection, envelope)
-        except Exception as error:
-            if raise_errors and self._k2k_as_refusal(error) is None:
-                raise
-            return error
+        except Exception as error:  # noqa: BLE001 - returned, or raised again
+            return self._k2k_error_result(error, raise_errors)
         return None
+
+    @api.model
+    def _k2k_error_result(self, error, raise_errors):
+        """``error``, raised checking or applying an envelope, as its result;
+        raised again when ``raise_errors`` and it is no refusal (see
+        ``_k2k_apply_batch``)."""
+        if raise_errors and self._k2k_as_refusal(error) is None:
+            raise error
+        return error
 
     @api.model
     def _k2k_check_now(self, connection, envelope):

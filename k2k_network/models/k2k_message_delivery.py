@@ -149,7 +149,8 @@ class K2KMessage(models.Model):
         waiting = messages.filtered(
             lambda m: not m.connection_id._k2k_carries_now(m.message_type)
         )
-        waiting._k2k_wait_for_connection()
+        if waiting:
+            waiting._k2k_wait_for_connection()
         by_transport = (messages - waiting).grouped(
             lambda m: m.connection_id._k2k_get_transport()._name
         )
