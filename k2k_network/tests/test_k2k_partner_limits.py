@@ -12,6 +12,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -20,6 +21,7 @@ from .common import (
     K2KCommon,
     answer_outcome,
     apply_envelope,
+    make_company_user,
     make_remote_buyer_connection,
     queue_status_messages,
     serve_in_background,
@@ -146,6 +148,29 @@ class TestK2KPartnerLimits(K2KCommon):
         self.assertFalse(failing.delivery_paused_until)
         self.assertFalse(failing.delivery_paused)
         self.assertEqual(failing.delivery_failures, 0)
+
+    @mute_logger(*MUTED)
+    def test_only_an_administrator_ends_a_pause(self):
+        failing, _server = self._partner("Failing Buyer", "failing")
+        stuck = queue_status_messages(self.env, failing, 1)
+        self._fail_until_paused(failing, stuck)
+        until = failing.delivery_paused_until
+        buyer_of_vendor = make_company_user(
+            self.env,
+            "k2k_pause_purchaser",
+            self.vendor_company,
+            "purchase.group_purchase_user,account.group_account_invoice",
+        )
+        as_user = failing.with_user(buyer_of_vendor)
+        with self.assertRaises(AccessError):
+            as_user.action_k2k_resume_deliveries()
+        # The pause's fields are read-only in the form, and not writable
+        # over RPC either.
+        with self.assertRaises(AccessError):
+            as_user.write({"delivery_paused_until": False, "delivery_failures": 0})
+        self.assertEqual(failing.delivery_paused_until, until)
+        self.assertEqual(failing.delivery_failures, 3)
+        self.assertTrue(stuck.next_attempt_date)
 
     def test_messages_go_again_later_each_time_a_partner_flips_its_switch(self):
         connection, _server = self._partner("Fickle Buyer", "healthy")
