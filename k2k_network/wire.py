@@ -94,7 +94,21 @@ OUTCOMES = (OUTCOME_APPLIED, OUTCOME_DELIVERED, OUTCOME_WAITING, OUTCOME_SUPERSE
 OUTCOME_REFUSED = "refused"
 # Keys of an outcome that may cross to the partner: words, never record ids.
 # "key": the answering side's key, in the answer to a handshake or a key change.
-OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key")
+# "receipt": the number the receiver gave the envelope it applied (see below).
+OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key", "receipt")
+
+# Where the two sides stand with each other, so that a side restored from a
+# backup is noticed and healed. The receiving side numbers each envelope it
+# applies or holds through a connection (its "receipt", 1, 2, ...: a number
+# a restore takes back with the database), and tells in its status, on every
+# answer and in every status message, its "position": the last number given
+# ("receipts") and its "history" for this connection, a random name that
+# changes when the side finds its database is not the one that spoke before
+# (restored or copied), with the receipts it found then ("since"). A sender
+# that recorded receipts above what the partner now says, or sees another
+# history, sends again the documents whose receipts the partner lost.
+POSITION_KEYS = ("history", "receipts", "since")
+MAX_RECEIPT = wire_values.MAX_RECEIPT
 
 # Every refusal's code: the "error" of a refused request (or of one
 # envelope of a batch), for machines; its "reason" is for people.
@@ -295,6 +309,25 @@ def loads(data):
 def public_outcome(outcome):
     """What of a receiver's outcome crosses back to the sender."""
     return {key: outcome[key] for key in OUTCOME_KEYS if key in outcome}
+
+
+def build_position(history, receipts, since=None):
+    position = {"history": history, "receipts": receipts}
+    if since is not None:
+        position["since"] = since
+    return position
+
+
+def read_position(value):
+    """The position a partner told (see ``POSITION_KEYS``), or ``None``
+    when ``value`` is none (an older partner) or not one."""
+    return value if wire_values.is_position(value) else None
+
+
+def read_receipt(outcome):
+    """The receipt number of an outcome, or ``None``."""
+    receipt = outcome.get("receipt") if isinstance(outcome, dict) else None
+    return receipt if wire_values.is_receipt(receipt) else None
 
 
 def refused_outcome(error, reason):

@@ -132,6 +132,30 @@ def _choice(*values):
     return lambda value: value in values
 
 
+# The highest receipt number (see wire.POSITION_KEYS): any JSON reader keeps
+# it exact.
+MAX_RECEIPT = 2**53 - 1
+
+
+def is_receipt(value):
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_RECEIPT
+    )
+
+
+def is_position(value):
+    return (
+        isinstance(value, dict)
+        and set(value) <= {"history", "receipts", "since"}
+        and isinstance(value.get("history"), str)
+        and bool(re.fullmatch(r"[0-9a-f]{32}", value["history"]))
+        and is_receipt(value.get("receipts"))
+        and ("since" not in value or is_receipt(value["since"]))
+    )
+
+
 def is_key(value):
     """A signing key as ``wire.new_secret`` makes them (URL-safe base64 of
     at least 32 bytes)."""
@@ -250,6 +274,7 @@ PAYLOAD_RULES = {
             "state": _choice("draft", "active", "suspended"),
             "company": _optional(_text),
             "settings": _optional(lambda value: isinstance(value, dict)),
+            "position": _optional(is_position),
         },
         None,
     ),

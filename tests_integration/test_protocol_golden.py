@@ -173,3 +173,28 @@ def test_a_golden_request_with_a_value_out_of_its_range_is_refused():
             wire.check_payload(wrong)
         assert refused.value.code == wire.ERROR_INVALID_VALUE
         assert key in str(refused.value)
+
+
+def test_golden_answers_tell_the_receiver_s_position_and_receipts():
+    answer = _golden("invoice")["answer"]["body"]
+    position = wire.read_position(answer["status"]["position"])
+    assert set(position) <= set(wire.POSITION_KEYS)
+    assert position["receipts"] >= wire.read_receipt(answer) > position["since"]
+    batch = _golden("batch")["answer"]["body"]
+    outcomes = wire.batch_outcomes(batch, 2)
+    assert wire.read_receipt(outcomes[0]) == batch["status"]["position"]["receipts"]
+    assert wire.read_receipt(outcomes[1]) is None, "a refused envelope has none"
+    status = _golden("status")["envelope"]
+    assert wire.read_position(status["payload"]["position"])
+    wire.check_payload(status)
+    for garbled in (
+        {"history": "not hex", "receipts": 1},
+        {"history": position["history"], "receipts": -1},
+        {"history": position["history"], "receipts": wire.MAX_RECEIPT + 1},
+        {"history": position["history"], "receipts": 1, "since": True},
+        {"history": position["history"], "receipts": 1, "extra": 1},
+    ):
+        assert wire.read_position(garbled) is None, garbled
+        wrong = dict(status, payload=dict(status["payload"], position=garbled))
+        with pytest.raises(wire.EnvelopeError):
+            wire.check_payload(wrong)

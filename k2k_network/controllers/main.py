@@ -114,6 +114,9 @@ class K2KController(http.Controller):
         try:
             connection, data, nonce = self._k2k_authenticate(env, log, signer)
             log.update(connection_id=connection.id, **self._k2k_describe_body(data))
+            # A restored database learns it at its first exchange, and its
+            # answer already tells the partner where it stands now.
+            env["k2k.connection"]._k2k_check_database_identity()
             answer = self._k2k_handle(env, handle, connection, data)
         except wire.Refused as refusal:
             return self._k2k_refuse(env, log, refusal, signer)
@@ -127,7 +130,7 @@ class K2KController(http.Controller):
             )
         )
         # Records of this database mean nothing to the partner: words only.
-        status = env["k2k.document.status"]._k2k_export_status(connection)
+        status = env["k2k.document.status"]._k2k_export_status_now(connection)
         answer = dict(self._k2k_public_answer(answer), ok=True, status=status)
         return self._k2k_respond(answer, 200, signer)
 

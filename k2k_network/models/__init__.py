@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import k2k_remote_partner
+from . import k2k_remote_position
 from . import k2k_connection
 from . import k2k_message
 from . import k2k_message_delivery

@@ -23,7 +23,7 @@ class K2KConnection(models.Model):
 
     _name = "k2k.connection"
     _description = "K2K Connection"
-    _inherit = ["mail.thread", "k2k.remote.partner"]
+    _inherit = ["mail.thread", "k2k.remote.partner", "k2k.remote.position"]
     _order = "state, name, id"
     _check_company_auto = False
 

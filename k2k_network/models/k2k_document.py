@@ -106,6 +106,11 @@ class K2KDocument(models.AbstractModel):
         """The receiver's outcome of ``message`` is known (at once or later
         from the queue): tell the sent document."""
 
+    @api.model
+    def _k2k_on_send_again(self, messages):
+        """``messages`` (of this adapter's types) go again: the partner lost
+        what it made of them in a restore (``k2k.remote.position``)."""
+
     # -- apply side --------------------------------------------------------
 
     @api.model

@@ -888,3 +888,14 @@ class K2KDocumentInvoice(models.AbstractModel):
         if message.message_type == "invoice" and outcome["outcome"] == "applied":
             self.env["account.move"].browse(message.res_id)._k2k_note_bill_made()
         return result
+
+    @api.model
+    def _k2k_on_send_again(self, messages):
+        """The buyer lost the bills of ``messages``: the bills it makes again
+        tell their status from the first revision on."""
+        result = super()._k2k_on_send_again(messages)
+        invoices = self.env["account.move"].browse(
+            messages.filtered(lambda m: m.message_type == "invoice").mapped("res_id")
+        )
+        invoices.exists().write({"k2k_buyer_status_revision": 0})
+        return result

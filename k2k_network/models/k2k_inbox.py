@@ -115,7 +115,11 @@ class K2KInbox(models.AbstractModel):
         adapter = receiver.env["k2k.document"]._k2k_get_adapter(message_type)
         try:
             with self.env.cr.savepoint():
-                return adapter._k2k_apply_together(receiver, envelopes)
+                applied = adapter._k2k_apply_together(receiver, envelopes)
+                return {
+                    index: self._k2k_with_receipt(connection, outcome)
+                    for index, outcome in applied.items()
+                }
         except OperationalError:
             if raise_errors:
                 raise
@@ -150,7 +154,19 @@ class K2KInbox(models.AbstractModel):
         refuse it."""
         receiver = self._k2k_get_receiver(connection, envelope["type"])
         adapter = receiver.env["k2k.document"]._k2k_get_adapter(envelope["type"])
-        return adapter._k2k_apply(receiver, envelope)
+        return self._k2k_with_receipt(
+            connection, adapter._k2k_apply(receiver, envelope)
+        )
+
+    @api.model
+    def _k2k_with_receipt(self, connection, outcome):
+        """``outcome`` with the receipt of what it changed here (see
+        ``k2k.remote.position``): what a restore of this database would
+        lose, the partner sends again."""
+        if outcome.get("outcome") not in (wire.OUTCOME_APPLIED, wire.OUTCOME_DELIVERED):
+            return outcome
+        receipt = connection._k2k_take_receipt()
+        return outcome if receipt is None else dict(outcome, receipt=receipt)
 
     @api.model
     def _k2k_get_receiver(self, connection, message_type):

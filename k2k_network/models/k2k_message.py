@@ -99,6 +99,9 @@ class K2KMessage(models.Model):
     # What the receiver made of it: its name, and the record itself when the
     # receiver is in this database too.
     partner_reference = fields.Char(string="Partner's Document", readonly=True)
+    # The number the partner in another database gave this message when it
+    # applied it (k2k.remote.position): what it lost in a restore goes again.
+    partner_receipt = fields.Integer(readonly=True, copy=False, index="btree_not_null")
     partner_res_model = fields.Char(string="Received As Model", readonly=True)
     partner_res_id = fields.Many2oneReference(
         string="Received As ID",
@@ -290,6 +293,43 @@ class K2KMessage(models.Model):
                 "date_done": fields.Datetime.now(),
             }
         )
+
+    def _k2k_get_newest_of_documents(self):
+        """Those of ``self`` that are the newest message of their document
+        through their connection (a key change is never sent again: the
+        partner's next exchange tells which key it holds)."""
+        if not self:
+            return self
+        self.flush_model(["connection_id", "document_uid"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT max(id) FROM k2k_message "
+                "WHERE connection_id IN %s AND document_uid IN %s "
+                "GROUP BY connection_id, document_uid",
+                tuple(self.connection_id.ids),
+                tuple(set(self.mapped("document_uid"))),
+            )
+        )
+        newest = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda m: m.id in newest and m.message_type != "keys")
+
+    def _k2k_send_again(self, detail):
+        """Queue ``self`` again, as new: the partner lost what it made of
+        them."""
+        self.write(
+            {
+                "state": "queued",
+                "state_detail": detail,
+                "error": False,
+                "attempt_count": 0,
+                "next_attempt_date": False,
+                "partner_receipt": 0,
+            }
+        )
+        for message_type, messages in self.grouped("message_type").items():
+            self._k2k_get_adapter(message_type)._k2k_on_send_again(messages)
+        if self:
+            self._k2k_trigger_processing()
 
     @api.model
     def _k2k_get_setting(self, key, default):

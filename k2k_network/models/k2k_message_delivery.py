@@ -33,6 +33,7 @@ class K2KMessage(models.Model):
         again while some do. A run that nears Odoo's cron time limit ends,
         and a run of its own takes the rest."""
         batch_size = batch_size or self._k2k_get_batch_size()
+        self.env["k2k.connection"]._k2k_check_database_identity()
         if self._k2k_run_is_over():
             # done=0: Odoo ends this run (and would call again past its limit).
             self._k2k_trigger_processing()
@@ -483,6 +484,9 @@ class K2KMessage(models.Model):
         }
         if outcome.get("reference"):
             vals["partner_reference"] = wire.clean_text(str(outcome["reference"]), 256)
+        receipt = wire.read_receipt(outcome)
+        if receipt is not None:
+            vals["partner_receipt"] = receipt
         record = outcome.get("record")
         if record:
             # The receiver is in this database: link its record.

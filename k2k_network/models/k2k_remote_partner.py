@@ -686,7 +686,9 @@ class K2KRemotePartner(models.AbstractModel):
             self._k2k_requeue_waiting_messages()
 
     def action_k2k_refresh_status(self):
-        """Send our status now; the partner's answer carries its own."""
+        """Check now: send our status and where we stand; the partner's
+        answer carries its own, and shows whether either side lost what the
+        other sent (``k2k.remote.position``)."""
         self.check_access("write")
         for connection in self.filtered(lambda c: c._k2k_is_paused()):
             raise UserError(
@@ -739,16 +741,20 @@ class K2KRemotePartner(models.AbstractModel):
         for connection in self:
             connection.delivery_paused = connection._k2k_is_paused()
 
-    def _k2k_note_partner_status(self, status):
-        """Store the status an answer of the partner carries, in a savepoint:
-        the partner's own request may be writing the same row right now, and
-        that must not undo what this run did for the others."""
+    def _k2k_note_partner_status(self, status, receipts=()):
+        """Store the status an answer of the partner carries, and compare its
+        position with what this side recorded (``receipts``: those the
+        answer gave), in a savepoint: the partner's own request may be
+        writing the same row right now, and that must not undo what this run
+        did for the others."""
         # What is pending is flushed first, so that its failure is not taken
         # for this one's.
         self.env.flush_all()
         try:
             with self.env.cr.savepoint():
                 self.env["k2k.document.status"]._k2k_store_partner_status(self, status)
+                if isinstance(status, dict):
+                    self._k2k_check_partner_position(status.get("position"), receipts)
         except Exception:
             _logger.warning(
                 "K2K: the status of %s's answer cannot be stored now",

@@ -203,8 +203,11 @@ class K2KTransportHttp(models.AbstractModel):
             )
         if answer.get("outcome") not in wire.OUTCOMES:
             raise K2KTransportError("no_answer", connection.remote_url, status)
-        connection._k2k_note_partner_status(answer.get("status"))
-        return wire.public_outcome(answer)
+        outcome = wire.public_outcome(answer)
+        connection._k2k_note_partner_status(
+            answer.get("status"), self._k2k_receipts_of([outcome])
+        )
+        return outcome
 
     @api.model
     def _k2k_refusal_outcome(self, connection, status, error, reason):
@@ -399,8 +402,16 @@ class K2KTransportHttp(models.AbstractModel):
         outcomes = wire.batch_outcomes(answer, count)
         if outcomes is None:
             raise K2KTransportError("no_answer", connection.remote_url, status)
-        connection._k2k_note_partner_status(answer.get("status"))
+        connection._k2k_note_partner_status(
+            answer.get("status"), self._k2k_receipts_of(outcomes)
+        )
         return outcomes
+
+    @api.model
+    def _k2k_receipts_of(self, outcomes):
+        """The receipts the partner gave in ``outcomes``."""
+        receipts = (wire.read_receipt(outcome) for outcome in outcomes)
+        return [receipt for receipt in receipts if receipt is not None]
 
     @api.model
     def _k2k_slot_outcome(self, connection, outcome):
