@@ -4,7 +4,7 @@
     "name": "K2K Network",
     "summary": "Connect vendor and buyer companies: invoices arrive as vendor "
     "bills by themselves, web-shop purchases get purchase orders of their own",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Inventory/Purchase",
     "website": "https://github.com/k2k-network/k2k_network",
     "author": "K2K Network contributors",
@@ -19,6 +19,7 @@
         "security/k2k_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/k2k_position_data.xml",
         "data/k2k_user_data.xml",
         "views/k2k_connection_views.xml",
         "views/k2k_message_views.xml",

@@ -99,15 +99,20 @@ OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key", "receipt
 
 # Where the two sides stand with each other, so that a side restored from a
 # backup is noticed and healed. The receiving side numbers each envelope it
-# applies or holds through a connection (its "receipt", 1, 2, ...: a number
-# a restore takes back with the database), and tells in its status, on every
-# answer and in every status message, its "position": the last number given
-# ("receipts") and its "history" for this connection, a random name that
-# changes when the side finds its database is not the one that spoke before
-# (restored or copied), with the receipts it found then ("since"). A sender
-# that recorded receipts above what the partner now says, or sees another
-# history, sends again the documents whose receipts the partner lost.
-POSITION_KEYS = ("history", "receipts", "since")
+# applies or holds through a connection (its "receipt", 1, 2, ...), keeps
+# each with its document (a restore takes them back), and tells its
+# "position" in the status of every answer and in every request (the
+# "position" key of a request's body): the highest receipt it holds
+# ("receipts"), its "history" for this connection (a random name) and the
+# receipts it held when that history began ("since"), and the highest
+# receipt it recorded of the partner ("seen") in the partner's history it
+# knows ("seen_in"), and what it had recorded when its history began
+# ("since_seen"). A side told that the partner saw more than it holds went
+# back to a backup: it begins a new history. A sender that sees the
+# partner's history change, or its receipts go below what it recorded, sends
+# again what the partner lost, and takes the partner's next revisions of
+# what it sent after its backup as newer.
+POSITION_KEYS = ("history", "receipts", "since", "seen", "seen_in", "since_seen")
 MAX_RECEIPT = wire_values.MAX_RECEIPT
 
 # Every refusal's code: the "error" of a refused request (or of one
@@ -311,10 +316,12 @@ def public_outcome(outcome):
     return {key: outcome[key] for key in OUTCOME_KEYS if key in outcome}
 
 
-def build_position(history, receipts, since=None):
-    position = {"history": history, "receipts": receipts}
-    if since is not None:
-        position["since"] = since
+def build_position(history, receipts, since=0, seen=0, seen_in=None, since_seen=None):
+    position = {"history": history, "receipts": receipts, "since": since}
+    if seen_in:
+        position.update(seen=seen, seen_in=seen_in)
+        if since_seen is not None:
+            position["since_seen"] = since_seen
     return position
 
 

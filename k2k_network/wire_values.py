@@ -132,9 +132,8 @@ def _choice(*values):
     return lambda value: value in values
 
 
-# The highest receipt number (see wire.POSITION_KEYS): any JSON reader keeps
-# it exact.
-MAX_RECEIPT = 2**53 - 1
+# The highest receipt number (see wire.POSITION_KEYS): a PostgreSQL integer.
+MAX_RECEIPT = 2**31 - 1
 
 
 def is_receipt(value):
@@ -148,12 +147,21 @@ def is_receipt(value):
 def is_position(value):
     return (
         isinstance(value, dict)
-        and set(value) <= {"history", "receipts", "since"}
-        and isinstance(value.get("history"), str)
-        and bool(re.fullmatch(r"[0-9a-f]{32}", value["history"]))
+        and set(value)
+        <= {"history", "receipts", "since", "seen", "seen_in", "since_seen"}
+        and _is_history(value.get("history"))
         and is_receipt(value.get("receipts"))
-        and ("since" not in value or is_receipt(value["since"]))
+        and all(
+            is_receipt(value[key])
+            for key in ("since", "seen", "since_seen")
+            if key in value
+        )
+        and ("seen_in" not in value or _is_history(value["seen_in"]))
     )
+
+
+def _is_history(value):
+    return isinstance(value, str) and bool(re.fullmatch(r"[0-9a-f]{32}", value))
 
 
 def is_key(value):
@@ -274,7 +282,6 @@ PAYLOAD_RULES = {
             "state": _choice("draft", "active", "suspended"),
             "company": _optional(_text),
             "settings": _optional(lambda value: isinstance(value, dict)),
-            "position": _optional(is_position),
         },
         None,
     ),

@@ -129,6 +129,12 @@ class OdooServer:
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         wait_until(self._healthy, 120, f"{self.db} server answers")
+        # Odoo reads every module's manifest at the first request whose path
+        # could be a static file, in whichever thread serves it. When that is
+        # wkhtmltopdf fetching a report's styles, several threads read them
+        # at once, and CPython 3.11.7 may fail parsing one ("AST constructor
+        # recursion depth mismatch"). One such request first, alone.
+        requests.get(f"{self.url}/web/static/img/favicon.ico", timeout=120)
 
     def _healthy(self):
         if self.process.poll() is not None:

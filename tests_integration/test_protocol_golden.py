@@ -184,17 +184,16 @@ def test_golden_answers_tell_the_receiver_s_position_and_receipts():
     outcomes = wire.batch_outcomes(batch, 2)
     assert wire.read_receipt(outcomes[0]) == batch["status"]["position"]["receipts"]
     assert wire.read_receipt(outcomes[1]) is None, "a refused envelope has none"
-    status = _golden("status")["envelope"]
-    assert wire.read_position(status["payload"]["position"])
-    wire.check_payload(status)
+    # A request tells the sender's position beside its envelopes.
+    told = wire.read_position(_golden("batch")["request"]["position"])
+    assert told["seen_in"] == position["history"]
+    assert told["history"] == position["seen_in"]
     for garbled in (
         {"history": "not hex", "receipts": 1},
         {"history": position["history"], "receipts": -1},
         {"history": position["history"], "receipts": wire.MAX_RECEIPT + 1},
         {"history": position["history"], "receipts": 1, "since": True},
         {"history": position["history"], "receipts": 1, "extra": 1},
+        {"history": position["history"], "receipts": 1, "seen_in": "x", "seen": 1},
     ):
         assert wire.read_position(garbled) is None, garbled
-        wrong = dict(status, payload=dict(status["payload"], position=garbled))
-        with pytest.raises(wire.EnvelopeError):
-            wire.check_payload(wrong)

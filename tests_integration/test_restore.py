@@ -1,10 +1,20 @@
-"""A buyer's database restored from a backup, with two real servers: the
-buyer's database is copied (its backup) after 5 of the vendor's invoices
-became bills; 5 more invoices are posted and billed; the buyer's server is
-stopped, its database replaced by the backup (and its files by the backup's)
-and started again; an 11th invoice is posted. The network heals by itself:
-the vendor sends again the 5 invoices the buyer lost, and the buyer holds 11
-bills, one per invoice, each with its PDF.
+"""Databases restored from a backup, with two real servers, as an
+administrator restores them: the server stopped, its database replaced by
+the backup's (and its files by the backup's), started again.
+
+1. The buyer: its backup is taken after 5 of the vendor's invoices became
+   bills; 5 more invoices are posted and billed, and one bill approved;
+   then the restore, and an 11th invoice. The network heals by itself: the
+   vendor sends again the 5 invoices the buyer lost, the buyer holds 11
+   bills, one per invoice, each with its PDF, and its approval made again
+   after the restore reaches the vendor.
+2. Then the vendor: its backup is taken, an invoice is updated and two more
+   are posted and billed; then the restore. The buyer flags the bills whose
+   invoices the vendor may have lost, the vendor's next invoice, which takes
+   a number the buyer already holds a bill of, is flagged and not merged,
+   and the vendor's update made after the restore reaches the buyer's bill.
+
+The tests run in order on the same two servers.
 """
 
 import shutil
@@ -25,6 +35,7 @@ from remote_network import (
 VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
+ORDERS = 14
 
 
 @pytest.fixture(scope="module")
@@ -80,19 +91,40 @@ def _bills(buyer):
 
 
 def _settle(net, predicate, timeout, what):
-    """Wait for ``predicate``, waking both scheduled actions at each poll."""
+    """Wait for ``predicate``, waking both scheduled actions at each poll;
+    on failure, show where each side stands."""
 
     def woken():
         net["vendor"].wake_cron()
         net["buyer"].wake_cron()
         return predicate()
 
-    return wait_until(woken, timeout, what, interval=1)
+    try:
+        return wait_until(woken, timeout, what, interval=1)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{_where_they_stand(net)}") from None
+
+
+def _where_they_stand(net):
+    lines = []
+    for side in ("vendor", "buyer"):
+        server = net[side]
+        for query in (
+            "SELECT id, history_uid, history_since, partner_history_uid, "
+            "partner_restart_count, position_check_pending FROM k2k_connection",
+            "SELECT message_type, state, count(*), max(partner_receipt), "
+            "string_agg(coalesce(state_detail, ''), ' | ') FROM k2k_message "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            "SELECT message_type, document_uid, receipt, revision, revision_offset "
+            "FROM k2k_received WHERE receipt > 0 ORDER BY receipt",
+        ):
+            lines.append(f"{side}: {_sql(server, query)}")
+    return "\n".join(lines)
 
 
 def _make_invoices(net):
-    """Eleven K2K orders from the buyer, invoiced by the vendor (one draft
-    invoice per order); return the invoice ids."""
+    """K2K orders from the buyer, invoiced by the vendor (one draft invoice
+    per order); return the invoice ids."""
     vendor, buyer = net["vendor"], net["buyer"]
     po_ids = buyer.call(
         "purchase.order",
@@ -104,7 +136,7 @@ def _make_invoices(net):
                     (0, 0, {"product_id": net["buyer_product"], "product_qty": 10 + i})
                 ],
             }
-            for i in range(INVOICES)
+            for i in range(ORDERS)
         ],
     )
     buyer.call("purchase.order", "button_confirm", po_ids)
@@ -114,7 +146,7 @@ def _make_invoices(net):
     _settle(
         net,
         lambda: vendor.count("sale.order", [("client_order_ref", "in", names)])
-        == INVOICES,
+        == ORDERS,
         120,
         "the K2K orders reach the vendor",
     )
@@ -128,8 +160,40 @@ def _make_invoices(net):
         ["id"],
         order="id",
     )
-    assert len(invoices) == INVOICES, invoices
+    assert len(invoices) == ORDERS, invoices
     return [invoice["id"] for invoice in invoices]
+
+
+def _bill_of(net, invoice_id, fields=("id",)):
+    uid = net["vendor"].search_read(
+        "k2k.message",
+        [("res_model", "=", "account.move"), ("res_id", "=", invoice_id)],
+        ["document_uid"],
+        limit=1,
+    )[0]["document_uid"]
+    bills = net["buyer"].search_read(
+        "account.move", [("k2k_document_uid", "=", uid)], list(fields)
+    )
+    assert len(bills) == 1, bills
+    return bills[0]
+
+
+def _status_revision(net, invoice_id):
+    return net["vendor"].read_one(
+        "account.move", invoice_id, ["k2k_buyer_status_revision"]
+    )["k2k_buyer_status_revision"]
+
+
+def _restore(server, backup):
+    server.stop()
+    _copy_database(server, backup.db, server.db)
+    server.start()
+
+
+def _take_backup(server, backup):
+    server.stop()
+    _copy_database(server, server.db, backup.db)
+    server.start()
 
 
 def _post_and_bill(net, invoice_ids, bills):
@@ -152,7 +216,7 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     [(_product, net["buyer_product"])] = make_k2k_products(
         vendor, buyer, net["buyer_vendor_partner"]
     )
-    invoices = _make_invoices(net)
+    invoices = net["invoices"] = _make_invoices(net)
     _post_and_bill(net, invoices[:5], 5)
     # The buyer's scheduled action has run: it knows which database it is.
     assert _sql(
@@ -161,17 +225,20 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     )
 
     # The backup, taken while the buyer's server is stopped.
-    buyer.stop()
-    _copy_database(buyer, buyer.db, backup.db)
-    buyer.start()
+    _take_backup(buyer, backup)
     _post_and_bill(net, invoices[5:10], 10)
+    # A bill made before the backup is approved after it.
+    approved = _bill_of(net, invoices[1])["id"]
+    told = _status_revision(net, invoices[1])
+    buyer.call("account.move", "action_k2k_approve", [approved])
+    _settle(net, lambda: _status_revision(net, invoices[1]) > told, 60, "approval told")
 
     # The restore: the buyer's database and files are the backup's again.
     buyer.stop()
     _copy_database(buyer, backup.db, buyer.db)
     assert len(_bills(buyer)) == 5, "the restore took the last 5 bills away"
     buyer.start()
-    vendor.call("account.move", "action_post", invoices[10:])
+    vendor.call("account.move", "action_post", invoices[10:11])
 
     _settle(
         net,
@@ -183,16 +250,14 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
         180,
         "every invoice a bill again",
     )
-    bills = _bills(buyer)
-    assert all(counts == [1] for counts in bills.values()), bills
+    odd = {uid: counts for uid, counts in _bills(buyer).items() if counts != [1]}
+    assert not odd, (odd, _where_they_stand(net))
     vendor_notes = vendor.search_read(
         "mail.message",
         [("model", "=", "k2k.connection"), ("res_id", "=", net["vendor_connection"])],
         ["body"],
     )
-    assert any(
-        "went back to an earlier point" in n["body"] for n in vendor_notes
-    ), vendor_notes
+    assert any("went back to a backup" in n["body"] for n in vendor_notes), vendor_notes
     buyer_notes = buyer.search_read(
         "mail.message",
         [("model", "=", "k2k.connection"), ("res_id", "=", net["buyer_connection"])],
@@ -208,3 +273,129 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
         60,
         "the vendor sees the buyer holds everything",
     )
+    # The approval was lost with the restore: the vendor's invoice is
+    # flagged, and the buyer's approval made again (under a revision the
+    # vendor had seen already) reaches it.
+    assert vendor.read_one("account.move", invoices[1], ["k2k_restore_check"])[
+        "k2k_restore_check"
+    ]
+    bill = _bill_of(net, invoices[1], ["id", "k2k_approval_state"])
+    assert bill["k2k_approval_state"] == "pending", bill
+    buyer.call("account.move", "action_k2k_approve", [bill["id"]])
+    _settle(
+        net,
+        lambda: {
+            message["state"]
+            for message in buyer.search_read(
+                "k2k.message",
+                [("message_type", "=", "bill_status"), ("res_id", "=", bill["id"])],
+                ["state"],
+            )
+        }
+        == {"applied"},
+        60,
+        "the approval made after the restore reaches the vendor",
+    )
+    assert (
+        vendor.read_one("account.move", invoices[1], ["k2k_buyer_status"])[
+            "k2k_buyer_status"
+        ]
+        == "approved"
+    )
+
+
+def _set_price(vendor, invoice_id, price):
+    """The vendor changes its posted invoice: back to draft, a new price,
+    posted again (a new revision for the buyer)."""
+    vendor.call("account.move", "button_draft", [invoice_id])
+    line = vendor.search_read(
+        "account.move.line",
+        [("move_id", "=", invoice_id), ("display_type", "=", "product")],
+        ["id"],
+    )[0]["id"]
+    vendor.call(
+        "account.move",
+        "write",
+        [invoice_id],
+        {"invoice_line_ids": [(1, line, {"price_unit": price})]},
+    )
+    vendor.call("account.move", "action_post", [invoice_id])
+
+
+def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
+    net = restore_network
+    vendor, buyer, backup = net["vendor"], net["buyer"], net["backup"]
+    invoices = net["invoices"]
+    vendor_backup = OdooServer(
+        vendor.cli, "k2k_restore_vendor_backup", 0, backup.logfile.parent
+    )
+    try:
+        _take_backup(vendor, vendor_backup)
+        # After the backup: invoice 1 updated, two more invoices billed.
+        _set_price(vendor, invoices[0], 1.10)
+        _settle(
+            net,
+            lambda: _bill_of(net, invoices[0], ["k2k_revision"])["k2k_revision"] == 2,
+            90,
+            "the update reaches the bill",
+        )
+        _post_and_bill(net, invoices[11:13], 13)
+        numbers = {
+            inv["id"]: inv["name"]
+            for inv in vendor.call("account.move", "read", invoices[11:13], ["name"])
+        }
+
+        _restore(vendor, vendor_backup)
+        # The vendor numbers again from its backup: its next invoice takes
+        # the number the buyer holds a bill of already.
+        vendor.call("account.move", "action_post", [invoices[13]])
+        reused = vendor.read_one("account.move", invoices[13], ["name"])["name"]
+        assert reused in numbers.values(), (reused, numbers)
+        (lost,) = set(numbers.values()) - {reused}
+        # And it changes invoice 1 again, from its own revision 1.
+        _set_price(vendor, invoices[0], 1.25)
+
+        def flagged():
+            return {
+                bill["ref"]
+                for bill in buyer.search_read(
+                    "account.move",
+                    [("k2k_restore_check", "=", True)],
+                    ["ref"],
+                )
+            }
+
+        _settle(
+            net,
+            lambda: len(_bills(buyer)) == ORDERS and len(flagged()) >= 2,
+            120,
+            "the vendor's next invoice billed, what it lost flagged",
+        )
+        # One bill per document, each with its PDF (and those of the
+        # revisions it had before: the vendor's update adds its own).
+        odd = {
+            uid: counts
+            for uid, counts in _bills(buyer).items()
+            if len(counts) != 1 or not counts[0]
+        }
+        assert not odd, (odd, _where_they_stand(net))
+        two = buyer.search_read(
+            "account.move",
+            [("ref", "=", reused), ("move_type", "=", "in_invoice")],
+            ["k2k_restore_check", "k2k_document_uid", "amount_untaxed"],
+        )
+        assert len(two) == 2 and all(b["k2k_restore_check"] for b in two), two
+        assert lost in flagged(), flagged()
+        _settle(
+            net,
+            lambda: _bill_of(net, invoices[0], ["invoice_line_ids", "amount_untaxed"])[
+                "amount_untaxed"
+            ]
+            == vendor.read_one("account.move", invoices[0], ["amount_untaxed"])[
+                "amount_untaxed"
+            ],
+            90,
+            "the vendor's update made after its restore reaches the bill",
+        )
+    finally:
+        vendor_backup.drop()

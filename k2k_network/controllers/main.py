@@ -114,9 +114,6 @@ class K2KController(http.Controller):
         try:
             connection, data, nonce = self._k2k_authenticate(env, log, signer)
             log.update(connection_id=connection.id, **self._k2k_describe_body(data))
-            # A restored database learns it at its first exchange, and its
-            # answer already tells the partner where it stands now.
-            env["k2k.connection"]._k2k_check_database_identity()
             answer = self._k2k_handle(env, handle, connection, data)
         except wire.Refused as refusal:
             return self._k2k_refuse(env, log, refusal, signer)
@@ -323,6 +320,7 @@ class K2KController(http.Controller):
     # -- handlers -----------------------------------------------------------
 
     def _k2k_handle_message(self, connection, envelope):
+        self._k2k_check_told_position(connection, envelope)
         (result,) = connection.env["k2k.inbox"]._k2k_apply_batch(
             connection, [envelope], raise_errors=True
         )
@@ -336,6 +334,7 @@ class K2KController(http.Controller):
         refusal in its slot of the answer and the others are applied."""
         env = connection.env
         Inbox = env["k2k.inbox"]
+        self._k2k_check_told_position(connection, data)
         results = Inbox._k2k_apply_batch(
             connection, wire.check_batch(data), raise_errors=True
         )
@@ -357,6 +356,13 @@ class K2KController(http.Controller):
             refused=len(refused),
         )
         return {"outcomes": outcomes, "detail": "\n".join([detail, *refused])}
+
+    def _k2k_check_told_position(self, connection, data):
+        """Where the partner says both sides stand, first: a side that went
+        back begins a new history before it numbers anything, and its
+        answer tells the partner what to send again."""
+        if isinstance(data, dict):
+            connection._k2k_check_told_position(data.get("position"))
 
     def _k2k_handle_handshake(self, connection, data):
         if not connection._k2k_invitation_is_open():

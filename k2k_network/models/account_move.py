@@ -102,6 +102,15 @@ class AccountMove(models.Model):
     k2k_cancelled_by_vendor = fields.Boolean(
         string="Cancelled by the Vendor", readonly=True, copy=False
     )
+    k2k_restore_check = fields.Boolean(
+        string="To Check With the Partner",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The partner restored its database from a backup made before it "
+        "sent what this document holds, or sent another document under its "
+        "number: check it with the partner (the chatter says what happened).",
+    )
     k2k_pending_revision = fields.Integer(readonly=True, copy=False)
     # The held revision whole, its PDFs with it: read only when applied,
     # never with the bill's other columns (a list of bills would load every
@@ -337,6 +346,28 @@ class AccountMove(models.Model):
             "approved",
             self.env._("Approved for accounting by %(user)s.", user=self.env.user.name),
         )
+
+    def action_k2k_restore_checked(self):
+        """A person checked with the partner what its restore changed."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(
+                self.env._("Only billing users can mark K2K documents as checked.")
+            )
+        self.check_access("write")
+        flagged = self.filtered("k2k_restore_check")
+        flagged.sudo().write({"k2k_restore_check": False})
+        for move in flagged:
+            move._message_log(
+                body=self.env._(
+                    "Checked with the partner by %(user)s.", user=self.env.user.name
+                )
+            )
+
+    def _k2k_flag_partner_restore(self, text):
+        """Flag these documents for a person, with ``text`` in their chatter."""
+        self.write({"k2k_restore_check": True})
+        for move in self:
+            move._message_log(body=text)
 
     def action_k2k_send_back(self):
         if not self.env.user.has_group("account.group_account_invoice"):

@@ -107,6 +107,13 @@ class K2KDocument(models.AbstractModel):
         from the queue): tell the sent document."""
 
     @api.model
+    def _k2k_on_partner_restarted(self, connection, received):
+        """The partner of ``connection`` restored its database from a
+        backup made before it sent the documents of ``received``
+        (``k2k.received``, of this adapter's types, as applied here): it
+        may hold older versions of them, or none."""
+
+    @api.model
     def _k2k_on_send_again(self, messages):
         """``messages`` (of this adapter's types) go again: the partner lost
         what it made of them in a restore (``k2k.remote.position``)."""

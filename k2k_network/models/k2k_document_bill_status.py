@@ -103,3 +103,34 @@ class K2KDocumentBillStatus(models.AbstractModel):
             invoice,
             invoice.name,
         )
+
+    @api.model
+    def _k2k_on_partner_restarted(self, connection, received):
+        """The buyer restored its database from a backup made before it
+        told these statuses: its bill may be at an earlier stage there. The
+        invoices are flagged for a person; the buyer's next status of each
+        replaces the one shown."""
+        result = super()._k2k_on_partner_restarted(connection, received)
+        buyer = connection._get_buyer_display_name()
+        invoices = (
+            self.env["account.move"]
+            .browse(
+                received.filtered(lambda r: r.res_model == "account.move").mapped(
+                    "res_id"
+                )
+            )
+            .exists()
+        )
+        # The buyer's bill tells its status anew, maybe under another
+        # document: its next status is taken, whatever its revision.
+        invoices.write({"k2k_buyer_status_revision": 0})
+        invoices._k2k_flag_partner_restore(
+            self.env._(
+                "%(buyer)s restored its database from a backup made before it told "
+                "the status shown here: its bill of this invoice may be at an "
+                "earlier stage there. Check with %(buyer)s; its next status "
+                "replaces this one.",
+                buyer=buyer,
+            )
+        )
+        return result

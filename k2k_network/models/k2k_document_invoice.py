@@ -365,6 +365,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 bill, payload["invoice_number"]
             )
         bills._k2k_after_vendor_change()
+        self._k2k_flag_reused_numbers(connection, bills)
         return bills
 
     @api.model
@@ -899,3 +900,50 @@ class K2KDocumentInvoice(models.AbstractModel):
         )
         invoices.exists().write({"k2k_buyer_status_revision": 0})
         return result
+
+    @api.model
+    def _k2k_on_partner_restarted(self, connection, received):
+        """The vendor restored its database from a backup made before it
+        sent these invoices (or these revisions of them): it may no longer
+        have them. Their bills are flagged for a person."""
+        result = super()._k2k_on_partner_restarted(connection, received)
+        vendor = connection._get_vendor_display_name()
+        for item in received:
+            bill = self._k2k_find_bill(connection, item.document_uid)
+            bill._k2k_flag_partner_restore(
+                self.env._(
+                    "%(vendor)s restored its database from a backup made before it "
+                    "sent this invoice as it is here: it may no longer have it, or "
+                    "have an older version. Check with %(vendor)s before paying; "
+                    "its next version of this invoice replaces this one as usual.",
+                    vendor=vendor,
+                )
+            )
+        return result
+
+    @api.model
+    def _k2k_flag_reused_numbers(self, connection, bills):
+        """Flag each of ``bills`` whose vendor number another document of
+        the vendor already came under (Odoo's own duplicate search): the
+        vendor numbered again after restoring its database, or made two
+        documents of one number. Never merged: a person compares them."""
+        duplicates = bills._fetch_duplicate_reference()
+        vendor = connection._get_vendor_display_name()
+        for bill in bills:
+            others = duplicates.get(bill, self.env["account.move"]).filtered(
+                lambda m, bill=bill: m.k2k_document_uid
+                and m.k2k_document_uid != bill.k2k_document_uid
+                and m.k2k_connection_id == connection
+            )
+            if others:
+                bill._k2k_flag_partner_restore(
+                    self.env._(
+                        "%(vendor)s sent another document under the number "
+                        "%(number)s before: %(bills)s. It may have restored its "
+                        "database and numbered again. Check with %(vendor)s "
+                        "which is right before approving.",
+                        vendor=vendor,
+                        number=bill.ref,
+                        bills=", ".join(others.mapped("display_name")),
+                    )
+                )

@@ -44,34 +44,18 @@ class K2KDocumentStatus(models.AbstractModel):
 
     @api.model
     def _k2k_export_status_now(self, connection):
-        """The status with where this side stands now (on an answer, or as
-        a status message leaves): never kept in the log, where it would
-        grow old."""
+        """The status with where this side stands now, for an answer."""
         status = self._k2k_export_status(connection)
         position = connection._k2k_get_position()
         if position:
             status["position"] = position
         return status
 
-    @api.model
-    def _k2k_complete_envelope(self, message, envelope):
-        envelope = super()._k2k_complete_envelope(message, envelope)
-        position = message.connection_id.sudo()._k2k_get_position()
-        if not position:
-            return envelope
-        return dict(envelope, payload=dict(envelope["payload"], position=position))
-
     # -- apply -------------------------------------------------------------
 
     @api.model
     def _k2k_apply(self, connection, envelope):
         """The partner's state and switches changed."""
-        # First where it stands: a restored partner numbers its statuses
-        # again from an older revision. Only its history: receipts given
-        # since this status left may already be recorded here.
-        connection._k2k_check_partner_position(
-            envelope["payload"].get("position"), compare_receipts=False
-        )
         revision = envelope["revision"]
         if revision <= connection.remote_status_revision:
             return self._k2k_outcome(

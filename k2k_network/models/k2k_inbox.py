@@ -42,7 +42,9 @@ class K2KInbox(models.AbstractModel):
         ``raise_errors``: an error that is not a refusal (a conflict with
         another transaction, a fault) is raised rather than returned, as a
         request wants it: Odoo runs a request again after a conflict."""
-        checked = [self._k2k_check_form(connection, e) for e in envelopes]
+        checked = self._k2k_shift_revisions(
+            connection, [self._k2k_check_form(connection, e) for e in envelopes]
+        )
         per_document = Counter(
             e["document_uid"] for e in checked if not isinstance(e, Exception)
         )
@@ -117,7 +119,7 @@ class K2KInbox(models.AbstractModel):
             with self.env.cr.savepoint():
                 applied = adapter._k2k_apply_together(receiver, envelopes)
                 return {
-                    index: self._k2k_with_receipt(connection, outcome)
+                    index: self._k2k_with_receipt(connection, envelopes[index], outcome)
                     for index, outcome in applied.items()
                 }
         except OperationalError:
@@ -154,19 +156,45 @@ class K2KInbox(models.AbstractModel):
         refuse it."""
         receiver = self._k2k_get_receiver(connection, envelope["type"])
         adapter = receiver.env["k2k.document"]._k2k_get_adapter(envelope["type"])
-        return self._k2k_with_receipt(
-            connection, adapter._k2k_apply(receiver, envelope)
-        )
+        outcome = adapter._k2k_apply(receiver, envelope)
+        return self._k2k_with_receipt(connection, envelope, outcome)
 
     @api.model
-    def _k2k_with_receipt(self, connection, outcome):
-        """``outcome`` with the receipt of what it changed here (see
-        ``k2k.remote.position``): what a restore of this database would
-        lose, the partner sends again."""
+    def _k2k_with_receipt(self, connection, envelope, outcome):
+        """``outcome`` of ``envelope`` with the receipt of what it changed
+        here (see ``k2k.remote.position``): what a restore of this database
+        would lose, the partner sends again."""
         if outcome.get("outcome") not in (wire.OUTCOME_APPLIED, wire.OUTCOME_DELIVERED):
             return outcome
         receipt = connection._k2k_take_receipt()
-        return outcome if receipt is None else dict(outcome, receipt=receipt)
+        if receipt is None:
+            return outcome
+        self.env["k2k.received"].sudo()._k2k_note_receipt(
+            connection, envelope, receipt, outcome.get("record")
+        )
+        return dict(outcome, receipt=receipt)
+
+    @api.model
+    def _k2k_shift_revisions(self, connection, checked):
+        """``checked`` with the revisions of the documents the partner
+        numbers again since it restored its database raised above those
+        applied here before (``k2k.received._k2k_take_partner_restart``)."""
+        if not connection.partner_restart_count:
+            return checked
+        offsets = (
+            self.env["k2k.received"]
+            .sudo()
+            ._k2k_get_revision_offsets(
+                connection,
+                {e["document_uid"] for e in checked if not isinstance(e, Exception)},
+            )
+        )
+        return [
+            dict(e, revision=e["revision"] + offsets[e["document_uid"]])
+            if not isinstance(e, Exception) and e["document_uid"] in offsets
+            else e
+            for e in checked
+        ]
 
     @api.model
     def _k2k_get_receiver(self, connection, message_type):

@@ -1,6 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -101,7 +101,7 @@ class K2KMessage(models.Model):
     partner_reference = fields.Char(string="Partner's Document", readonly=True)
     # The number the partner in another database gave this message when it
     # applied it (k2k.remote.position): what it lost in a restore goes again.
-    partner_receipt = fields.Integer(readonly=True, copy=False, index="btree_not_null")
+    partner_receipt = fields.Integer(readonly=True, copy=False)
     partner_res_model = fields.Char(string="Received As Model", readonly=True)
     partner_res_id = fields.Many2oneReference(
         string="Received As ID",
@@ -119,6 +119,18 @@ class K2KMessage(models.Model):
         string="Received As",
         compute="_compute_document_refs",
     )
+
+    def init(self):
+        result = super().init()
+        # The highest receipt of a connection, read on every answer.
+        tools.create_index(
+            self.env.cr,
+            "k2k_message_connection_receipt_index",
+            self._table,
+            ["connection_id", "partner_receipt"],
+            where="partner_receipt > 0",
+        )
+        return result
 
     @api.model
     def _selection_document_model(self):
@@ -294,24 +306,33 @@ class K2KMessage(models.Model):
             }
         )
 
-    def _k2k_get_newest_of_documents(self):
-        """Those of ``self`` that are the newest message of their document
-        through their connection (a key change is never sent again: the
-        partner's next exchange tells which key it holds)."""
-        if not self:
-            return self
-        self.flush_model(["connection_id", "document_uid"])
+    def _k2k_get_lost_to_send(self):
+        """Of ``self``, messages the partner lost, the newest of each
+        document, unless a newer message of it is still to go (it says
+        more); a key change never goes again: the partner's next exchange
+        tells which key it holds."""
+        lost = self.filtered(lambda m: m.message_type != "keys")
+        if not lost:
+            return lost
+        self.flush_model(["connection_id", "document_uid", "state"])
         self.env.cr.execute(
             SQL(
-                "SELECT max(id) FROM k2k_message "
+                "SELECT connection_id, document_uid, max(id) FROM k2k_message "
                 "WHERE connection_id IN %s AND document_uid IN %s "
-                "GROUP BY connection_id, document_uid",
-                tuple(self.connection_id.ids),
-                tuple(set(self.mapped("document_uid"))),
+                "AND state IN ('queued', 'waiting') GROUP BY 1, 2",
+                tuple(lost.connection_id.ids),
+                tuple(set(lost.mapped("document_uid"))),
             )
         )
-        newest = {row[0] for row in self.env.cr.fetchall()}
-        return self.filtered(lambda m: m.id in newest and m.message_type != "keys")
+        to_go = {(conn, uid): newest for conn, uid, newest in self.env.cr.fetchall()}
+        newest = {}
+        for message in lost:
+            key = (message.connection_id.id, message.document_uid)
+            if to_go.get(key, 0) > message.id:
+                continue
+            if key not in newest or newest[key].id < message.id:
+                newest[key] = message
+        return self.browse([message.id for message in newest.values()])
 
     def _k2k_send_again(self, detail):
         """Queue ``self`` again, as new: the partner lost what it made of

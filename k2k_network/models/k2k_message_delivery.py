@@ -33,7 +33,7 @@ class K2KMessage(models.Model):
         again while some do. A run that nears Odoo's cron time limit ends,
         and a run of its own takes the rest."""
         batch_size = batch_size or self._k2k_get_batch_size()
-        self.env["k2k.connection"]._k2k_check_database_identity()
+        self.env["k2k.connection"].sudo()._k2k_check_database_identity()
         if self._k2k_run_is_over():
             # done=0: Odoo ends this run (and would call again past its limit).
             self._k2k_trigger_processing()
@@ -147,6 +147,13 @@ class K2KMessage(models.Model):
             # an administrator sends to it again from the connection.
             lambda m: m.state == "queued" and not m.connection_id._k2k_is_paused()
         )
+        held = messages.filtered(
+            lambda m: m.connection_id.position_check_pending
+            and m.message_type != "status"
+        )
+        if held:
+            self.env["k2k.connection"]._k2k_hold_until_checked(held)
+            messages -= held
         waiting = messages.filtered(
             lambda m: not m.connection_id._k2k_carries_now(m.message_type)
         )

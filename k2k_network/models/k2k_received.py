@@ -1,6 +1,9 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from .. import wire
 
 
 class K2KReceived(models.Model):
@@ -33,6 +36,17 @@ class K2KReceived(models.Model):
         "it still name it.",
     )
 
+    # Between two databases (k2k.remote.position): the last receipt this
+    # side gave an envelope of the document, its newest revision here, what
+    # it made of it, and what is added to the revisions the partner numbers
+    # again after it restored its database from a backup.
+    message_type = fields.Char(readonly=True)
+    receipt = fields.Integer(readonly=True)
+    revision = fields.Integer(readonly=True)
+    revision_offset = fields.Integer(readonly=True)
+    res_model = fields.Char(readonly=True)
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
+
     _sql_constraints = [
         (
             "document_uniq",
@@ -40,6 +54,18 @@ class K2KReceived(models.Model):
             "A document is remembered once per connection.",
         ),
     ]
+
+    def init(self):
+        result = super().init()
+        # The highest receipt of a connection, read on every answer.
+        tools.create_index(
+            self.env.cr,
+            "k2k_received_connection_receipt_index",
+            self._table,
+            ["connection_id", "receipt"],
+            where="receipt > 0",
+        )
+        return result
 
     @api.model
     def _k2k_get_received(self, connection, document_uid):
@@ -83,3 +109,71 @@ class K2KReceived(models.Model):
             record.k2k_document_uid,
             {"deleted_revision": revision, "deleted_res_id": record.id},
         )
+
+    @api.model
+    def _k2k_note_receipt(self, connection, envelope, receipt, record=None):
+        """Remember the receipt this side gave ``envelope`` and the record it
+        made of it: one statement per envelope, on the hot path."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO k2k_received (connection_id, document_uid, "
+                "message_type, receipt, revision, res_model, res_id, create_uid, "
+                "create_date, write_uid, write_date) "
+                "VALUES (%(connection)s, %(uid)s, %(type)s, %(receipt)s, "
+                "%(revision)s, %(model)s, %(res_id)s, %(user)s, now() at time zone "
+                "'UTC', %(user)s, now() at time zone 'UTC') "
+                "ON CONFLICT (connection_id, document_uid) DO UPDATE SET "
+                "receipt = EXCLUDED.receipt, message_type = EXCLUDED.message_type, "
+                "revision = GREATEST(k2k_received.revision, EXCLUDED.revision), "
+                "res_model = COALESCE(EXCLUDED.res_model, k2k_received.res_model), "
+                "res_id = COALESCE(EXCLUDED.res_id, k2k_received.res_id), "
+                "write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date",
+                connection=connection.id,
+                uid=envelope["document_uid"],
+                type=wire.CANCEL_TYPES.get(envelope["type"], envelope["type"]),
+                receipt=receipt,
+                revision=envelope["revision"],
+                model=record._name if record else None,
+                res_id=record.id if record else None,
+                user=self.env.uid,
+            )
+        )
+        self.invalidate_model()
+
+    @api.model
+    def _k2k_get_revision_offsets(self, connection, document_uids):
+        """``{document identifier: offset}`` of those the partner numbers
+        again since it restored its database."""
+        if not document_uids:
+            return {}
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT document_uid, revision_offset FROM k2k_received "
+                "WHERE connection_id = %s AND document_uid IN %s "
+                "AND revision_offset > 0",
+                connection.id,
+                tuple(document_uids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _k2k_take_partner_restart(self, connection, seen):
+        """The partner restored its database and recorded receipts up to
+        ``seen`` only: what this side applied of it after that was sent
+        after its backup. Its next revisions of those documents count above
+        every revision of them here; return those documents."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE k2k_received SET revision_offset = revision "
+                "WHERE connection_id = %s AND receipt > %s RETURNING id",
+                connection.id,
+                seen,
+            )
+        )
+        restarted = self.browse([row[0] for row in self.env.cr.fetchall()])
+        self.invalidate_model()
+        return restarted

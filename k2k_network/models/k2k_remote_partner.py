@@ -754,7 +754,7 @@ class K2KRemotePartner(models.AbstractModel):
             with self.env.cr.savepoint():
                 self.env["k2k.document.status"]._k2k_store_partner_status(self, status)
                 if isinstance(status, dict):
-                    self._k2k_check_partner_position(status.get("position"), receipts)
+                    self._k2k_check_answered_position(status.get("position"), receipts)
         except Exception:
             _logger.warning(
                 "K2K: the status of %s's answer cannot be stored now",

@@ -1,6 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -13,16 +14,18 @@ _logger = logging.getLogger(__name__)
 class K2KRemotePosition(models.AbstractModel):
     """Where the two sides of a connection in two databases stand with each
     other, so that a database restored from a backup heals the network by
-    itself (see ``wire.POSITION_KEYS``).
+    itself (see ``wire.POSITION_KEYS``). Mixed into ``k2k.connection``.
 
     As the receiving side, a connection numbers what it applies (its
-    receipts, a PostgreSQL sequence: a restore takes it back with the rest
-    of the database) and tells its position on every answer and status. As
-    the sending side, it records on each message the receipt the partner
-    gave it; a partner whose position is below what was recorded, or that
-    began a new history, lost what it applied since: its documents are sent
-    again, and it applies them once more, each exactly once (the adapters
-    know a revision they already hold)."""
+    receipts, from a PostgreSQL sequence; each kept with its document in
+    ``k2k.received``, which a restore takes back) and tells its position on
+    every answer and request. As the sending side, it records on each message
+    the receipt the partner gave it. A side told that the partner recorded
+    receipts it no longer holds went back: it begins a new history, from the
+    receipts it holds. A partner that began a new history, or whose receipts
+    are below what was recorded, lost what it applied since: the documents
+    go again, and it applies each once more (the adapters know a revision
+    they already hold)."""
 
     _name = "k2k.remote.position"
     _description = "K2K Position Between Two Databases"
@@ -32,23 +35,44 @@ class K2KRemotePosition(models.AbstractModel):
         readonly=True,
         copy=False,
         help="Names this database's history with the partner: it changes when "
-        "this database finds it was restored from a backup or copied.",
+        "this database finds it went back to a backup.",
     )
     history_since = fields.Integer(
         string="Our History Began At",
         readonly=True,
         copy=False,
-        help="The receipts this side had given when its history began.",
+        help="The receipts this side held when its history began.",
     )
-    receipt_sequence_id = fields.Many2one(
-        "ir.sequence",
-        string="Receipts",
+    history_since_seen = fields.Integer(
         readonly=True,
         copy=False,
-        groups="base.group_system",
+        help="The highest receipt of the partner this side held when its "
+        "history began: what the partner applied of it after that, this side "
+        "sent after its backup.",
+    )
+    check_seen = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="The highest receipt of the partner this side held when it found "
+        "it has another identity: before anything it sends after the restore.",
     )
     partner_history_uid = fields.Char(
         string="Partner's History", readonly=True, copy=False
+    )
+    partner_restart_count = fields.Integer(
+        string="Partner Restores",
+        readonly=True,
+        copy=False,
+        help="How often the partner began a new history (it restored its "
+        "database from a backup).",
+    )
+    position_check_pending = fields.Boolean(
+        string="Checking Where Both Sides Stand",
+        readonly=True,
+        copy=False,
+        help="This database has another identity than when it last spoke with "
+        "the partner (restored, or copied): nothing but its status goes until "
+        "the partner's answer tells whether it went back.",
     )
     position_verified_date = fields.Datetime(
         string="Both Sides Last Agreed On",
@@ -67,60 +91,112 @@ class K2KRemotePosition(models.AbstractModel):
         return self.transport == "http"
 
     def _k2k_get_receipt_sequence(self):
+        """The PostgreSQL sequence of this side's receipts: not a column,
+        so that a partner's requests never wait for each other's row lock;
+        not an ``ir.sequence``, which a user could reset."""
         self.ensure_one()
-        connection = self.sudo()
-        if not connection.receipt_sequence_id:
-            connection.receipt_sequence_id = (
-                self.env["ir.sequence"]
-                .sudo()
-                .create(
-                    {
-                        "name": f"K2K receipts of connection {self.id}",
-                        "implementation": "standard",
-                        "company_id": False,
-                    }
-                )
-            )
-        return connection.receipt_sequence_id
+        return f"k2k_connection_receipts_{self.id}"
 
     def _k2k_take_receipt(self):
         """The number of the envelope this side just applied, or ``None``
-        where positions are not kept. A sequence, not a column: requests of
-        one partner never wait for each other's row lock."""
+        where positions are not kept."""
         if not self._k2k_takes_positions():
             return None
-        return int(self._k2k_get_receipt_sequence()._next())
-
-    def _k2k_get_receipts(self):
-        """The last receipt this side gave through the connection."""
-        sequence = self.sudo().receipt_sequence_id
-        if not sequence:
-            return 0
+        name = self._k2k_get_receipt_sequence()
         self.env.cr.execute(
             SQL(
-                "SELECT last_value, is_called FROM %s",
-                SQL.identifier(f"ir_sequence_{sequence.id:03d}"),
+                "CREATE SEQUENCE IF NOT EXISTS %s; SELECT nextval(%s)",
+                SQL.identifier(name),
+                name,
             )
         )
-        last_value, is_called = self.env.cr.fetchone()
-        return last_value if is_called else last_value - 1
+        return self.env.cr.fetchone()[0]
+
+    def _k2k_get_given_receipt(self):
+        """The last receipt number taken, committed or not (the sequence
+        is outside transactions): no receipt this side gave is above it."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT last_value FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND sequencename = %s",
+                self._k2k_get_receipt_sequence(),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return (row and row[0]) or 0
+
+    def _k2k_get_receipts(self):
+        """The highest receipt this side holds with its document: what a
+        restore left, unlike the sequence, which a backup may take ahead of
+        the data."""
+        self.ensure_one()
+        self.env["k2k.received"].flush_model(["connection_id", "receipt"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT max(receipt) FROM k2k_received "
+                "WHERE connection_id = %s AND receipt > 0",
+                self.id,
+            )
+        )
+        return self.env.cr.fetchone()[0] or 0
 
     def _k2k_get_position(self):
         """What this side tells the partner of where it stands, or ``None``."""
         if not self._k2k_takes_positions():
             return None
         if not self.history_uid:
+            # Made with the connection; a connection older than positions
+            # gets its own at its first exchange.
             self.sudo().history_uid = wire.new_uid()
         return wire.build_position(
-            self.history_uid, self._k2k_get_receipts(), self.history_since
+            self.history_uid,
+            self._k2k_get_receipts(),
+            self.history_since,
+            self._k2k_get_recorded_receipt(),
+            self.partner_history_uid,
+            self.history_since_seen if self.history_uid else None,
         )
+
+    def _k2k_begin_new_history(self):
+        """This database went back to a backup: what it received since, it
+        holds no more. A new history, from the receipts it holds, tells the
+        partner what to send again; it hears it at once."""
+        for connection in self:
+            since = connection._k2k_get_receipts()
+            connection.sudo().write(
+                {
+                    "history_uid": wire.new_uid(),
+                    "history_since": since,
+                    # What this side sent after the restore got receipts too:
+                    # the point before it, where it has one.
+                    "history_since_seen": connection.check_seen
+                    if connection.position_check_pending
+                    else connection._k2k_get_recorded_receipt(),
+                    "position_verified_date": False,
+                }
+            )
+            _logger.warning(
+                "K2K: %s went back to receipt %s: a new history begins",
+                connection.display_name,
+                since,
+            )
+            connection._message_log(
+                body=self.env._(
+                    "This database holds less than %(partner)s sent it: it was "
+                    "restored from a backup. %(partner)s sends again what was "
+                    "received after the backup.",
+                    partner=connection.remote_company_name or connection.remote_url,
+                )
+            )
+        self._k2k_notify_partner()
 
     @api.model
     def _k2k_check_database_identity(self):
-        """Begin a new history with every partner when this database is not
-        the one that spoke before: a restore or a copy gives the database
-        another PostgreSQL identity (its oid) than the one recorded. A
-        neutralized copy speaks to nobody: it begins nothing."""
+        """A database restored from a dump, or copied, has another
+        PostgreSQL identity (its oid) than the one recorded: check with
+        every partner at once whether it went back, rather than wait for
+        the next exchange. A neutralized copy speaks to nobody. Run by the
+        scheduled action, one at a time (and at install, to record it)."""
         if self._k2k_is_neutralized():
             return
         self.env.cr.execute(
@@ -133,34 +209,53 @@ class K2KRemotePosition(models.AbstractModel):
             return
         params.set_param("k2k_network.database_oid", current)
         if known:
-            self.sudo().search(
+            connections = self.sudo().search(
                 [("transport", "=", "http"), ("state", "in", ("active", "suspended"))]
-            )._k2k_begin_new_history()
-
-    def _k2k_begin_new_history(self):
-        """This database was restored or copied: tell each partner, whose
-        answer (or its next request) shows what it holds that this side
-        lost, and which sends again what this side lost of its own."""
-        for connection in self:
-            connection.write(
-                {
-                    "history_uid": wire.new_uid(),
-                    "history_since": connection._k2k_get_receipts(),
-                    "position_verified_date": False,
-                }
             )
-            connection._message_log(
-                body=self.env._(
-                    "This database is not the one that last spoke with "
-                    "%(partner)s: it was restored from a backup, or copied. It "
-                    "tells %(partner)s, which sends again what was received "
-                    "after the backup.",
-                    partner=connection.remote_company_name or connection.remote_url,
+            for connection in connections:
+                connection.write(
+                    {
+                        "position_check_pending": True,
+                        "check_seen": connection._k2k_get_recorded_receipt(),
+                    }
                 )
-            )
-        self._k2k_notify_partner()
+            connections._k2k_notify_partner()
 
-    # -- the sending side --------------------------------------------------------
+    def _k2k_hold_until_checked(self, messages):
+        """Keep ``messages`` (of connections whose check is pending, not a
+        status) from going in this run: sent before this side knows whether
+        it went back, they would carry revisions the partner takes for ones
+        it holds already."""
+        when = fields.Datetime.now() + timedelta(minutes=1)
+        messages.write(
+            {
+                "next_attempt_date": when,
+                "state_detail": self.env._(
+                    "Waits for the partner to tell where it stands: this database "
+                    "was restored or copied."
+                ),
+            }
+        )
+        messages._k2k_trigger_processing(at=when)
+
+    def _k2k_end_check(self):
+        """The partner answered where it stands: what was held goes now."""
+        self.sudo().position_check_pending = False
+        held = (
+            self.env["k2k.message"]
+            .sudo()
+            .search(
+                [
+                    ("connection_id", "=", self.id),
+                    ("state", "=", "queued"),
+                    ("next_attempt_date", "!=", False),
+                ]
+            )
+        )
+        held.write({"next_attempt_date": False})
+        held._k2k_trigger_processing()
+
+    # -- the two sides, from what the partner tells ----------------------------
 
     def _k2k_get_recorded_receipt(self):
         """The highest receipt the partner gave a message of this side, as
@@ -169,68 +264,132 @@ class K2KRemotePosition(models.AbstractModel):
         self.env["k2k.message"].flush_model(["connection_id", "partner_receipt"])
         self.env.cr.execute(
             SQL(
-                "SELECT max(partner_receipt) FROM k2k_message WHERE connection_id = %s",
+                "SELECT max(partner_receipt) FROM k2k_message "
+                "WHERE connection_id = %s AND partner_receipt > 0",
                 self.id,
             )
         )
         return self.env.cr.fetchone()[0] or 0
 
-    def _k2k_check_partner_position(self, position, receipts=(), compare_receipts=True):
-        """Compare the partner's ``position`` (as it told it) and the
-        ``receipts`` of the answer that carries it with what this side
-        recorded; send again what the partner lost. Receipts only grow:
-        one at or below a receipt recorded before, or a position below it,
-        is a partner that went back (a restore that kept its history); a
-        new history is a partner that found it was restored, from its
-        ``since``. ``compare_receipts=False``: a position told in a request,
-        which may be older than receipts recorded meanwhile; only its
-        history counts."""
+    def _k2k_check_told_position(self, position):
+        """The partner's ``position``, told in its request: this side went
+        back if the partner recorded receipts it no longer holds (the
+        request left after those receipts were committed here, so this
+        transaction sees them), and the partner began a new history if it
+        names another."""
         self.ensure_one()
         position = wire.read_position(position)
         if position is None or not self._k2k_takes_positions():
             return
-        known = self.partner_history_uid
-        lost_since = None
-        if known and position["history"] != known:
-            lost_since = position.get("since", 0)
-        elif known and compare_receipts:
-            lowest = min([position["receipts"], *(r - 1 for r in receipts)])
-            if lowest < self._k2k_get_recorded_receipt():
-                lost_since = lowest
-        vals = {}
-        if position["history"] != known:
-            vals["partner_history_uid"] = position["history"]
-            if known:
-                # The partner numbers its statuses from where it was restored.
-                vals["remote_status_revision"] = 0
+        if self._k2k_is_seen_of_ours(position) and (
+            position["seen"] > self._k2k_get_receipts()
+        ):
+            self._k2k_begin_new_history()
+        self._k2k_take_partner_history(position)
+
+    def _k2k_is_seen_of_ours(self, position):
+        """Whether the receipts the partner says it recorded are of this
+        side's history as it stands (not of one it left already)."""
+        return bool(self.history_uid) and position.get("seen_in") == self.history_uid
+
+    def _k2k_check_answered_position(self, position, receipts=()):
+        """The partner's ``position`` and the ``receipts`` of the answer
+        that carries them. This side went back if the partner recorded a
+        receipt above any this side ever gave (the sequence: this
+        transaction may not see receipts another one committed since it
+        began). The partner went back if it began a new history, or if its
+        receipts, or one it gives now, are at or below what was recorded
+        here: receipts only grow."""
+        self.ensure_one()
+        position = wire.read_position(position)
+        if position is None or not self._k2k_takes_positions():
+            return
+        went_back = self._k2k_is_seen_of_ours(position) and (
+            position["seen"] > self._k2k_get_given_receipt()
+        )
+        if self.position_check_pending and not went_back:
+            # Found with another identity, this side sent nothing but its
+            # status since: the partner applying more of it than it recorded
+            # had it from this side after its backup.
+            applied_before = min(receipts) - 1 if receipts else position["receipts"]
+            went_back = applied_before > self._k2k_get_recorded_receipt()
+        if went_back:
+            self._k2k_begin_new_history()
+        if self.position_check_pending:
+            self._k2k_end_check()
+        if self._k2k_take_partner_history(position):
+            return
+        lowest = min([position["receipts"], *(r - 1 for r in receipts)])
+        if lowest < self._k2k_get_recorded_receipt():
+            self._k2k_send_again_since(lowest)
+            return
         now = fields.Datetime.now()
         last = self.position_verified_date
-        if lost_since is None and (not last or (now - last).total_seconds() >= 60):
+        if not last or (now - last).total_seconds() >= 60:
             # As the partner's status: at most once a minute, not per answer.
-            vals["position_verified_date"] = now
-        if vals:
-            self.sudo().write(vals)
-        if lost_since is not None:
-            self._k2k_send_again_since(lost_since)
+            self.sudo().position_verified_date = now
+
+    def _k2k_take_partner_history(self, position):
+        """Follow the partner's history; return whether it began a new one,
+        in which case what it lost goes again and its next revisions count
+        as newer."""
+        known = self.partner_history_uid
+        if position["history"] == known:
+            return False
+        vals = {"partner_history_uid": position["history"]}
+        if known:
+            vals.update(
+                # The partner numbers its statuses from its backup.
+                remote_status_revision=0,
+                partner_restart_count=self.partner_restart_count + 1,
+            )
+        self.sudo().write(vals)
+        if not known:
+            # The first position heard (a new connection, or one older than
+            # positions): nothing to compare yet.
+            return False
+        if self._k2k_is_seen_of_ours(position):
+            self._k2k_take_partner_restart(position.get("since_seen", position["seen"]))
+        self._k2k_send_again_since(position.get("since", 0))
+        return True
+
+    def _k2k_take_partner_restart(self, seen):
+        """The partner went back to a backup: it recorded receipts of this
+        side up to ``seen`` only. Whatever it sent after, it numbers again
+        from older revisions: those count as newer here, and each adapter
+        tells what the partner may no longer hold."""
+        self.ensure_one()
+        restarted = (
+            self.env["k2k.received"].sudo()._k2k_take_partner_restart(self, seen)
+        )
+        Document = self.env["k2k.document"]
+        adapters = Document._k2k_get_adapters()
+        for message_type, received in restarted.grouped("message_type").items():
+            if message_type in adapters:
+                Document._k2k_get_adapter(message_type)._k2k_on_partner_restarted(
+                    self, received
+                )
 
     def _k2k_send_again_since(self, receipt):
-        """The partner lost what it applied after ``receipt``: queue again
-        the newest message of each document it lost."""
+        """The partner lost what it applied after ``receipt``: each document
+        it lost goes again (``k2k.message._k2k_get_lost_to_send``)."""
         self.ensure_one()
         Message = self.env["k2k.message"].sudo()
         lost = Message.search(
             [("connection_id", "=", self.id), ("partner_receipt", ">", receipt)]
         )
+        if not lost:
+            return
         lost.write({"partner_receipt": 0})
-        again = lost._k2k_get_newest_of_documents()
+        again = lost._k2k_get_lost_to_send()
         again._k2k_send_again(
             self.env._(
                 "Sent again: %(partner)s lost it when its database went back "
-                "to an earlier point.",
+                "to a backup.",
                 partner=self.remote_company_name,
             )
         )
-        _logger.info(
+        _logger.warning(
             "K2K: %s went back to receipt %s: %s messages sent again",
             self.display_name,
             receipt,
@@ -238,10 +397,25 @@ class K2KRemotePosition(models.AbstractModel):
         )
         self._message_log(
             body=self.env._(
-                "%(partner)s's database went back to an earlier point (restored "
-                "from a backup): the %(count)s documents it had received since "
-                "are sent to it again.",
+                "%(partner)s's database went back to a backup: the %(count)s "
+                "documents it had received since are sent to it again.",
                 partner=self.remote_company_name or self.remote_url,
                 count=len(again),
             )
         )
+
+    # -- life of the connection ----------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("transport") == "http" and not vals.get("history_uid"):
+                vals["history_uid"] = wire.new_uid()
+        return super().create(vals_list)
+
+    def unlink(self):
+        sequences = [connection._k2k_get_receipt_sequence() for connection in self]
+        result = super().unlink()
+        for name in sequences:
+            self.env.cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
+        return result

@@ -195,7 +195,9 @@ class K2KTransportHttp(models.AbstractModel):
                 "outcome": wire.OUTCOME_WAITING,
                 "detail": connection._k2k_neutralized_text(),
             }
-        status, answer = connection._k2k_http_post(wire.MESSAGE_PATH, envelope)
+        status, answer = connection._k2k_http_post(
+            wire.MESSAGE_PATH, self._k2k_with_position(connection, envelope)
+        )
         connection._k2k_note_reached()  # a signed answer: the partner is there
         if status >= 400:
             return self._k2k_refusal_outcome(
@@ -332,7 +334,16 @@ class K2KTransportHttp(models.AbstractModel):
     def _k2k_batch_post_args(self, connection, envelopes):
         """The arguments of ``http_client.post_signed`` for ``envelopes`` in
         one request (see ``k2k.connection._k2k_http_post_args``)."""
-        return connection._k2k_http_post_args(wire.BATCH_PATH, {"messages": envelopes})
+        return connection._k2k_http_post_args(
+            wire.BATCH_PATH,
+            self._k2k_with_position(connection, {"messages": envelopes}),
+        )
+
+    @api.model
+    def _k2k_with_position(self, connection, body):
+        """``body`` with where this side stands (``k2k.remote.position``)."""
+        position = connection._k2k_get_position()
+        return dict(body, position=position) if position else body
 
     @api.model
     def _k2k_start_batch(self, connection, envelopes):

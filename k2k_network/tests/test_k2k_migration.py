@@ -8,12 +8,14 @@ import os
 from odoo.modules.migration import load_script
 from odoo.tests import tagged
 
+from .. import wire
+from .common import make_remote_vendor_connection
 from .common_flow import K2KFlowCommon
 
 
-def _script(version):
+def _script(version, stage="pre"):
     return os.path.join(
-        os.path.dirname(__file__), "..", "migrations", version, "pre-migration.py"
+        os.path.dirname(__file__), "..", "migrations", version, f"{stage}-migration.py"
     )
 
 
@@ -179,3 +181,18 @@ class TestK2KMigration(K2KFlowCommon):
         self.assertAlmostEqual(so_line.k2k_buyer_price_unit, 0.75)
         self.assertFalse(so_line.k2k_price_differs)
         self.assertFalse(so.k2k_price_differs)
+
+    def test_migration_from_1_3_gives_existing_connections_a_history(self):
+        remote = make_remote_vendor_connection(
+            self.env, self.buyer, "Migrated Vendor", wire.new_secret()
+        )
+        cr = self.env.cr
+        self.env.flush_all()
+        # Under 18.0.1.3.0 there were no histories.
+        cr.execute("UPDATE k2k_connection SET history_uid = NULL")
+        load_script(_script("18.0.1.4.0", "post"), "k2k_migration_history").migrate(
+            cr, "18.0.1.3.0"
+        )
+        self.env.invalidate_all()
+        self.assertRegex(remote.history_uid, "^[0-9a-f]{32}$")
+        self.assertFalse(self.connection.history_uid, "one database: no history")

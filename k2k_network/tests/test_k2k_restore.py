@@ -5,6 +5,9 @@ side restored from a backup (k2k.remote.position). Here one side at a time,
 the partner speaking through what its answers and requests carry; two real
 servers and a real restore are in tests_integration/test_restore.py."""
 
+import base64
+
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import wire
@@ -80,6 +83,7 @@ class TestK2KRestore(K2KCommon):
         self.assertEqual(
             position,
             {"history": connection.history_uid, "receipts": 2, "since": 0},
+            "no partner history known yet: nothing seen of it",
         )
         self.assertIsNotNone(wire.read_position(position))
         self.assertNotIn("position", Status._k2k_export_status(connection))
@@ -92,6 +96,11 @@ class TestK2KRestore(K2KCommon):
 
     # -- the sending side --------------------------------------------------------
 
+    def _answered(self, connection, history, receipts, since=0, given=()):
+        connection._k2k_check_answered_position(
+            wire.build_position(history, receipts, since), given
+        )
+
     def test_a_partner_that_went_back_gets_again_what_it_lost(self):
         connection = self._vendor_side()
         kept = self._sent(connection, [1, 2])
@@ -101,14 +110,14 @@ class TestK2KRestore(K2KCommon):
         key = self._sent(connection, [5], message_type="keys")
         status = self._sent(connection, [6], message_type="status")
         history = wire.new_uid()
-        connection._k2k_check_partner_position(wire.build_position(history, 6, 0))
+        self._answered(connection, history, 6)
         self.assertEqual(connection.partner_history_uid, history)
         self.assertTrue(connection.position_verified_date)
         self.assertEqual(set((kept | older | newer).mapped("state")), {"applied"})
 
-        # Restored to the point where it had given receipt 2.
+        # Restored to the point where it held receipt 2, its history kept.
         notes = len(connection.message_ids)
-        connection._k2k_check_partner_position(wire.build_position(history, 2, 0))
+        self._answered(connection, history, 2)
         self.assertEqual(set(kept.mapped("state")), {"applied"}, "it still has them")
         self.assertEqual(newer.state, "queued")
         self.assertIn("Sent again", newer.state_detail)
@@ -119,58 +128,66 @@ class TestK2KRestore(K2KCommon):
             (older | newer | key | status).mapped("partner_receipt"), [0] * 4
         )
         self.assertEqual(len(connection.message_ids), notes + 1)
-        self.assertIn("went back to an earlier point", connection.message_ids[0].body)
+        self.assertIn("went back to a backup", connection.message_ids[0].body)
+
+    def test_a_lost_document_goes_again_even_when_its_next_revision_failed(self):
+        connection = self._vendor_side()
+        history = wire.new_uid()
+        self._answered(connection, history, 0)
+        uid = wire.new_uid()
+        applied = self._sent(connection, [1], uid=uid)
+        refused = self._sent(connection, [0], uid=uid)
+        refused.state = "failed"
+        waiting_uid = wire.new_uid()
+        lost = self._sent(connection, [2], uid=waiting_uid)
+        waiting = self._sent(connection, [0], uid=waiting_uid)
+        waiting.state = "waiting"
+        self._answered(connection, history, 0)
+        self.assertEqual(applied.state, "queued", "the partner holds nothing of it")
+        self.assertEqual(lost.state, "applied", "its newer revision goes anyway")
 
     def test_a_receipt_given_twice_is_a_partner_that_went_back(self):
         connection = self._vendor_side()
         history = wire.new_uid()
-        connection._k2k_check_partner_position(wire.build_position(history, 0, 0))
+        self._answered(connection, history, 0)
         lost = self._sent(connection, [4, 5])
         # Its answer numbers a new envelope 3, and stands at 9 after the batch.
-        connection._k2k_check_partner_position(
-            wire.build_position(history, 9, 0), receipts=[3]
-        )
+        self._answered(connection, history, 9, given=[3])
         self.assertEqual(set(lost.mapped("state")), {"queued"})
         # A later receipt is just the next one.
         again = self._sent(connection, [10])
-        connection._k2k_check_partner_position(
-            wire.build_position(history, 11, 0), receipts=[11]
-        )
+        self._answered(connection, history, 11, given=[11])
         self.assertEqual(again.state, "applied")
 
     def test_a_partner_with_a_new_history_gets_what_it_had_since(self):
         connection = self._vendor_side()
-        old_history = wire.new_uid()
-        connection._k2k_check_partner_position(wire.build_position(old_history, 0, 0))
+        self._answered(connection, wire.new_uid(), 0)
         kept = self._sent(connection, [1])
         lost = self._sent(connection, [2, 3])
         connection.remote_status_revision = 7
-        new_history = wire.new_uid()
-        # Told in its status message: only the history counts there.
-        outcome = apply_envelope(
-            connection,
-            _status(1, position=wire.build_position(new_history, 1, 1)),
-        )
-        self.assertEqual(outcome["outcome"], "applied", "its statuses start again")
-        self.assertEqual(connection.partner_history_uid, new_history)
+        # Told in its request: a new history counts there too.
+        connection._k2k_check_told_position(wire.build_position(wire.new_uid(), 1, 1))
+        self.assertEqual(connection.partner_restart_count, 1)
         self.assertEqual(kept.state, "applied")
         self.assertEqual(set(lost.mapped("state")), {"queued"})
+        outcome = apply_envelope(connection, _status(1))
+        self.assertEqual(outcome["outcome"], "applied", "its statuses start again")
 
-    def test_a_position_from_a_request_does_not_compare_receipts(self):
+    def test_receipts_told_in_a_request_are_not_compared(self):
         connection = self._vendor_side()
         history = wire.new_uid()
-        connection._k2k_check_partner_position(wire.build_position(history, 0, 0))
+        self._answered(connection, history, 0)
         recorded = self._sent(connection, [5])
-        # The status left before receipt 5 was given: not a restore.
-        apply_envelope(
-            connection, _status(1, position=wire.build_position(history, 4, 0))
-        )
+        verified = connection.position_verified_date
+        # The request left before receipt 5 was given: not a restore.
+        connection._k2k_check_told_position(wire.build_position(history, 4, 0))
         self.assertEqual(recorded.state, "applied")
+        self.assertEqual(connection.position_verified_date, verified)
 
     def test_a_garbled_position_changes_nothing(self):
         connection = self._vendor_side()
         history = wire.new_uid()
-        connection._k2k_check_partner_position(wire.build_position(history, 5, 0))
+        self._answered(connection, history, 5)
         sent = self._sent(connection, [5])
         for garbled in (
             "position",
@@ -179,52 +196,212 @@ class TestK2KRestore(K2KCommon):
             {"history": history, "receipts": -1},
             {"history": history, "receipts": True},
             {"history": history, "receipts": 2.5},
-            {"history": history, "receipts": 2**60},
+            {"history": history, "receipts": 2**31},
             {"history": "../../etc", "receipts": 0},
             {"history": history.upper(), "receipts": 0},
             {"history": history, "receipts": 0, "since": "0"},
+            {"history": history, "receipts": 0, "seen_in": "x", "seen": 1},
             {"history": history, "receipts": 0, "evil": 1},
         ):
-            connection._k2k_check_partner_position(garbled)
+            connection._k2k_check_answered_position(garbled)
+            connection._k2k_check_told_position(garbled)
             self.assertEqual(sent.state, "applied", garbled)
             self.assertEqual(connection.partner_history_uid, history, garbled)
-        with self.assertRaises(wire.EnvelopeError) as refused:
-            apply_envelope(
-                connection, _status(1, position={"history": 1, "receipts": 0})
-            )
-        self.assertEqual(refused.exception.code, wire.ERROR_INVALID_VALUE)
-        self.assertEqual(sent.state, "applied")
 
-    # -- a database that finds it was restored ------------------------------------
+    # -- a side that went back -----------------------------------------------------
 
-    def test_a_restored_database_begins_a_new_history_and_tells_its_partners(self):
+    def test_a_side_told_it_holds_less_than_the_partner_saw_begins_a_new_history(
+        self,
+    ):
+        connection = make_remote_vendor_connection(
+            self.env, self.buyer_company, "Remote Vendor Co", wire.new_secret()
+        )
+        partner = wire.new_uid()
+        connection._k2k_check_told_position(wire.build_position(partner, 0))
+        for revision in (1, 2, 3):
+            apply_envelope(connection, _status(revision))
+        history = connection.history_uid
+        # The partner saw receipt 3 of this history: this side holds it.
+        told = wire.build_position(partner, 0, 0, 3, history)
+        connection._k2k_check_told_position(told)
+        self.assertEqual(connection.history_uid, history)
+        # Of another history of ours: not ours to compare.
+        connection._k2k_check_told_position(
+            wire.build_position(partner, 0, 0, 9, wire.new_uid())
+        )
+        self.assertEqual(connection.history_uid, history)
+        # The backup held receipt 1 only.
+        self.env["k2k.received"].search(
+            [("connection_id", "=", connection.id)]
+        ).receipt = 1
+        connection._k2k_check_told_position(told)
+        self.assertNotEqual(connection.history_uid, history)
+        self.assertEqual(connection.history_since, 1)
+        self.assertIn("restored from a backup", connection.message_ids[0].body)
+        status = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id), ("message_type", "=", "status")]
+        )
+        self.assertEqual(len(status), 1, "the partner hears it at once")
+        position = self.env["k2k.document.status"]._k2k_export_status_now(connection)[
+            "position"
+        ]
+        self.assertEqual(
+            (position["history"], position["since"]), (connection.history_uid, 1)
+        )
+        # An answer compares with the receipts ever given (the sequence).
+        history = connection.history_uid
+        connection._k2k_check_answered_position(
+            wire.build_position(partner, 0, 0, 3, history)
+        )
+        self.assertEqual(connection.history_uid, history, "receipt 3 was given")
+        connection._k2k_check_answered_position(
+            wire.build_position(partner, 0, 0, 4, history)
+        )
+        self.assertNotEqual(connection.history_uid, history)
+
+    def test_a_database_with_another_identity_checks_with_its_partners(self):
         connection = self._vendor_side()
         Connection = self.env["k2k.connection"]
         Connection._k2k_check_database_identity()
         params = self.env["ir.config_parameter"].sudo()
         self.assertTrue(params.get_param("k2k_network.database_oid"))
-        before = connection._k2k_get_position()
         Connection._k2k_check_database_identity()
-        self.assertEqual(connection.history_uid, before["history"], "the same database")
+        Message = self.env["k2k.message"]
+        self.assertFalse(Message.search([("connection_id", "=", connection.id)]))
 
         params.set_param("k2k_network.database_oid", "1")  # restored: another oid
+        history = connection.history_uid
         Connection._k2k_check_database_identity()
-        self.assertNotEqual(connection.history_uid, before["history"])
-        self.assertIn("restored from a backup", connection.message_ids[0].body)
-        told = self.env["k2k.message"].search([("connection_id", "=", connection.id)])
+        told = Message.search([("connection_id", "=", connection.id)])
         self.assertEqual(told.mapped("message_type"), ["status"])
-        envelope = told._k2k_get_envelope()
-        self.assertEqual(
-            envelope["payload"]["position"]["history"], connection.history_uid
-        )
-        self.assertNotIn("position", told.payload, "told as it leaves, not kept")
+        self.assertEqual(connection.history_uid, history, "its partner tells")
+        self.assertTrue(connection.position_check_pending)
+        # Until the partner answers, only the status goes: a document sent
+        # now would carry revisions the partner may hold already.
+        document = self._sent(connection, [0])
+        document.state = "queued"
+        (told | document)._k2k_send()
+        self.assertEqual(document.state, "queued")
+        self.assertTrue(document.next_attempt_date)
+        self.assertEqual(told.attempt_count, 1, "the status was tried")
+        self._answered(connection, wire.new_uid(), 0)
+        self.assertFalse(connection.position_check_pending)
+        self.assertFalse(document.next_attempt_date, "it goes now")
 
-    def test_a_neutralized_copy_begins_nothing(self):
+    def test_a_neutralized_copy_checks_nothing(self):
         connection = self._vendor_side()
-        history = connection._k2k_get_position()["history"]
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("k2k_network.database_oid", "1")
         params.set_param("database.is_neutralized", True)
         self.env["k2k.connection"]._k2k_check_database_identity()
-        self.assertEqual(connection.history_uid, history)
         self.assertEqual(params.get_param("k2k_network.database_oid"), "1")
+        self.assertFalse(
+            self.env["k2k.message"].search([("connection_id", "=", connection.id)])
+        )
+
+
+PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
+
+
+@tagged("post_install", "-at_install")
+class TestK2KVendorRestore(K2KCommon):
+    """The buyer's side of a vendor that restored its database."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["account.chart.template"].try_loading(
+            "generic_coa", cls.buyer_company, install_demo=False
+        )
+        cls.buyer_company.k2k_invoice_upload_enabled = True
+        cls.connection = make_remote_vendor_connection(
+            cls.env, cls.buyer_company, "Restoring Vendor", wire.new_secret()
+        )
+
+    def _invoice(self, uid, number, price, revision=1):
+        return wire.build_envelope(
+            "invoice",
+            uid,
+            revision,
+            {
+                "move_type": "out_invoice",
+                "invoice_number": number,
+                "invoice_date": "2026-11-20",
+                "invoice_date_due": "2026-12-20",
+                "currency": self.buyer_company.currency_id.name,
+                "lines": [
+                    {
+                        "purchase_line_ref": "",
+                        "name": "Roses",
+                        "quantity": 10,
+                        "price_unit": price,
+                        "discount": 0,
+                    }
+                ],
+            },
+            [{"name": f"{number}.pdf", "mimetype": "application/pdf", "datas": PDF}],
+        )
+
+    def _bill(self, uid):
+        return self.env["account.move"].search(
+            [
+                ("k2k_connection_id", "=", self.connection.id),
+                ("k2k_document_uid", "=", uid),
+            ]
+        )
+
+    def test_a_restored_vendor_s_lost_invoices_are_flagged_its_new_ones_taken(self):
+        connection = self.connection
+        history = wire.new_uid()
+        connection._k2k_check_answered_position(wire.build_position(history, 0))
+        receipts = [
+            apply_envelope(connection, envelope)["receipt"]
+            for envelope in (
+                self._invoice("inv-a", "INV/A", 1.0),
+                self._invoice("inv-b", "INV/B", 2.0),
+                self._invoice("inv-b", "INV/B", 2.5, revision=2),
+            )
+        ]
+        self.assertEqual(receipts, [1, 2, 3])
+        bill_a, bill_b = self._bill("inv-a"), self._bill("inv-b")
+        self.assertEqual(bill_b.amount_untaxed, 25.0)
+        self.assertFalse(bill_a.k2k_restore_check | bill_b.k2k_restore_check)
+
+        # The vendor's backup held the answer to INV/A only: it recorded
+        # receipt 1, then was restored, and tells it in its new history.
+        connection._k2k_check_answered_position(
+            wire.build_position(wire.new_uid(), 5, 0, 1, connection.history_uid)
+        )
+        self.assertEqual(connection.partner_restart_count, 1)
+        self.assertFalse(bill_a.k2k_restore_check, "sent before the backup")
+        self.assertTrue(bill_b.k2k_restore_check)
+        self.assertIn("restored its database", bill_b.message_ids[0].body)
+
+        # Numbering again from its backup, its next version of INV/B is
+        # revision 2 again: newer than anything here, so it is applied.
+        outcome = apply_envelope(connection, self._invoice("inv-b", "INV/B", 3.0, 2))
+        self.assertEqual(outcome["outcome"], "applied", outcome)
+        self.assertEqual(bill_b.amount_untaxed, 30.0)
+        # Its next invoice takes a number it had given before the restore:
+        # another document, flagged, never merged.
+        apply_envelope(connection, self._invoice("inv-c", "INV/A", 4.0))
+        bill_c = self._bill("inv-c")
+        self.assertEqual(len(bill_c), 1)
+        self.assertNotEqual(bill_c, bill_a)
+        self.assertTrue(bill_c.k2k_restore_check)
+        self.assertIn(bill_a.display_name, bill_c.message_ids[0].body)
+        self.assertEqual(bill_a.amount_untaxed, 10.0, "left as it was")
+
+        # A billing user of the buyer marks it checked; others cannot.
+        billing = self._make_user(
+            "k2k_restore_billing", self.buyer_company, "account.group_account_invoice"
+        )
+        stranger = self._make_user(
+            "k2k_restore_user", self.buyer_company, "base.group_user"
+        )
+        with self.assertRaises(UserError):
+            bill_c.with_user(stranger).action_k2k_restore_checked()
+        with self.assertRaises(AccessError):
+            bill_c.with_user(billing).write({"k2k_restore_check": False})
+        bill_c.with_user(billing).action_k2k_restore_checked()
+        self.assertFalse(bill_c.k2k_restore_check)

@@ -19,6 +19,7 @@ class K2KMessage(models.Model):
     def _cron_process_messages(self, batch_size=None):
         # One pass, and a cheap one: the scheduler has nothing to commit
         # batch by batch, each job commits its own batch.
+        self.env["k2k.connection"].sudo()._k2k_check_database_identity()
         self._k2k_queue_get_due_connections()._k2k_queue_delay_delivery()
 
     @api.model
