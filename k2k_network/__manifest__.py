@@ -19,7 +19,6 @@
         "security/k2k_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
-        "data/k2k_position_data.xml",
         "data/k2k_user_data.xml",
         "views/k2k_connection_views.xml",
         "views/k2k_message_views.xml",

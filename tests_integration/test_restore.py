@@ -218,11 +218,8 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     )
     invoices = net["invoices"] = _make_invoices(net)
     _post_and_bill(net, invoices[:5], 5)
-    # The buyer's scheduled action has run: it knows which database it is.
-    assert _sql(
-        buyer,
-        "SELECT value FROM ir_config_parameter WHERE key = 'k2k_network.database_oid'",
-    )
+    # The buyer's connection knows the database it is in.
+    assert _sql(buyer, "SELECT database_oid FROM k2k_connection")[0][0]
 
     # The backup, taken while the buyer's server is stopped.
     _take_backup(buyer, backup)

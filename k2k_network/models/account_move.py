@@ -364,9 +364,11 @@ class AccountMove(models.Model):
             )
 
     def _k2k_flag_partner_restore(self, text):
-        """Flag these documents for a person, with ``text`` in their chatter."""
-        self.write({"k2k_restore_check": True})
-        for move in self:
+        """Flag these documents for a person, with ``text`` in their chatter
+        (once: a document flagged already waits for its person)."""
+        moves = self.filtered(lambda m: not m.k2k_restore_check)
+        moves.write({"k2k_restore_check": True})
+        for move in moves:
             move._message_log(body=text)
 
     def action_k2k_send_back(self):

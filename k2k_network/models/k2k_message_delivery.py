@@ -142,6 +142,9 @@ class K2KMessage(models.Model):
         each. A message that fails never blocks the others (each is built
         and recorded in its own savepoint). Runs as the superuser: a message
         goes out on behalf of its company, whoever asked for it."""
+        # Also when a user sends before the first scheduled run after a
+        # restore.
+        self.env["k2k.connection"].sudo()._k2k_check_database_identity()
         messages = self.sudo().filtered(
             # A partner left alone for a while is not tried, whoever asks:
             # an administrator sends to it again from the connection.

@@ -50,14 +50,31 @@ class K2KRemotePosition(models.AbstractModel):
         "history began: what the partner applied of it after that, this side "
         "sent after its backup.",
     )
+    database_oid = fields.Char(
+        string="Database Identity",
+        readonly=True,
+        copy=False,
+        help="The PostgreSQL identity of the database this connection was last "
+        "in: another one is a restored or copied database.",
+    )
     check_seen = fields.Integer(
         readonly=True,
         copy=False,
         help="The highest receipt of the partner this side held when it found "
         "it has another identity: before anything it sends after the restore.",
     )
+    history_date = fields.Datetime(
+        string="Our History Began On", readonly=True, copy=False
+    )
     partner_history_uid = fields.Char(
         string="Partner's History", readonly=True, copy=False
+    )
+    # The partner's history before its last restore: a position that names
+    # it again comes from a transaction that began before (or a copy), and
+    # is never followed back.
+    partner_history_previous = fields.Char(readonly=True, copy=False)
+    partner_history_date = fields.Datetime(
+        string="Partner's History Began On", readonly=True, copy=False
     )
     partner_restart_count = fields.Integer(
         string="Partner Restores",
@@ -110,7 +127,7 @@ class K2KRemotePosition(models.AbstractModel):
                 name,
             )
         )
-        return self.env.cr.fetchone()[0]
+        return str(self.env.cr.fetchone()[0])
 
     def _k2k_get_given_receipt(self):
         """The last receipt number taken, committed or not (the sequence
@@ -161,7 +178,10 @@ class K2KRemotePosition(models.AbstractModel):
         """This database went back to a backup: what it received since, it
         holds no more. A new history, from the receipts it holds, tells the
         partner what to send again; it hears it at once."""
-        for connection in self:
+        # Not again within minutes: a partner telling it over and over
+        # would make this side begin history after history.
+        beginning = self.filtered(lambda c: not c._k2k_restarted_lately(c.history_date))
+        for connection in beginning:
             since = connection._k2k_get_receipts()
             connection.sudo().write(
                 {
@@ -173,6 +193,7 @@ class K2KRemotePosition(models.AbstractModel):
                     if connection.position_check_pending
                     else connection._k2k_get_recorded_receipt(),
                     "position_verified_date": False,
+                    "history_date": fields.Datetime.now(),
                 }
             )
             _logger.warning(
@@ -188,38 +209,42 @@ class K2KRemotePosition(models.AbstractModel):
                     partner=connection.remote_company_name or connection.remote_url,
                 )
             )
-        self._k2k_notify_partner()
+        beginning._k2k_notify_partner()
+
+    @api.model
+    def _k2k_get_database_oid(self):
+        self.env.cr.execute(
+            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        )
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _k2k_check_database_identity(self):
         """A database restored from a dump, or copied, has another
-        PostgreSQL identity (its oid) than the one recorded: check with
-        every partner at once whether it went back, rather than wait for
-        the next exchange. A neutralized copy speaks to nobody. Run by the
-        scheduled action, one at a time (and at install, to record it)."""
+        PostgreSQL identity (its oid) than the one its connections were
+        last in: check with each of their partners at once whether it went
+        back, rather than wait for the next exchange. Kept per connection,
+        so that one made in this database (a copy's own, a test's) has
+        nothing to check. A neutralized copy speaks to nobody."""
         if self._k2k_is_neutralized():
             return
-        self.env.cr.execute(
-            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        current = self._k2k_get_database_oid()
+        connections = self.sudo().search(
+            [
+                ("transport", "=", "http"),
+                ("state", "in", ("active", "suspended")),
+                ("database_oid", "!=", current),
+            ]
         )
-        current = str(self.env.cr.fetchone()[0])
-        params = self.env["ir.config_parameter"].sudo()
-        known = params.get_param("k2k_network.database_oid")
-        if known == current:
-            return
-        params.set_param("k2k_network.database_oid", current)
-        if known:
-            connections = self.sudo().search(
-                [("transport", "=", "http"), ("state", "in", ("active", "suspended"))]
+        for connection in connections:
+            connection.write(
+                {
+                    "database_oid": current,
+                    "position_check_pending": True,
+                    "check_seen": connection._k2k_get_recorded_receipt(),
+                }
             )
-            for connection in connections:
-                connection.write(
-                    {
-                        "position_check_pending": True,
-                        "check_seen": connection._k2k_get_recorded_receipt(),
-                    }
-                )
-            connections._k2k_notify_partner()
+        connections._k2k_notify_partner()
 
     def _k2k_hold_until_checked(self, messages):
         """Keep ``messages`` (of connections whose check is pending, not a
@@ -301,8 +326,14 @@ class K2KRemotePosition(models.AbstractModel):
         receipts, or one it gives now, are at or below what was recorded
         here: receipts only grow."""
         self.ensure_one()
+        if not self._k2k_takes_positions():
+            return
         position = wire.read_position(position)
-        if position is None or not self._k2k_takes_positions():
+        if position is None:
+            # A partner that tells none (an older version): nothing to wait
+            # for.
+            if self.position_check_pending:
+                self._k2k_end_check()
             return
         went_back = self._k2k_is_seen_of_ours(position) and (
             position["seen"] > self._k2k_get_given_receipt()
@@ -317,7 +348,7 @@ class K2KRemotePosition(models.AbstractModel):
             self._k2k_begin_new_history()
         if self.position_check_pending:
             self._k2k_end_check()
-        if self._k2k_take_partner_history(position):
+        if self._k2k_take_partner_history(position) or went_back:
             return
         lowest = min([position["receipts"], *(r - 1 for r in receipts)])
         if lowest < self._k2k_get_recorded_receipt():
@@ -336,9 +367,25 @@ class K2KRemotePosition(models.AbstractModel):
         known = self.partner_history_uid
         if position["history"] == known:
             return False
+        if known and (
+            position["history"] == self.partner_history_previous
+            or position.get("since", 0) > position["receipts"]
+            or self._k2k_restarted_lately(self.partner_history_date)
+        ):
+            # Not followed: a history left before, a position that cannot
+            # be, or a partner that changes histories faster than anyone
+            # restores a database (the next answer tells again).
+            _logger.warning(
+                "K2K: %s tells history %s, not followed",
+                self.display_name,
+                position["history"],
+            )
+            return True
         vals = {"partner_history_uid": position["history"]}
         if known:
             vals.update(
+                partner_history_previous=known,
+                partner_history_date=fields.Datetime.now(),
                 # The partner numbers its statuses from its backup.
                 remote_status_revision=0,
                 partner_restart_count=self.partner_restart_count + 1,
@@ -352,6 +399,17 @@ class K2KRemotePosition(models.AbstractModel):
             self._k2k_take_partner_restart(position.get("since_seen", position["seen"]))
         self._k2k_send_again_since(position.get("since", 0))
         return True
+
+    @api.model
+    def _k2k_restarted_lately(self, when):
+        """Whether a history began at ``when`` less than
+        ``k2k_network.restart_minutes`` (10) ago: a side restores its
+        database more seldom than that, a partner that says otherwise is
+        not followed each time."""
+        minutes = self.env["k2k.message"]._k2k_get_setting(
+            "k2k_network.restart_minutes", 10
+        )
+        return bool(when) and fields.Datetime.now() - when < timedelta(minutes=minutes)
 
     def _k2k_take_partner_restart(self, seen):
         """The partner went back to a backup: it recorded receipts of this
@@ -411,6 +469,7 @@ class K2KRemotePosition(models.AbstractModel):
         for vals in vals_list:
             if vals.get("transport") == "http" and not vals.get("history_uid"):
                 vals["history_uid"] = wire.new_uid()
+            vals.setdefault("database_oid", self._k2k_get_database_oid())
         return super().create(vals_list)
 
     def unlink(self):

@@ -189,10 +189,11 @@ class TestK2KMigration(K2KFlowCommon):
         cr = self.env.cr
         self.env.flush_all()
         # Under 18.0.1.3.0 there were no histories.
-        cr.execute("UPDATE k2k_connection SET history_uid = NULL")
+        cr.execute("UPDATE k2k_connection SET history_uid = NULL, database_oid = NULL")
         load_script(_script("18.0.1.4.0", "post"), "k2k_migration_history").migrate(
             cr, "18.0.1.3.0"
         )
         self.env.invalidate_all()
         self.assertRegex(remote.history_uid, "^[0-9a-f]{32}$")
+        self.assertEqual(remote.database_oid, remote._k2k_get_database_oid())
         self.assertFalse(self.connection.history_uid, "one database: no history")

@@ -6,7 +6,9 @@ the partner speaking through what its answers and requests carry; two real
 servers and a real restore are in tests_integration/test_restore.py."""
 
 import base64
+from datetime import timedelta
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -173,6 +175,34 @@ class TestK2KRestore(K2KCommon):
         outcome = apply_envelope(connection, _status(1))
         self.assertEqual(outcome["outcome"], "applied", "its statuses start again")
 
+    def test_a_partner_flipping_histories_is_not_followed(self):
+        connection = self._vendor_side()
+        first, second, third = wire.new_uid(), wire.new_uid(), wire.new_uid()
+        self._answered(connection, first, 0)
+        sent = self._sent(connection, [1, 2])
+        self._answered(connection, second, 2, since=2)
+        self.assertEqual(connection.partner_history_uid, second)
+        # An older transaction of the partner, or a copy, names the history
+        # it left, with since 0: not followed, nothing sent again.
+        self._answered(connection, first, 2)
+        self._answered(connection, third, 2)  # a third within minutes
+        self.assertEqual(connection.partner_history_uid, second)
+        self.assertEqual(connection.partner_restart_count, 1)
+        self.assertEqual(set(sent.mapped("state")), {"applied"})
+        # A since above the receipts it holds cannot be.
+        connection.partner_history_date = fields.Datetime.now() - timedelta(hours=1)
+        self._answered(connection, third, 2, since=5)
+        self.assertEqual(connection.partner_history_uid, second)
+        self._answered(connection, third, 2, since=0)
+        self.assertEqual(connection.partner_history_uid, third)
+        self.assertEqual(set(sent.mapped("state")), {"queued"})
+
+    def test_a_partner_that_tells_no_position_ends_the_check(self):
+        connection = self._vendor_side()
+        connection.position_check_pending = True
+        connection._k2k_check_answered_position(None)
+        self.assertFalse(connection.position_check_pending)
+
     def test_receipts_told_in_a_request_are_not_compared(self):
         connection = self._vendor_side()
         history = wire.new_uid()
@@ -249,7 +279,13 @@ class TestK2KRestore(K2KCommon):
             (position["history"], position["since"]), (connection.history_uid, 1)
         )
         # An answer compares with the receipts ever given (the sequence).
+        # (Minutes later: a side begins no two histories within minutes.)
         history = connection.history_uid
+        connection._k2k_check_answered_position(
+            wire.build_position(partner, 0, 0, 4, history)
+        )
+        self.assertEqual(connection.history_uid, history, "not twice in minutes")
+        connection.history_date = fields.Datetime.now() - timedelta(minutes=11)
         connection._k2k_check_answered_position(
             wire.build_position(partner, 0, 0, 3, history)
         )
@@ -262,16 +298,15 @@ class TestK2KRestore(K2KCommon):
     def test_a_database_with_another_identity_checks_with_its_partners(self):
         connection = self._vendor_side()
         Connection = self.env["k2k.connection"]
-        Connection._k2k_check_database_identity()
-        params = self.env["ir.config_parameter"].sudo()
-        self.assertTrue(params.get_param("k2k_network.database_oid"))
+        self.assertEqual(connection.database_oid, Connection._k2k_get_database_oid())
         Connection._k2k_check_database_identity()
         Message = self.env["k2k.message"]
         self.assertFalse(Message.search([("connection_id", "=", connection.id)]))
 
-        params.set_param("k2k_network.database_oid", "1")  # restored: another oid
+        connection.database_oid = "1"  # made in another database: restored
         history = connection.history_uid
         Connection._k2k_check_database_identity()
+        self.assertEqual(connection.database_oid, Connection._k2k_get_database_oid())
         told = Message.search([("connection_id", "=", connection.id)])
         self.assertEqual(told.mapped("message_type"), ["status"])
         self.assertEqual(connection.history_uid, history, "its partner tells")
@@ -290,11 +325,13 @@ class TestK2KRestore(K2KCommon):
 
     def test_a_neutralized_copy_checks_nothing(self):
         connection = self._vendor_side()
-        params = self.env["ir.config_parameter"].sudo()
-        params.set_param("k2k_network.database_oid", "1")
-        params.set_param("database.is_neutralized", True)
+        connection.database_oid = "1"
+        self.env["ir.config_parameter"].sudo().set_param(
+            "database.is_neutralized", True
+        )
         self.env["k2k.connection"]._k2k_check_database_identity()
-        self.assertEqual(params.get_param("k2k_network.database_oid"), "1")
+        self.assertEqual(connection.database_oid, "1")
+        self.assertFalse(connection.position_check_pending)
         self.assertFalse(
             self.env["k2k.message"].search([("connection_id", "=", connection.id)])
         )
