@@ -127,7 +127,7 @@ class K2KRemotePosition(models.AbstractModel):
                 name,
             )
         )
-        return str(self.env.cr.fetchone()[0])
+        return self.env.cr.fetchone()[0]
 
     def _k2k_get_given_receipt(self):
         """The last receipt number taken, committed or not (the sequence
@@ -216,7 +216,7 @@ class K2KRemotePosition(models.AbstractModel):
         self.env.cr.execute(
             "SELECT oid FROM pg_database WHERE datname = current_database()"
         )
-        return self.env.cr.fetchone()[0]
+        return str(self.env.cr.fetchone()[0])
 
     @api.model
     def _k2k_check_database_identity(self):
