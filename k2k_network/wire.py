@@ -101,7 +101,8 @@ OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key", "receipt
 # backup is noticed and healed. The receiving side numbers each envelope it
 # applies or holds through a connection (its "receipt", 1, 2, ...), keeps
 # each with its document (a restore takes them back), and tells its
-# "position" in the status of every answer and in every request (the
+# "position" in the status of every answer (and of every refusal of a
+# request whose signature it verified) and in every request (the
 # "position" key of a request's body): the highest receipt it holds
 # ("receipts"), its "history" for this connection (a random name) and the
 # receipts it held when that history began ("since"), and the highest
@@ -111,7 +112,10 @@ OUTCOME_KEYS = ("outcome", "detail", "reference", "accepted_by", "key", "receipt
 # back to a backup: it begins a new history. A sender that sees the
 # partner's history change, or its receipts go below what it recorded, sends
 # again what the partner lost, and takes the partner's next revisions of
-# what it sent after its backup as newer.
+# what it sent after its backup as newer. A history heard first in a request
+# is asked at the sender's address before anything of that request is
+# applied: a copy of a database running elsewhere names one the address does
+# not, and is refused from then on.
 POSITION_KEYS = ("history", "receipts", "since", "seen", "seen_in", "since_seen")
 MAX_RECEIPT = wire_values.MAX_RECEIPT
 
@@ -146,7 +150,18 @@ NOT_NOW_ERRORS = (ERROR_NOT_ACTIVE, ERROR_SUSPENDED)
 # is crossing the wire.
 ERROR_UNKNOWN_CONNECTION = "unknown_connection"
 ERROR_BAD_SIGNATURE = "bad_signature"
-RETRY_ERRORS = (ERROR_UNKNOWN_CONNECTION, ERROR_BAD_SIGNATURE)
+# A request naming a history of the sender that the receiver has not heard
+# from the sender's address yet (a restore, or a copy running elsewhere): the
+# receiver asks the sender's address first.
+ERROR_HISTORY_UNCONFIRMED = "history_unconfirmed"
+RETRY_ERRORS = (
+    ERROR_UNKNOWN_CONNECTION,
+    ERROR_BAD_SIGNATURE,
+    ERROR_HISTORY_UNCONFIRMED,
+)
+# A request from a copy of the sender's database, running beside the one at
+# the sender's address: refused for good.
+ERROR_COPIED_DATABASE = "copied_database"
 # A key change signed with the key the receiver is replacing (both sides
 # changed keys at once, or someone holds the old key): refused for good, and
 # the sender's change is undone; the receiver's own change goes on.
@@ -172,6 +187,8 @@ ERRORS = (
     ERROR_UNKNOWN_CONNECTION,
     ERROR_BAD_SIGNATURE,
     ERROR_KEY_CHANGE_CROSSING,
+    ERROR_HISTORY_UNCONFIRMED,
+    ERROR_COPIED_DATABASE,
 )
 
 # The automation switches a side tells the other, by the name they travel by.

@@ -14,11 +14,19 @@ the backup's (and its files by the backup's), started again.
    a number the buyer already holds a bill of, is flagged and not merged,
    and the vendor's update made after the restore reaches the buyer's bill.
 
+3. Copies of the buyer's database started beside it, at another address:
+   neutralized, it sends nothing; not neutralized, the vendor refuses it
+   for good and shows it, and the buyer goes on.
+4. Both sides restored to different points: each finds the other's new
+   history, what the buyer lost and the vendor holds comes back, and what
+   neither holds is done again, once.
+
 The tests run in order on the same two servers.
 """
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -122,9 +130,9 @@ def _where_they_stand(net):
     return "\n".join(lines)
 
 
-def _make_invoices(net):
-    """K2K orders from the buyer, invoiced by the vendor (one draft invoice
-    per order); return the invoice ids."""
+def _make_invoices(net, count=ORDERS):
+    """``count`` K2K orders from the buyer, invoiced by the vendor (one draft
+    invoice per order); return the invoice ids."""
     vendor, buyer = net["vendor"], net["buyer"]
     po_ids = buyer.call(
         "purchase.order",
@@ -136,7 +144,7 @@ def _make_invoices(net):
                     (0, 0, {"product_id": net["buyer_product"], "product_qty": 10 + i})
                 ],
             }
-            for i in range(ORDERS)
+            for i in range(count)
         ],
     )
     buyer.call("purchase.order", "button_confirm", po_ids)
@@ -146,7 +154,7 @@ def _make_invoices(net):
     _settle(
         net,
         lambda: vendor.count("sale.order", [("client_order_ref", "in", names)])
-        == ORDERS,
+        == count,
         120,
         "the K2K orders reach the vendor",
     )
@@ -160,7 +168,7 @@ def _make_invoices(net):
         ["id"],
         order="id",
     )
-    assert len(invoices) == ORDERS, invoices
+    assert len(invoices) == count, invoices
     return [invoice["id"] for invoice in invoices]
 
 
@@ -395,4 +403,191 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
             "the vendor's update made after its restore reaches the bill",
         )
     finally:
+        vendor_backup.drop()
+
+
+def _order_from(server, net, qty):
+    """A K2K order confirmed in ``server`` (the buyer, or a copy of it);
+    return its name."""
+    po_id = server.call(
+        "purchase.order",
+        "create",
+        {
+            "partner_id": net["buyer_vendor_partner"],
+            "order_line": [
+                (0, 0, {"product_id": net["buyer_product"], "product_qty": qty})
+            ],
+        },
+    )
+    server.call("purchase.order", "button_confirm", [po_id])
+    return server.read_one("purchase.order", po_id, ["name"])["name"]
+
+
+def _order_messages(server, name):
+    """``[(state, state_detail)]`` of the K2K messages of order ``name``."""
+    return _sql(
+        server,
+        "SELECT m.state, coalesce(m.state_detail, '') || coalesce(m.error, '') "
+        "FROM k2k_message m JOIN purchase_order p ON p.id = m.res_id "
+        "WHERE m.res_model = 'purchase.order' AND p.name = %s",
+        (name,),
+    )
+
+
+def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
+    """A copy of the buyer's database started beside it, as a test server
+    is: neutralized, it sends nothing; not neutralized, the vendor asks the
+    buyer's address, finds the copy's history is not the buyer's, refuses
+    it for good and shows it. The buyer itself goes on."""
+    net = restore_network
+    vendor, buyer = net["vendor"], net["buyer"]
+    copy = OdooServer(vendor.cli, "k2k_restore_buyer_copy", 8183, buyer.logfile.parent)
+    vendor_connection = net["vendor_connection"]
+
+    def copy_alert():
+        return vendor.read_one(
+            "k2k.connection",
+            vendor_connection,
+            ["partner_copy_date", "partner_history_uid", "partner_restart_count"],
+        )
+
+    before = copy_alert()
+    try:
+        # Neutralized (Odoo's own command): it speaks to nobody.
+        _take_backup(buyer, copy)
+        copy.cli.run(copy.db, command="neutralize")
+        copy.start()
+        name = _order_from(copy, net, 3)
+        for _poll in range(10):
+            copy.wake_cron()
+            time.sleep(1)
+        assert _order_messages(copy, name), "the copy queued its K2K order"
+        assert {state for state, _detail in _order_messages(copy, name)} <= {
+            "queued",
+            "waiting",
+        }, _order_messages(copy, name)
+        assert not vendor.count("sale.order", [("client_order_ref", "=", name)])
+        assert copy_alert() == before
+        copy.stop()
+
+        # Not neutralized: the copy tries, the vendor refuses it.
+        _take_backup(buyer, copy)
+        copy.start()
+        name = _order_from(copy, net, 4)
+
+        def refused():
+            copy.wake_cron()
+            return copy_alert()["partner_copy_date"] and any(
+                state == "failed" and "copy" in detail
+                for state, detail in _order_messages(copy, name)
+            )
+
+        _settle(net, refused, 120, "the copy refused for good")
+        after = copy_alert()
+        assert after["partner_history_uid"] == before["partner_history_uid"], after
+        assert after["partner_restart_count"] == before["partner_restart_count"], after
+        assert not vendor.count("sale.order", [("client_order_ref", "=", name)])
+        notes = vendor.search_read(
+            "mail.message",
+            [("model", "=", "k2k.connection"), ("res_id", "=", vendor_connection)],
+            ["body"],
+        )
+        assert any("copy of" in note["body"] for note in notes), notes
+        # The buyer at its address goes on: its next order reaches the vendor.
+        name = _order_from(buyer, net, 5)
+        _settle(
+            net,
+            lambda: vendor.count("sale.order", [("client_order_ref", "=", name)]) == 1,
+            60,
+            "the buyer's next order reaches the vendor",
+        )
+    finally:
+        copy.stop()
+        copy.drop()
+
+
+def _restore_from(server, backup):
+    """Replace ``server``'s database by ``backup``'s (the server stopped),
+    as days after: what began a history there began long ago."""
+    _copy_database(server, backup.db, server.db)
+    server.execute(
+        "UPDATE k2k_connection SET "
+        "history_date = history_date - interval '1 day', "
+        "partner_history_date = partner_history_date - interval '1 day'"
+    )
+
+
+def _agrees(server, connection_id):
+    """Whether ``server``'s connection saw both sides agree, and checks
+    nothing more."""
+    connection = server.read_one(
+        "k2k.connection",
+        connection_id,
+        ["position_verified_date", "position_check_pending"],
+    )
+    return (
+        connection["position_verified_date"]
+        and not connection["position_check_pending"]
+    )
+
+
+def test_both_sides_restored_to_different_points_agree_again(restore_network):
+    """The buyer's backup is taken after 2 more invoices became bills, the
+    vendor's after 2 more; 2 more are billed after both; then both are
+    restored. The vendor sends again the 2 invoices the buyer lost; the
+    last 2, which neither side holds any more, are posted again and billed
+    once; nothing is flagged at the buyer."""
+    net = restore_network
+    vendor, buyer = net["vendor"], net["buyer"]
+    log_dir = buyer.logfile.parent
+    buyer_backup = OdooServer(vendor.cli, "k2k_restore_buyer_b1", 0, log_dir)
+    vendor_backup = OdooServer(vendor.cli, "k2k_restore_vendor_v1", 0, log_dir)
+    invoices = _make_invoices(net, 6)
+    billed = len(_bills(buyer))
+    flagged = buyer.count("account.move", [("k2k_restore_check", "=", True)])
+    try:
+        _post_and_bill(net, invoices[0:2], billed + 2)
+        _take_backup(buyer, buyer_backup)
+        _post_and_bill(net, invoices[2:4], billed + 4)
+        _take_backup(vendor, vendor_backup)
+        _post_and_bill(net, invoices[4:6], billed + 6)
+
+        vendor.stop()
+        buyer.stop()
+        _restore_from(vendor, vendor_backup)
+        _restore_from(buyer, buyer_backup)
+        assert len(_bills(buyer)) == billed + 2
+        states = vendor.call("account.move", "read", invoices, ["state"])
+        assert [inv["state"] for inv in states] == ["posted"] * 4 + ["draft"] * 2
+        vendor.start()
+        buyer.start()
+
+        _settle(
+            net,
+            lambda: len(_bills(buyer)) == billed + 4
+            and not vendor.count(
+                "k2k.message",
+                [("message_type", "=", "invoice"), ("state", "!=", "applied")],
+            ),
+            180,
+            "the invoices the buyer lost billed again",
+        )
+        # What neither side holds any more is done again, once.
+        _post_and_bill(net, invoices[4:6], billed + 6)
+        for invoice in invoices:
+            _bill_of(net, invoice)
+        odd = {uid: counts for uid, counts in _bills(buyer).items() if counts != [1]}
+        assert not odd, (odd, _where_they_stand(net))
+        assert (
+            buyer.count("account.move", [("k2k_restore_check", "=", True)]) == flagged
+        ), _where_they_stand(net)
+        for side in ("vendor", "buyer"):
+            _settle(
+                net,
+                lambda side=side: _agrees(net[side], net[f"{side}_connection"]),
+                60,
+                f"the {side} sees both sides agree",
+            )
+    finally:
+        buyer_backup.drop()
         vendor_backup.drop()

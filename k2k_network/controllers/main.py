@@ -159,6 +159,10 @@ class K2KController(http.Controller):
     def _k2k_handle(self, env, handle, connection, data):
         """Run the handler; a business refusal or a garbled body is a
         ``wire.Refused``, and rolls back whatever the handler began."""
+        if isinstance(data, dict):
+            # Before the handler's savepoint: a request refused until the
+            # partner's address is asked keeps the question it raised.
+            connection._k2k_check_told_history(data.get("position"))
         try:
             with env.cr.savepoint():
                 return handle(connection, data)
@@ -185,11 +189,14 @@ class K2KController(http.Controller):
                 nonce=self._k2k_nonce_to_keep(refusal, signer),
             )
         )
-        return self._k2k_respond(
-            {"ok": False, "error": refusal.error, "reason": refusal.reason},
-            refusal.status,
-            signer,
-        )
+        answer = {"ok": False, "error": refusal.error, "reason": refusal.reason}
+        if signer and request.httprequest.path != wire.HANDSHAKE_PATH:
+            # Signed for the partner, as an answer: where this side stands
+            # tells it, even when nothing it sent was taken.
+            answer["status"] = env["k2k.document.status"]._k2k_export_status_now(
+                signer["connection"]
+            )
+        return self._k2k_respond(answer, refusal.status, signer)
 
     def _k2k_nonce_to_keep(self, refusal, signer):
         """The nonce a refusal keeps: that of every request whose signature

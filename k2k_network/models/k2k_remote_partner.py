@@ -762,6 +762,14 @@ class K2KRemotePartner(models.AbstractModel):
                 exc_info=True,
             )
 
+    def _k2k_note_refusal_status(self, answer):
+        """A refusal the partner signed carries its status, as its answers
+        do (not from an older version): where it stands counts all the
+        same."""
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if isinstance(status, dict):
+            self._k2k_note_partner_status(status)
+
     def _k2k_note_unreachable(self, error):
         """An exchange with the partner got no K2K answer (``error``, a
         ``K2KTransportError``; a refusal signed by the partner, such as

@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .. import wire
@@ -73,6 +74,21 @@ class K2KRemotePosition(models.AbstractModel):
     # it again comes from a transaction that began before (or a copy), and
     # is never followed back.
     partner_history_previous = fields.Char(readonly=True, copy=False)
+    # A history of the partner told in a request, not heard from the
+    # partner's address yet: asked there before anything it names is taken.
+    partner_history_asked = fields.Char(readonly=True, copy=False)
+    partner_copy_history = fields.Char(
+        string="History of the Partner's Copy",
+        readonly=True,
+        copy=False,
+        help="A copy of the partner's database, running beside the one at its "
+        "address, spoke under this history: its requests are refused.",
+    )
+    partner_copy_date = fields.Datetime(
+        string="Partner's Copy Refused Since",
+        readonly=True,
+        copy=False,
+    )
     partner_history_date = fields.Datetime(
         string="Partner's History Began On", readonly=True, copy=False
     )
@@ -174,10 +190,12 @@ class K2KRemotePosition(models.AbstractModel):
             self.history_since_seen if self.history_uid else None,
         )
 
-    def _k2k_begin_new_history(self):
+    def _k2k_begin_new_history(self, note=None):
         """This database went back to a backup: what it received since, it
         holds no more. A new history, from the receipts it holds, tells the
-        partner what to send again; it hears it at once."""
+        partner what to send again; it hears it at once. ``note``: what the
+        connection's chatter says, with the partner's name; return the
+        connections that began one."""
         # Not again within minutes: a partner telling it over and over
         # would make this side begin history after history.
         beginning = self.filtered(lambda c: not c._k2k_restarted_lately(c.history_date))
@@ -201,15 +219,19 @@ class K2KRemotePosition(models.AbstractModel):
                 connection.display_name,
                 since,
             )
+            partner = connection.remote_company_name or connection.remote_url
             connection._message_log(
-                body=self.env._(
+                body=note % {"partner": partner}
+                if note
+                else self.env._(
                     "This database holds less than %(partner)s sent it: it was "
                     "restored from a backup. %(partner)s sends again what was "
                     "received after the backup.",
-                    partner=connection.remote_company_name or connection.remote_url,
+                    partner=partner,
                 )
             )
         beginning._k2k_notify_partner()
+        return beginning
 
     @api.model
     def _k2k_get_database_oid(self):
@@ -244,7 +266,17 @@ class K2KRemotePosition(models.AbstractModel):
                     "check_seen": connection._k2k_get_recorded_receipt(),
                 }
             )
-        connections._k2k_notify_partner()
+        # A new history at once, lost or not: a copy started beside the
+        # original must not speak under the original's, and a restore that
+        # lost nothing costs the partner one comparison.
+        beginning = connections._k2k_begin_new_history(
+            self.env._(
+                "This database is not the one this connection was last in: it "
+                "was restored from a backup, moved or copied. %(partner)s sends "
+                "again whatever it received after the backup."
+            )
+        )
+        (connections - beginning)._k2k_notify_partner()
 
     def _k2k_hold_until_checked(self, messages):
         """Keep ``messages`` (of connections whose check is pending, not a
@@ -312,6 +344,86 @@ class K2KRemotePosition(models.AbstractModel):
             self._k2k_begin_new_history()
         self._k2k_take_partner_history(position)
 
+    def _k2k_check_told_history(self, position):
+        """Refuse a request (``wire.Refused``) whose ``position`` names a
+        history of the partner other than the one its address answers with:
+        a restored partner's new one is asked at its address first (the
+        refusal keeps the question: it is tried again meanwhile), and a copy
+        of the partner's database running elsewhere is refused for good
+        once the address denied its history."""
+        self.ensure_one()
+        position = wire.read_position(position)
+        if position is None or not self._k2k_takes_positions():
+            return
+        history = position["history"]
+        if not self.partner_history_uid or history == self.partner_history_uid:
+            return
+        partner = self.remote_company_name or self.remote_url
+        if history == self.partner_copy_history:
+            raise wire.Refused(
+                409,
+                wire.ERROR_COPIED_DATABASE,
+                self.env._(
+                    "This database is a copy of %(partner)s's, running beside "
+                    "the one at %(url)s: nothing it sends is taken. Neutralize "
+                    "it, or stop it.",
+                    partner=partner,
+                    url=self.remote_url,
+                ),
+            )
+        if history != self.partner_history_asked:
+            self.sudo().partner_history_asked = history
+            self._k2k_notify_partner()
+        raise wire.Refused(
+            409,
+            wire.ERROR_HISTORY_UNCONFIRMED,
+            self.env._(
+                "This side asks %(url)s whether it was restored before it takes "
+                "anything more: try again in a moment.",
+                url=self.remote_url,
+            ),
+        )
+
+    def _k2k_settle_asked_history(self, history):
+        """The partner's address answered under ``history``. A history told
+        in a request and asked about is the partner's if it is that one; if
+        the address still answers under the one known, the request came
+        from a copy of the partner's database running elsewhere (a restored
+        database is the one at the address, and the one restored over is
+        gone): refused from now on, and shown.
+
+        The answer was posted after the question was committed: this
+        transaction sees the question, so it began after, and posted after
+        it began."""
+        asked = self.partner_history_asked
+        if not asked or history not in (asked, self.partner_history_uid):
+            return
+        vals = {"partner_history_asked": False}
+        if history != asked:
+            vals.update(
+                partner_copy_history=asked, partner_copy_date=fields.Datetime.now()
+            )
+        self.sudo().write(vals)
+        if history == asked:
+            return
+        partner = self.remote_company_name or self.remote_url
+        _logger.warning(
+            "K2K: %s: a copy of the partner's database speaks under history %s: "
+            "refused",
+            self.display_name,
+            asked,
+        )
+        self._message_log(
+            body=self.env._(
+                "A copy of %(partner)s's database, running beside the one at "
+                "%(url)s, spoke as %(partner)s: nothing it sends is taken. Ask "
+                "%(partner)s to stop that copy, or to neutralize it (as a copy "
+                "for tests must be).",
+                partner=partner,
+                url=self.remote_url,
+            )
+        )
+
     def _k2k_is_seen_of_ours(self, position):
         """Whether the receipts the partner says it recorded are of this
         side's history as it stands (not of one it left already)."""
@@ -335,6 +447,7 @@ class K2KRemotePosition(models.AbstractModel):
             if self.position_check_pending:
                 self._k2k_end_check()
             return
+        self._k2k_settle_asked_history(position["history"])
         went_back = self._k2k_is_seen_of_ours(position) and (
             position["seen"] > self._k2k_get_given_receipt()
         )
@@ -461,6 +574,21 @@ class K2KRemotePosition(models.AbstractModel):
                 count=len(again),
             )
         )
+
+    def action_k2k_partner_copy_stopped(self):
+        """The partner stopped or neutralized its copy: the alert goes; the
+        copy's history stays refused, should it start again."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only an administrator can tell that the copy is stopped.")
+            )
+        self.sudo().partner_copy_date = False
+        for connection in self:
+            connection._message_log(
+                body=self.env._(
+                    "The partner's copy was told stopped: its history stays refused."
+                )
+            )
 
     # -- life of the connection ----------------------------------------------------
 

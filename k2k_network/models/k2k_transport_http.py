@@ -200,6 +200,7 @@ class K2KTransportHttp(models.AbstractModel):
         )
         connection._k2k_note_reached()  # a signed answer: the partner is there
         if status >= 400:
+            connection._k2k_note_refusal_status(answer)
             return self._k2k_refusal_outcome(
                 connection, status, answer.get("error"), answer.get("reason")
             )
@@ -406,6 +407,7 @@ class K2KTransportHttp(models.AbstractModel):
             if error in wire.TOO_LARGE_ERRORS:
                 return None
             # The whole request refused: each of its messages with it.
+            connection._k2k_note_refusal_status(answer)
             outcome = self._k2k_refusal_outcome(
                 connection, status, error, answer.get("reason")
             )

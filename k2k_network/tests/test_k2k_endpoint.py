@@ -119,3 +119,39 @@ class TestK2KEndpoint(HttpCase):
         )
         self.assertEqual(response.status_code, 413)
         self.assertNotIn(b"body_too_large", response.content)
+
+    def test_a_request_under_a_history_not_heard_at_the_address_waits_for_it(self):
+        """A request naming a history of the partner its address has not
+        answered under is refused until the address is asked; the refusal
+        keeps the question and, signed, tells where this side stands."""
+        known = wire.new_uid()
+        self.connection.sudo().partner_history_uid = known
+        envelope = dict(self._status(), position=wire.build_position(wire.new_uid(), 0))
+        response = self._post(envelope)
+        self.assertEqual(response.status_code, 409, response.text)
+        answer = response.json()
+        self.assertEqual(answer["error"], wire.ERROR_HISTORY_UNCONFIRMED)
+        self.assertEqual(
+            answer["status"]["position"]["history"], self.connection.history_uid
+        )
+        self.assertEqual(
+            self.connection.partner_history_asked, envelope["position"]["history"]
+        )
+        self.assertEqual(self.connection.remote_status_revision, 0, "nothing taken")
+        asked = self.env["k2k.message"].search(
+            [
+                ("connection_id", "=", self.connection.id),
+                ("message_type", "=", "status"),
+            ]
+        )
+        self.assertEqual(len(asked), 1)
+        # The address answers under the known history: a copy, refused for
+        # good; the original goes on.
+        self.connection._k2k_check_answered_position(wire.build_position(known, 0))
+        response = self._post(dict(envelope, revision=2))
+        self.assertEqual(response.json()["error"], wire.ERROR_COPIED_DATABASE)
+        response = self._post(
+            dict(self._status(3), position=wire.build_position(known, 0))
+        )
+        self.assertEqual(response.json()["outcome"], "applied", response.text)
+        self.assertEqual(self.connection.remote_status_revision, 3)

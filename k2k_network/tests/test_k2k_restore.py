@@ -98,6 +98,16 @@ class TestK2KRestore(K2KCommon):
 
     # -- the sending side --------------------------------------------------------
 
+    def _told_history(self, connection, position):
+        """The code of the refusal of a request telling ``position``, or
+        ``None``. (Not ``assertRaises``: it would roll back what the
+        refusal keeps.)"""
+        try:
+            connection._k2k_check_told_history(position)
+        except wire.Refused as refused:
+            return refused.error
+        return None
+
     def _answered(self, connection, history, receipts, since=0, given=()):
         connection._k2k_check_answered_position(
             wire.build_position(history, receipts, since), given
@@ -167,8 +177,22 @@ class TestK2KRestore(K2KCommon):
         kept = self._sent(connection, [1])
         lost = self._sent(connection, [2, 3])
         connection.remote_status_revision = 7
-        # Told in its request: a new history counts there too.
-        connection._k2k_check_told_position(wire.build_position(wire.new_uid(), 1, 1))
+        # Told in its request, a new history is asked at the partner's
+        # address first: the request is refused meanwhile, and tried again.
+        restored = wire.build_position(wire.new_uid(), 1, 1)
+        self.assertEqual(
+            self._told_history(connection, restored), wire.ERROR_HISTORY_UNCONFIRMED
+        )
+        self.assertIn(wire.ERROR_HISTORY_UNCONFIRMED, wire.RETRY_ERRORS)
+        self.assertEqual(connection.partner_restart_count, 0)
+        asked = self.env["k2k.message"].search(
+            [("connection_id", "=", connection.id), ("message_type", "=", "status")]
+        )
+        self.assertEqual(len(asked), 1, "the address is asked")
+        # The address answers under it: a restore.
+        connection._k2k_check_answered_position(restored)
+        self.assertFalse(connection.partner_history_asked)
+        self.assertIsNone(self._told_history(connection, restored))
         self.assertEqual(connection.partner_restart_count, 1)
         self.assertEqual(kept.state, "applied")
         self.assertEqual(set(lost.mapped("state")), {"queued"})
@@ -309,7 +333,11 @@ class TestK2KRestore(K2KCommon):
         self.assertEqual(connection.database_oid, Connection._k2k_get_database_oid())
         told = Message.search([("connection_id", "=", connection.id)])
         self.assertEqual(told.mapped("message_type"), ["status"])
-        self.assertEqual(connection.history_uid, history, "its partner tells")
+        # A new history at once: a copy must not speak under the original's.
+        self.assertNotEqual(connection.history_uid, history)
+        self.assertIn(
+            "restored from a backup, moved or copied", connection.message_ids[0].body
+        )
         self.assertTrue(connection.position_check_pending)
         # Until the partner answers, only the status goes: a document sent
         # now would carry revisions the partner may hold already.
@@ -322,6 +350,51 @@ class TestK2KRestore(K2KCommon):
         self._answered(connection, wire.new_uid(), 0)
         self.assertFalse(connection.position_check_pending)
         self.assertFalse(document.next_attempt_date, "it goes now")
+
+    def test_a_copy_of_the_partner_running_elsewhere_is_refused(self):
+        connection = self._vendor_side()
+        original = wire.new_uid()
+        self._answered(connection, original, 3)
+        sent = self._sent(connection, [1, 2, 3])
+        copy = wire.build_position(wire.new_uid(), 3, 3)
+        for _attempt in range(2):
+            self.assertEqual(
+                self._told_history(connection, copy), wire.ERROR_HISTORY_UNCONFIRMED
+            )
+        Message = self.env["k2k.message"]
+        asked = Message.search(
+            [("connection_id", "=", connection.id), ("message_type", "=", "status")]
+        )
+        self.assertEqual(len(asked), 1, "asked once, not at each attempt")
+        # The address still answers under the history known: the request
+        # came from a copy.
+        self._answered(connection, original, 3)
+        self.assertEqual(connection.partner_history_uid, original)
+        self.assertEqual(connection.partner_copy_history, copy["history"])
+        self.assertTrue(connection.partner_copy_date)
+        self.assertIn("copy of", connection.message_ids[0].body)
+        self.assertEqual(connection.partner_restart_count, 0, "not a restore")
+        self.assertEqual(set(sent.mapped("state")), {"applied"}, "nothing sent again")
+        self.assertEqual(
+            self._told_history(connection, copy), wire.ERROR_COPIED_DATABASE
+        )
+        self.assertNotIn(wire.ERROR_COPIED_DATABASE, wire.RETRY_ERRORS)
+        # The original goes on.
+        self.assertIsNone(
+            self._told_history(connection, wire.build_position(original, 3))
+        )
+        # An administrator, told the copy is stopped, clears the alert; the
+        # copy stays refused.
+        purchaser = self._make_user(
+            "k2k_copy_purchaser", self.vendor_company, "purchase.group_purchase_user"
+        )
+        with self.assertRaises(AccessError):
+            connection.with_user(purchaser).action_k2k_partner_copy_stopped()
+        connection.action_k2k_partner_copy_stopped()
+        self.assertFalse(connection.partner_copy_date)
+        self.assertEqual(
+            self._told_history(connection, copy), wire.ERROR_COPIED_DATABASE
+        )
 
     def test_a_neutralized_copy_checks_nothing(self):
         connection = self._vendor_side()
