@@ -4,7 +4,7 @@
     "name": "K2K Network",
     "summary": "Connect vendor and buyer companies: invoices arrive as vendor "
     "bills by themselves, web-shop purchases get purchase orders of their own",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Inventory/Purchase",
     "website": "https://github.com/k2k-network/k2k_network",
     "author": "K2K Network contributors",

@@ -741,12 +741,13 @@ class K2KRemotePartner(models.AbstractModel):
         for connection in self:
             connection.delivery_paused = connection._k2k_is_paused()
 
-    def _k2k_note_partner_status(self, status, receipts=()):
+    def _k2k_note_partner_status(self, status, receipts=(), status_applied=False):
         """Store the status an answer of the partner carries, and compare its
         position with what this side recorded (``receipts``: those the
-        answer gave), in a savepoint: the partner's own request may be
-        writing the same row right now, and that must not undo what this run
-        did for the others."""
+        answer gave; ``status_applied``: the request carried a status of
+        this side, and the partner applied it), in a savepoint: the
+        partner's own request may be writing the same row right now, and
+        that must not undo what this run did for the others."""
         # What is pending is flushed first, so that its failure is not taken
         # for this one's.
         self.env.flush_all()
@@ -754,7 +755,9 @@ class K2KRemotePartner(models.AbstractModel):
             with self.env.cr.savepoint():
                 self.env["k2k.document.status"]._k2k_store_partner_status(self, status)
                 if isinstance(status, dict):
-                    self._k2k_check_answered_position(status.get("position"), receipts)
+                    self._k2k_check_answered_position(
+                        status.get("position"), receipts, status_applied
+                    )
         except Exception:
             _logger.warning(
                 "K2K: the status of %s's answer cannot be stored now",

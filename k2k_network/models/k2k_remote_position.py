@@ -51,6 +51,10 @@ class K2KRemotePosition(models.AbstractModel):
         "history began: what the partner applied of it after that, this side "
         "sent after its backup.",
     )
+    # The partner's history those receipts are of: told only while the
+    # partner is still in it (after its own restore, they number nothing
+    # it can compare).
+    history_since_seen_in = fields.Char(readonly=True, copy=False)
     database_oid = fields.Char(
         string="Database Identity",
         readonly=True,
@@ -77,6 +81,7 @@ class K2KRemotePosition(models.AbstractModel):
     # A history of the partner told in a request, not heard from the
     # partner's address yet: asked there before anything it names is taken.
     partner_history_asked = fields.Char(readonly=True, copy=False)
+    partner_history_asked_date = fields.Datetime(readonly=True, copy=False)
     partner_copy_history = fields.Char(
         string="History of the Partner's Copy",
         readonly=True,
@@ -187,18 +192,23 @@ class K2KRemotePosition(models.AbstractModel):
             self.history_since,
             self._k2k_get_recorded_receipt(),
             self.partner_history_uid,
-            self.history_since_seen if self.history_uid else None,
+            self.history_since_seen
+            if self.history_since_seen_in == self.partner_history_uid
+            else None,
         )
 
-    def _k2k_begin_new_history(self, note=None):
+    def _k2k_begin_new_history(self, found_here=False):
         """This database went back to a backup: what it received since, it
         holds no more. A new history, from the receipts it holds, tells the
-        partner what to send again; it hears it at once. ``note``: what the
-        connection's chatter says, with the partner's name; return the
-        connections that began one."""
-        # Not again within minutes: a partner telling it over and over
-        # would make this side begin history after history.
-        beginning = self.filtered(lambda c: not c._k2k_restarted_lately(c.history_date))
+        partner what to send again; it hears it at once. ``found_here``:
+        this side found it by itself, in a database of another identity
+        (not told by the partner), once."""
+        # Not again within minutes when the partner tells it: a partner
+        # telling it over and over would make this side begin history after
+        # history.
+        beginning = self.filtered(
+            lambda c: found_here or not c._k2k_restarted_lately(c.history_date)
+        )
         for connection in beginning:
             since = connection._k2k_get_receipts()
             connection.sudo().write(
@@ -211,7 +221,13 @@ class K2KRemotePosition(models.AbstractModel):
                     if connection.position_check_pending
                     else connection._k2k_get_recorded_receipt(),
                     "position_verified_date": False,
+                    "history_since_seen_in": connection.partner_history_uid,
                     "history_date": fields.Datetime.now(),
+                    # Begun in this database: told by the partner before
+                    # this side found its new identity, it is not found
+                    # again (the partner would not follow two histories
+                    # within minutes).
+                    "database_oid": connection._k2k_get_database_oid(),
                 }
             )
             _logger.warning(
@@ -220,18 +236,22 @@ class K2KRemotePosition(models.AbstractModel):
                 since,
             )
             partner = connection.remote_company_name or connection.remote_url
-            connection._message_log(
-                body=note % {"partner": partner}
-                if note
-                else self.env._(
+            if found_here:
+                note = self.env._(
+                    "This database is not the one this connection was last in: "
+                    "it was restored from a backup, moved or copied. %(partner)s "
+                    "sends again whatever it received after the backup.",
+                    partner=partner,
+                )
+            else:
+                note = self.env._(
                     "This database holds less than %(partner)s sent it: it was "
                     "restored from a backup. %(partner)s sends again what was "
                     "received after the backup.",
                     partner=partner,
                 )
-            )
+            connection._message_log(body=note)
         beginning._k2k_notify_partner()
-        return beginning
 
     @api.model
     def _k2k_get_database_oid(self):
@@ -269,14 +289,7 @@ class K2KRemotePosition(models.AbstractModel):
         # A new history at once, lost or not: a copy started beside the
         # original must not speak under the original's, and a restore that
         # lost nothing costs the partner one comparison.
-        beginning = connections._k2k_begin_new_history(
-            self.env._(
-                "This database is not the one this connection was last in: it "
-                "was restored from a backup, moved or copied. %(partner)s sends "
-                "again whatever it received after the backup."
-            )
-        )
-        (connections - beginning)._k2k_notify_partner()
+        connections._k2k_begin_new_history(found_here=True)
 
     def _k2k_hold_until_checked(self, messages):
         """Keep ``messages`` (of connections whose check is pending, not a
@@ -371,8 +384,22 @@ class K2KRemotePosition(models.AbstractModel):
                     url=self.remote_url,
                 ),
             )
-        if history != self.partner_history_asked:
-            self.sudo().partner_history_asked = history
+        asked_date = self.partner_history_asked_date
+        if (
+            history != self.partner_history_asked
+            or not asked_date
+            or fields.Datetime.now() - asked_date >= timedelta(minutes=1)
+        ):
+            # Asked again after a minute: an answer may have been lost.
+            self.sudo().write(
+                {
+                    "partner_history_asked": history,
+                    "partner_history_asked_date": fields.Datetime.now(),
+                }
+            )
+            # The partner's request shows it is there: the question goes
+            # now, even if deliveries to it were paused.
+            self._k2k_note_reached()
             self._k2k_notify_partner()
         raise wire.Refused(
             409,
@@ -384,28 +411,35 @@ class K2KRemotePosition(models.AbstractModel):
             ),
         )
 
-    def _k2k_settle_asked_history(self, history):
-        """The partner's address answered under ``history``. A history told
-        in a request and asked about is the partner's if it is that one; if
-        the address still answers under the one known, the request came
-        from a copy of the partner's database running elsewhere (a restored
-        database is the one at the address, and the one restored over is
-        gone): refused from now on, and shown.
+    def _k2k_settle_asked_history(self, history, status_applied=False):
+        """The partner's address answered under ``history``; return whether
+        it confirmed a history asked about. A history told in a request and
+        asked about is the partner's if it is that one. If the address still
+        answers under the one known, the request came from a copy of the
+        partner's database running elsewhere (a restored database is the
+        one at the address, and the one restored over is gone): refused
+        from now on, and shown.
 
-        The answer was posted after the question was committed: this
+        Only an answer that applied a status of this side says "no"
+        (``status_applied``): applying it wrote the partner's connection
+        row, so it waited for any transaction of the partner that began a
+        new history and posted it before committing. And that answer came
+        to a request posted after the question was committed: this
         transaction sees the question, so it began after, and posted after
         it began."""
         asked = self.partner_history_asked
         if not asked or history not in (asked, self.partner_history_uid):
-            return
-        vals = {"partner_history_asked": False}
+            return False
+        if history != asked and not status_applied:
+            return False
+        vals = {"partner_history_asked": False, "partner_history_asked_date": False}
         if history != asked:
             vals.update(
                 partner_copy_history=asked, partner_copy_date=fields.Datetime.now()
             )
         self.sudo().write(vals)
         if history == asked:
-            return
+            return True
         partner = self.remote_company_name or self.remote_url
         _logger.warning(
             "K2K: %s: a copy of the partner's database speaks under history %s: "
@@ -423,13 +457,14 @@ class K2KRemotePosition(models.AbstractModel):
                 url=self.remote_url,
             )
         )
+        return False
 
     def _k2k_is_seen_of_ours(self, position):
         """Whether the receipts the partner says it recorded are of this
         side's history as it stands (not of one it left already)."""
         return bool(self.history_uid) and position.get("seen_in") == self.history_uid
 
-    def _k2k_check_answered_position(self, position, receipts=()):
+    def _k2k_check_answered_position(self, position, receipts=(), status_applied=False):
         """The partner's ``position`` and the ``receipts`` of the answer
         that carries them. This side went back if the partner recorded a
         receipt above any this side ever gave (the sequence: this
@@ -447,7 +482,7 @@ class K2KRemotePosition(models.AbstractModel):
             if self.position_check_pending:
                 self._k2k_end_check()
             return
-        self._k2k_settle_asked_history(position["history"])
+        confirmed = self._k2k_settle_asked_history(position["history"], status_applied)
         went_back = self._k2k_is_seen_of_ours(position) and (
             position["seen"] > self._k2k_get_given_receipt()
         )
@@ -461,7 +496,7 @@ class K2KRemotePosition(models.AbstractModel):
             self._k2k_begin_new_history()
         if self.position_check_pending:
             self._k2k_end_check()
-        if self._k2k_take_partner_history(position) or went_back:
+        if self._k2k_take_partner_history(position, confirmed) or went_back:
             return
         lowest = min([position["receipts"], *(r - 1 for r in receipts)])
         if lowest < self._k2k_get_recorded_receipt():
@@ -473,17 +508,18 @@ class K2KRemotePosition(models.AbstractModel):
             # As the partner's status: at most once a minute, not per answer.
             self.sudo().position_verified_date = now
 
-    def _k2k_take_partner_history(self, position):
+    def _k2k_take_partner_history(self, position, confirmed=False):
         """Follow the partner's history; return whether it began a new one,
         in which case what it lost goes again and its next revisions count
-        as newer."""
+        as newer. ``confirmed``: its address answered under it after the
+        partner's request named it, however soon after its last restore."""
         known = self.partner_history_uid
         if position["history"] == known:
             return False
         if known and (
             position["history"] == self.partner_history_previous
             or position.get("since", 0) > position["receipts"]
-            or self._k2k_restarted_lately(self.partner_history_date)
+            or (not confirmed and self._k2k_restarted_lately(self.partner_history_date))
         ):
             # Not followed: a history left before, a position that cannot
             # be, or a partner that changes histories faster than anyone
@@ -508,8 +544,11 @@ class K2KRemotePosition(models.AbstractModel):
             # The first position heard (a new connection, or one older than
             # positions): nothing to compare yet.
             return False
-        if self._k2k_is_seen_of_ours(position):
-            self._k2k_take_partner_restart(position.get("since_seen", position["seen"]))
+        if self._k2k_is_seen_of_ours(position) and "since_seen" in position:
+            # What it recorded of this side's history as it stands when its
+            # own began: what it applied after that, it sent after its
+            # backup.
+            self._k2k_take_partner_restart(position["since_seen"])
         self._k2k_send_again_since(position.get("since", 0))
         return True
 

@@ -181,6 +181,9 @@ class K2KTransportHttp(models.AbstractModel):
         except K2KTransportError as error:
             _logger.info("K2K message %s postponed: %s", message.id, error)
             connection._k2k_note_unreachable(error)
+            # Out of the savepoint the error rolled back: a refusal tried
+            # again later still tells where the partner stands.
+            connection._k2k_note_refusal_status(getattr(error, "answer", None))
             return error
         except Exception as error:  # noqa: BLE001 - recorded on the message
             return error
@@ -200,15 +203,22 @@ class K2KTransportHttp(models.AbstractModel):
         )
         connection._k2k_note_reached()  # a signed answer: the partner is there
         if status >= 400:
+            try:
+                outcome = self._k2k_refusal_outcome(
+                    connection, status, answer.get("error"), answer.get("reason")
+                )
+            except K2KTransportError as error:
+                error.answer = answer  # noted by the caller
+                raise
             connection._k2k_note_refusal_status(answer)
-            return self._k2k_refusal_outcome(
-                connection, status, answer.get("error"), answer.get("reason")
-            )
+            return outcome
         if answer.get("outcome") not in wire.OUTCOMES:
             raise K2KTransportError("no_answer", connection.remote_url, status)
         outcome = wire.public_outcome(answer)
         connection._k2k_note_partner_status(
-            answer.get("status"), self._k2k_receipts_of([outcome])
+            answer.get("status"),
+            self._k2k_receipts_of([outcome]),
+            self._k2k_applied_status([envelope], [outcome]),
         )
         return outcome
 
@@ -305,7 +315,7 @@ class K2KTransportHttp(models.AbstractModel):
         connection = messages.connection_id
         try:
             outcomes = (
-                self._k2k_read_batch_answer(connection, request, len(messages))
+                self._k2k_read_batch_answer(connection, request, envelopes)
                 if request
                 else None
             )
@@ -388,8 +398,8 @@ class K2KTransportHttp(models.AbstractModel):
         return [None if index is None else futures[index] for index in requests]
 
     @api.model
-    def _k2k_read_batch_answer(self, connection, request, count):
-        """Wait for the answer to ``request`` (``count`` envelopes in one
+    def _k2k_read_batch_answer(self, connection, request, envelopes):
+        """Wait for the answer to ``request`` (``envelopes`` in one
         request); return one outcome per envelope, in order (a refused one
         as ``wire.refused_outcome``, see ``_k2k_slot_outcome``), or ``None``
         when the partner takes no batch like this one (an older version, a
@@ -411,14 +421,29 @@ class K2KTransportHttp(models.AbstractModel):
             outcome = self._k2k_refusal_outcome(
                 connection, status, error, answer.get("reason")
             )
-            return [outcome] * count
-        outcomes = wire.batch_outcomes(answer, count)
+            return [outcome] * len(envelopes)
+        outcomes = wire.batch_outcomes(answer, len(envelopes))
         if outcomes is None:
             raise K2KTransportError("no_answer", connection.remote_url, status)
         connection._k2k_note_partner_status(
-            answer.get("status"), self._k2k_receipts_of(outcomes)
+            answer.get("status"),
+            self._k2k_receipts_of(outcomes),
+            self._k2k_applied_status(envelopes, outcomes),
         )
         return outcomes
+
+    @api.model
+    def _k2k_applied_status(self, envelopes, outcomes):
+        """Whether the partner applied a status of this side among
+        ``envelopes``: applying it wrote the partner's connection row, so
+        its answer was made after whatever of the partner wrote that row
+        before (a new history it began) was committed, and tells where the
+        partner stands for sure."""
+        return any(
+            envelope.get("type") == "status"
+            and outcome.get("outcome") == wire.OUTCOME_APPLIED
+            for envelope, outcome in zip(envelopes, outcomes, strict=True)
+        )
 
     @api.model
     def _k2k_receipts_of(self, outcomes):

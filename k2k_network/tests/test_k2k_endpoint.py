@@ -147,7 +147,9 @@ class TestK2KEndpoint(HttpCase):
         self.assertEqual(len(asked), 1)
         # The address answers under the known history: a copy, refused for
         # good; the original goes on.
-        self.connection._k2k_check_answered_position(wire.build_position(known, 0))
+        self.connection._k2k_check_answered_position(
+            wire.build_position(known, 0), status_applied=True
+        )
         response = self._post(dict(envelope, revision=2))
         self.assertEqual(response.json()["error"], wire.ERROR_COPIED_DATABASE)
         response = self._post(

@@ -197,3 +197,23 @@ class TestK2KMigration(K2KFlowCommon):
         self.assertRegex(remote.history_uid, "^[0-9a-f]{32}$")
         self.assertEqual(remote.database_oid, remote._k2k_get_database_oid())
         self.assertFalse(self.connection.history_uid, "one database: no history")
+
+    def test_migration_from_1_4_keeps_telling_where_histories_began(self):
+        remote = make_remote_vendor_connection(
+            self.env, self.buyer, "Migrated Vendor", wire.new_secret()
+        )
+        partner = wire.new_uid()
+        cr = self.env.cr
+        self.env.flush_all()
+        # Under 18.0.1.4.0 the history's start was told in any partner history.
+        cr.execute(
+            "UPDATE k2k_connection SET partner_history_uid = %s, "
+            "history_since_seen = 4, history_since_seen_in = NULL WHERE id = %s",
+            (partner, remote.id),
+        )
+        load_script(_script("18.0.1.5.0", "post"), "k2k_migration_seen_in").migrate(
+            cr, "18.0.1.4.0"
+        )
+        self.env.invalidate_all()
+        position = remote._k2k_get_position()
+        self.assertEqual((position["seen_in"], position["since_seen"]), (partner, 4))

@@ -284,13 +284,19 @@ class TestK2KRestore(K2KCommon):
             wire.build_position(partner, 0, 0, 9, wire.new_uid())
         )
         self.assertEqual(connection.history_uid, history)
-        # The backup held receipt 1 only.
+        # The backup held receipt 1 only (and it is not the database the
+        # connection was in: the partner tells it first).
         self.env["k2k.received"].search(
             [("connection_id", "=", connection.id)]
         ).receipt = 1
+        connection.database_oid = "1"
         connection._k2k_check_told_position(told)
         self.assertNotEqual(connection.history_uid, history)
         self.assertEqual(connection.history_since, 1)
+        # Begun in this database: its new identity begins no second one.
+        history = connection.history_uid
+        self.env["k2k.connection"]._k2k_check_database_identity()
+        self.assertEqual(connection.history_uid, history)
         self.assertIn("restored from a backup", connection.message_ids[0].body)
         status = self.env["k2k.message"].search(
             [("connection_id", "=", connection.id), ("message_type", "=", "status")]
@@ -319,6 +325,27 @@ class TestK2KRestore(K2KCommon):
         )
         self.assertNotEqual(connection.history_uid, history)
 
+    def test_where_a_history_began_is_told_only_in_the_partner_s_history_then(
+        self,
+    ):
+        connection = self._vendor_side()
+        partner = wire.new_uid()
+        self._answered(connection, partner, 0)
+        self._sent(connection, [1, 2])
+        connection.database_oid = "1"
+        self.env["k2k.connection"]._k2k_check_database_identity()
+        position = connection._k2k_get_position()
+        self.assertEqual((position["seen_in"], position["since_seen"]), (partner, 2))
+        # The partner restored too, and this side follows its new history:
+        # receipts 2 of the one before number nothing there.
+        restored = wire.new_uid()
+        connection.partner_history_date = False
+        self._answered(connection, restored, 0)
+        self.assertEqual(connection.partner_history_uid, restored)
+        position = connection._k2k_get_position()
+        self.assertEqual(position["seen_in"], restored)
+        self.assertNotIn("since_seen", position)
+
     def test_a_database_with_another_identity_checks_with_its_partners(self):
         connection = self._vendor_side()
         Connection = self.env["k2k.connection"]
@@ -328,6 +355,9 @@ class TestK2KRestore(K2KCommon):
         self.assertFalse(Message.search([("connection_id", "=", connection.id)]))
 
         connection.database_oid = "1"  # made in another database: restored
+        # Even minutes after a history began (a copy made right after a
+        # restore): found here, not told by the partner.
+        connection.history_date = fields.Datetime.now()
         history = connection.history_uid
         Connection._k2k_check_database_identity()
         self.assertEqual(connection.database_oid, Connection._k2k_get_database_oid())
@@ -366,9 +396,15 @@ class TestK2KRestore(K2KCommon):
             [("connection_id", "=", connection.id), ("message_type", "=", "status")]
         )
         self.assertEqual(len(asked), 1, "asked once, not at each attempt")
-        # The address still answers under the history known: the request
-        # came from a copy.
+        # An answer that applied no status of ours may have been made
+        # before the partner committed a new history: it says nothing.
         self._answered(connection, original, 3)
+        self.assertEqual(connection.partner_history_asked, copy["history"])
+        # The one that applied our status still answers under the history
+        # known: the request came from a copy.
+        connection._k2k_check_answered_position(
+            wire.build_position(original, 3), status_applied=True
+        )
         self.assertEqual(connection.partner_history_uid, original)
         self.assertEqual(connection.partner_copy_history, copy["history"])
         self.assertTrue(connection.partner_copy_date)
@@ -480,7 +516,7 @@ class TestK2KVendorRestore(K2KCommon):
         # The vendor's backup held the answer to INV/A only: it recorded
         # receipt 1, then was restored, and tells it in its new history.
         connection._k2k_check_answered_position(
-            wire.build_position(wire.new_uid(), 5, 0, 1, connection.history_uid)
+            wire.build_position(wire.new_uid(), 5, 0, 1, connection.history_uid, 1)
         )
         self.assertEqual(connection.partner_restart_count, 1)
         self.assertFalse(bill_a.k2k_restore_check, "sent before the backup")

@@ -19,9 +19,9 @@ class K2KTransportHttp(models.AbstractModel):
         return answer
 
     @api.model
-    def _k2k_read_batch_answer(self, connection, request, count):
+    def _k2k_read_batch_answer(self, connection, request, envelopes):
         # The same moment for messages that travel several to a request.
-        answer = super()._k2k_read_batch_answer(connection, request, count)
+        answer = super()._k2k_read_batch_answer(connection, request, envelopes)
         if crash_point.reached(self.env, "vendor_answer"):
             crash_point.die()
         return answer
