@@ -167,16 +167,7 @@ class K2KRemotePosition(models.AbstractModel):
         """The highest receipt this side holds with its document: what a
         restore left, unlike the sequence, which a backup may take ahead of
         the data."""
-        self.ensure_one()
-        self.env["k2k.received"].flush_model(["connection_id", "receipt"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT max(receipt) FROM k2k_received "
-                "WHERE connection_id = %s AND receipt > 0",
-                self.id,
-            )
-        )
-        return self.env.cr.fetchone()[0] or 0
+        return self._k2k_get_highest_receipt("k2k.received", "receipt")
 
     def _k2k_get_position(self):
         """What this side tells the partner of where it stands, or ``None``."""
@@ -330,13 +321,21 @@ class K2KRemotePosition(models.AbstractModel):
     def _k2k_get_recorded_receipt(self):
         """The highest receipt the partner gave a message of this side, as
         this transaction sees it."""
+        return self._k2k_get_highest_receipt("k2k.message", "partner_receipt")
+
+    def _k2k_get_highest_receipt(self, model, column):
+        """The highest receipt in ``column`` of ``model``'s records of this
+        connection (both have a partial index on it), 0 for none."""
         self.ensure_one()
-        self.env["k2k.message"].flush_model(["connection_id", "partner_receipt"])
+        Model = self.env[model]
+        Model.flush_model(["connection_id", column])
         self.env.cr.execute(
             SQL(
-                "SELECT max(partner_receipt) FROM k2k_message "
-                "WHERE connection_id = %s AND partner_receipt > 0",
+                "SELECT max(%s) FROM %s WHERE connection_id = %s AND %s > 0",
+                SQL.identifier(column),
+                SQL.identifier(Model._table),
                 self.id,
+                SQL.identifier(column),
             )
         )
         return self.env.cr.fetchone()[0] or 0
