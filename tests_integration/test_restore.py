@@ -9,11 +9,11 @@ the backup's (and its files by the backup's), started again.
    bills, one per invoice, each with its PDF, and its approval made again
    after the restore reaches the vendor.
 2. Then the vendor: its backup is taken, an invoice is updated and two more
-   are posted and billed; then the restore. The buyer flags the bills whose
-   invoices the vendor may have lost, the vendor's next invoice, which takes
-   a number the buyer already holds a bill of, is flagged and not merged,
-   and the vendor's update made after the restore reaches the buyer's bill.
-
+   are posted and billed; then the restore. Within two runs of each side's
+   scheduled action the buyer flags the bills whose invoices the vendor may
+   have lost; the vendor's next invoice, which takes a number the buyer
+   already holds a bill of, is flagged and not merged, and the vendor's
+   update made after the restore reaches the buyer's bill.
 3. Copies of the buyer's database started beside it, at another address:
    neutralized, it sends nothing; not neutralized, the vendor refuses it
    for good and shows it, and the buyer goes on.
@@ -208,12 +208,6 @@ def _status_revision(net, invoice_id):
     )["k2k_buyer_status_revision"]
 
 
-def _restore(server, backup):
-    server.stop()
-    _copy_database(server, backup.db, server.db)
-    server.start()
-
-
 def _take_backup(server, backup):
     server.stop()
     _copy_database(server, server.db, backup.db)
@@ -366,16 +360,6 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
             for inv in vendor.call("account.move", "read", invoices[11:13], ["name"])
         }
 
-        _restore(vendor, vendor_backup)
-        # The vendor numbers again from its backup: its next invoice takes
-        # the number the buyer holds a bill of already.
-        vendor.call("account.move", "action_post", [invoices[13]])
-        reused = vendor.read_one("account.move", invoices[13], ["name"])["name"]
-        assert reused in numbers.values(), (reused, numbers)
-        (lost,) = set(numbers.values()) - {reused}
-        # And it changes invoice 1 again, from its own revision 1.
-        _set_price(vendor, invoices[0], 1.25)
-
         def flagged():
             return {
                 bill["ref"]
@@ -385,6 +369,25 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
                     ["ref"],
                 )
             }
+
+        vendor.stop()
+        _copy_database(vendor, vendor_backup.db, vendor.db)
+        buyer.stop()
+        _two_runs_each(vendor, buyer)
+        # Without anyone's action, the bills of the invoices the vendor
+        # lost are flagged.
+        assert set(numbers.values()) <= flagged(), (flagged(), _where_they_stand(net))
+        for server in (vendor, buyer):
+            server.stop()
+            server.start()
+        # The vendor numbers again from its backup: its next invoice takes
+        # the number the buyer holds a bill of already.
+        vendor.call("account.move", "action_post", [invoices[13]])
+        reused = vendor.read_one("account.move", invoices[13], ["name"])["name"]
+        assert reused in numbers.values(), (reused, numbers)
+        (lost,) = set(numbers.values()) - {reused}
+        # And it changes invoice 1 again, from its own revision 1.
+        _set_price(vendor, invoices[0], 1.25)
 
         _settle(
             net,
@@ -487,19 +490,24 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         assert copy_alert() == before
         copy.stop()
 
-        # Not neutralized: the copy tries, the vendor refuses it.
+        # Not neutralized: the copy tries, the vendor refuses it, within two
+        # runs of the copy's and the vendor's scheduled actions.
         _take_backup(buyer, copy)
-        copy.start()
+        vendor.stop()
+        buyer.stop()
+        buyer.start(extra_args=["--max-cron-threads=0"])
+        copy.start(extra_args=["--max-cron-threads=0"])
         name = _order_from(copy, net, 4)
-
-        def refused():
-            copy.wake_cron()
-            return copy_alert()["partner_copy_date"] and any(
-                state == "failed" and "copy" in detail
-                for state, detail in _order_messages(copy, name)
-            )
-
-        _settle(net, refused, 120, "the copy refused for good")
+        copy.stop()
+        _two_runs_each(copy, vendor)
+        assert copy_alert()["partner_copy_date"], _where_they_stand(net)
+        assert any(
+            state == "failed" and "copy" in detail
+            for state, detail in _order_messages(copy, name)
+        ), _order_messages(copy, name)
+        for server in (vendor, buyer):
+            server.stop()
+            server.start()
         after = copy_alert()
         assert after["partner_history_uid"] == before["partner_history_uid"], after
         assert after["partner_restart_count"] == before["partner_restart_count"], after
