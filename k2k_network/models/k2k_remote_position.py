@@ -620,7 +620,7 @@ class K2KRemotePosition(models.AbstractModel):
             raise AccessError(
                 self.env._("Only an administrator can tell that the copy is stopped.")
             )
-        self.sudo().partner_copy_date = False
+        self.partner_copy_date = False
         for connection in self:
             connection._message_log(
                 body=self.env._(

@@ -259,6 +259,9 @@ class TestK2KRestore(K2KCommon):
         ):
             connection._k2k_check_answered_position(garbled)
             connection._k2k_check_told_position(garbled)
+            # Nor is anything asked or refused for it.
+            self.assertIsNone(self._told_history(connection, garbled), garbled)
+            self.assertFalse(connection.partner_history_asked, garbled)
             self.assertEqual(sent.state, "applied", garbled)
             self.assertEqual(connection.partner_history_uid, history, garbled)
 
