@@ -355,7 +355,7 @@ def read_receipt(outcome):
 
 
 def refused_outcome(error, reason):
-    """The slot of a batch's answer for an envelope the receiver refused."""
+    """The outcome, in a batch's answer, of an envelope the receiver refused."""
     return {"outcome": OUTCOME_REFUSED, "error": str(error), "reason": str(reason)}
 
 
@@ -373,7 +373,7 @@ def check_batch(data):
     return messages
 
 
-def _public_slot(outcome):
+def _public_batch_outcome(outcome):
     if not isinstance(outcome, dict):
         return None
     if outcome.get("outcome") == OUTCOME_REFUSED:
@@ -389,7 +389,7 @@ def batch_outcomes(answer, count):
     outcomes = answer.get("outcomes") if isinstance(answer, dict) else None
     if not isinstance(outcomes, list) or len(outcomes) != count:
         return None
-    public = [_public_slot(outcome) for outcome in outcomes]
+    public = [_public_batch_outcome(outcome) for outcome in outcomes]
     return None if None in public else public
 
 

@@ -134,7 +134,7 @@ class K2KController(http.Controller):
     def _k2k_public_answer(self, answer):
         public = wire.public_outcome(answer)
         if "outcomes" in answer:
-            # A batch's: each slot already made public by _k2k_handle_batch.
+            # A batch's: each outcome already made public by _k2k_handle_batch.
             public["outcomes"] = answer["outcomes"]
         return public
 
@@ -338,7 +338,7 @@ class K2KController(http.Controller):
     def _k2k_handle_batch(self, connection, data):
         """Apply the envelopes of a batch in order, each in its own
         savepoint (``k2k.inbox._k2k_apply_batch``): a refused one takes its
-        refusal in its slot of the answer and the others are applied."""
+        refusal as its outcome in the answer and the others are applied."""
         env = connection.env
         Inbox = env["k2k.inbox"]
         self._k2k_check_told_position(connection, data)

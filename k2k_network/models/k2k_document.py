@@ -213,9 +213,9 @@ class K2KDocument(models.AbstractModel):
 
     @api.model
     def _k2k_apply_together(self, connection, envelopes):
-        """Apply at once those of ``envelopes`` (``{slot: envelope}``, of
+        """Apply at once those of ``envelopes`` (``{index: envelope}``, of
         this adapter's types, checked, each the only one of its document in
-        its batch) that gain from it; return ``{slot: outcome}`` for them.
+        its batch) that gain from it; return ``{index: outcome}`` for them.
         The others are applied one by one (``_k2k_apply``), as are all of
         them when this raises. By default, none."""
         return {}

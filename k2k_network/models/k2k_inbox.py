@@ -30,14 +30,13 @@ class K2KInbox(models.AbstractModel):
         order; return one result per envelope: the receiver's outcome (see
         ``k2k.document._k2k_apply``), or the error that refused it
         (``wire.Refused``, ``UserError``, ``wire.EnvelopeError``...), its
-        part rolled back. Consecutive envelopes of one type, each the only
-        one of its document here, are offered together to their adapter's
-        ``_k2k_apply_together``; the others, and any it leaves, are applied
-        one by one.
+        part rolled back.
 
         Each envelope is checked once: its form (``wire.check_envelope``)
-        for them all first, then, when its turn comes, what depends on the
-        connection as it stands then and its values (``_k2k_check_now``).
+        for them all first, then, when its group's turn comes, what depends
+        on the connection as it stands then and its values
+        (``_k2k_check_now``). See ``_k2k_get_groups`` for the envelopes
+        applied together.
 
         ``raise_errors``: an error that is not a refusal (a conflict with
         another transaction, a fault) is raised rather than returned, as a
@@ -45,66 +44,61 @@ class K2KInbox(models.AbstractModel):
         checked = self._k2k_shift_revisions(
             connection, [self._k2k_check_form(connection, e) for e in envelopes]
         )
-        per_document = Counter(
-            e["document_uid"] for e in checked if not isinstance(e, Exception)
-        )
-        results = [None] * len(envelopes)
-        together = []  # indexes of consecutive envelopes that may go together
-
-        def may_join(index):
-            envelope = checked[index]
-            return (
-                not isinstance(envelope, Exception)
-                and per_document[envelope["document_uid"]] == 1
-            )
-
-        for index in range(len(checked)):
-            if may_join(index) and (
-                not together or checked[together[0]]["type"] == checked[index]["type"]
-            ):
-                together.append(index)
-                continue
-            self._k2k_apply_consecutive(
-                connection, checked, together, results, raise_errors
-            )
-            together = [index] if may_join(index) else []
-            if not together:
-                results[index] = self._k2k_apply_alone(
-                    connection, checked[index], raise_errors
-                )
-        self._k2k_apply_consecutive(
-            connection, checked, together, results, raise_errors
-        )
+        results = []
+        for group in self._k2k_get_groups(checked):
+            results += self._k2k_apply_group(connection, group, raise_errors)
         return results
 
     @api.model
-    def _k2k_apply_consecutive(
-        self, connection, checked, indexes, results, raise_errors
-    ):
-        """Apply the envelopes of ``checked`` at ``indexes`` (one type),
-        together where their adapter can, the others alone; fill their
-        ``results``."""
-        now_checked = set()
-        if len(indexes) > 1:
-            ready = {}
-            for index in indexes:
-                error = self._k2k_check_now_or_error(
-                    connection, checked[index], raise_errors
-                )
-                if error is None:
-                    ready[index] = checked[index]
-                else:
-                    results[index] = error
-            now_checked = set(ready)
-            if len(ready) > 1:
-                applied = self._k2k_apply_together(connection, ready, raise_errors)
-                for index, outcome in applied.items():
-                    results[index] = outcome
-        for index in indexes:
-            if results[index] is None:
+    def _k2k_get_groups(self, checked):
+        """``checked`` (envelopes, or the errors their form gave) cut, in
+        order, into groups: consecutive envelopes of one type, each the only
+        one of its document in the batch, are offered together to their
+        adapter (``_k2k_apply_together``: new bills in one create); any
+        other is a group of its own."""
+        per_document = Counter(
+            e["document_uid"] for e in checked if not isinstance(e, Exception)
+        )
+        groups = []
+        open_type = None  # the type of the last group, while others may join it
+        for envelope in checked:
+            joins = (
+                not isinstance(envelope, Exception)
+                and per_document[envelope["document_uid"]] == 1
+            )
+            if joins and groups and open_type == envelope["type"]:
+                groups[-1].append(envelope)
+            else:
+                groups.append([envelope])
+            open_type = envelope["type"] if joins else None
+        return groups
+
+    @api.model
+    def _k2k_apply_group(self, connection, group, raise_errors):
+        """Check and apply the envelopes of ``group`` (see
+        ``_k2k_get_groups``); return their results in order. Those that
+        pass their checks go together where their adapter can, the others
+        one by one, each in its own savepoint."""
+        results = {}
+        ready = {}
+        for index, envelope in enumerate(group):
+            if isinstance(envelope, Exception):
+                results[index] = envelope
+                continue
+            try:
+                self._k2k_check_now(connection, envelope)
+            except Exception as error:  # noqa: BLE001 - returned, or raised again
+                results[index] = self._k2k_error_result(error, raise_errors)
+            else:
+                ready[index] = envelope
+        if len(ready) > 1:
+            results.update(self._k2k_apply_together(connection, ready, raise_errors))
+        for index, envelope in ready.items():
+            if index not in results:
                 results[index] = self._k2k_apply_alone(
-                    connection, checked[index], raise_errors, index in now_checked
+                    connection, envelope, raise_errors
                 )
+        return [results[index] for index in range(len(group))]
 
     @api.model
     def _k2k_apply_together(self, connection, envelopes, raise_errors):
@@ -113,8 +107,7 @@ class K2KInbox(models.AbstractModel):
         of those it applied. Its failure undoes its part only: they are
         applied one by one instead."""
         message_type = next(iter(envelopes.values()))["type"]
-        receiver = self._k2k_get_receiver(connection, message_type)
-        adapter = receiver.env["k2k.document"]._k2k_get_adapter(message_type)
+        receiver, adapter = self._k2k_get_receiver(connection, message_type)
         try:
             with self.env.cr.savepoint():
                 applied = adapter._k2k_apply_together(receiver, envelopes)
@@ -135,29 +128,17 @@ class K2KInbox(models.AbstractModel):
         return {}
 
     @api.model
-    def _k2k_apply_alone(self, connection, envelope, raise_errors, checked=False):
-        """Check (unless ``checked``) and apply one envelope, or return the
-        error its form gave, in its own savepoint; return its outcome or the
-        error."""
-        if isinstance(envelope, Exception):
-            return envelope
+    def _k2k_apply_alone(self, connection, envelope, raise_errors):
+        """Apply one checked envelope through its adapter, in the receiving
+        company and its own savepoint; return its outcome, or the error
+        that refused it (the adapter raises ``UserError`` to refuse)."""
         try:
             with self.env.cr.savepoint():
-                if not checked:
-                    self._k2k_check_now(connection, envelope)
-                return self._k2k_apply_checked(connection, envelope)
+                receiver, adapter = self._k2k_get_receiver(connection, envelope["type"])
+                outcome = adapter._k2k_apply(receiver, envelope)
+                return self._k2k_with_receipt(connection, envelope, outcome)
         except Exception as error:  # noqa: BLE001 - returned, or raised again
             return self._k2k_error_result(error, raise_errors)
-
-    @api.model
-    def _k2k_apply_checked(self, connection, envelope):
-        """Apply ``envelope``, checked, through its adapter in the receiving
-        company; return the outcome. The adapter raises ``UserError`` to
-        refuse it."""
-        receiver = self._k2k_get_receiver(connection, envelope["type"])
-        adapter = receiver.env["k2k.document"]._k2k_get_adapter(envelope["type"])
-        outcome = adapter._k2k_apply(receiver, envelope)
-        return self._k2k_with_receipt(connection, envelope, outcome)
 
     @api.model
     def _k2k_with_receipt(self, connection, envelope, outcome):
@@ -198,10 +179,12 @@ class K2KInbox(models.AbstractModel):
 
     @api.model
     def _k2k_get_receiver(self, connection, message_type):
-        """``connection`` as the company that receives ``message_type``
-        through it acts on it (``k2k.connection._k2k_as_receiver``)."""
+        """``(connection, adapter)`` as the company that receives
+        ``message_type`` through ``connection`` acts on it
+        (``k2k.connection._k2k_as_receiver``)."""
         company = connection._k2k_get_receiving_company(message_type)
-        return connection._k2k_as_receiver(company)
+        receiver = connection._k2k_as_receiver(company)
+        return receiver, receiver.env["k2k.document"]._k2k_get_adapter(message_type)
 
     # -- checks --------------------------------------------------------------
 
@@ -214,17 +197,6 @@ class K2KInbox(models.AbstractModel):
             return wire.check_envelope(envelope, connection._k2k_get_receiving_side())
         except wire.EnvelopeError as error:
             return error
-
-    @api.model
-    def _k2k_check_now_or_error(self, connection, envelope, raise_errors):
-        """``None`` when ``envelope`` passes ``_k2k_check_now``, else the
-        error that refuses it (see ``_k2k_apply_batch`` for
-        ``raise_errors``)."""
-        try:
-            self._k2k_check_now(connection, envelope)
-        except Exception as error:  # noqa: BLE001 - returned, or raised again
-            return self._k2k_error_result(error, raise_errors)
-        return None
 
     @api.model
     def _k2k_error_result(self, error, raise_errors):

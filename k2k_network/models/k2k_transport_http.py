@@ -35,7 +35,7 @@ class K2KTransportHttp(models.AbstractModel):
         held = alone._k2k_prepare_by_type()
         stopped = set()  # connections unreachable, or rekeyed
         rekeyed = False
-        chain = []  # batches posted one after the other, answers not read yet
+        posted = []  # the step posted one batch after the other, answers not read yet
         try:
             for kind, step in steps:
                 if kind == "batches":
@@ -46,8 +46,8 @@ class K2KTransportHttp(models.AbstractModel):
                         )
                         ._k2k_prepare_by_type()
                     )
-                    yield from self._k2k_finish_chain(chain, stopped)
-                    chain, failed = self._k2k_start_chain(
+                    yield from self._k2k_finish_step(posted, stopped)
+                    posted, failed = self._k2k_start_step(
                         [batch - held for batch in step], stopped
                     )
                     if failed:
@@ -56,8 +56,8 @@ class K2KTransportHttp(models.AbstractModel):
                 message = step
                 if self._k2k_travels_in_batch(message):
                     held |= message._k2k_prepare_by_type()
-                yield from self._k2k_finish_chain(chain, stopped)
-                chain = []
+                yield from self._k2k_finish_step(posted, stopped)
+                posted = []
                 if message in held or message.connection_id in stopped:
                     continue
                 result = self._k2k_post_message(message)
@@ -70,11 +70,11 @@ class K2KTransportHttp(models.AbstractModel):
                     # the partner had already dropped the key before it.
                     stopped.add(message.connection_id)
                     rekeyed = True
-            yield from self._k2k_finish_chain(chain, stopped)
+            yield from self._k2k_finish_step(posted, stopped)
         except BaseException:
             # Stopped halfway (an error, or the outbox closed the send): its
-            # transaction will not record what the rest of the chain gets.
-            self._k2k_cancel_chain(chain)
+            # transaction will not record what the rest of the step gets.
+            self._k2k_cancel_step(posted)
             raise
         if rekeyed:
             messages._k2k_trigger_processing()
@@ -251,10 +251,10 @@ class K2KTransportHttp(models.AbstractModel):
     # -- batches, posted one after the other -------------------------------
 
     @api.model
-    def _k2k_start_chain(self, batches, stopped):
+    def _k2k_start_step(self, batches, stopped):
         """Build each of ``batches`` (none to a connection of ``stopped``)
-        and start posting them one after the other; return the chain,
-        ``[(messages, envelopes, request)]``, for ``_k2k_finish_chain``, and
+        and start posting them one after the other; return them posted,
+        ``[(messages, envelopes, request)]``, for ``_k2k_finish_step``, and
         ``{message: error}`` for the messages that could not be built."""
         built, failed = [], {}
         for batch in batches:
@@ -269,20 +269,20 @@ class K2KTransportHttp(models.AbstractModel):
         requests = self._k2k_start_batches(
             [(ready.connection_id, envelopes) for ready, envelopes in built]
         )
-        chain = [
+        posted = [
             (ready, envelopes, request)
             for (ready, envelopes), request in zip(built, requests, strict=True)
         ]
-        return chain, failed
+        return posted, failed
 
     @api.model
-    def _k2k_finish_chain(self, chain, stopped):
-        """Read the answers to ``chain`` (from ``_k2k_start_chain``) in its
-        order and yield each batch's results. A batch the chain did not post
+    def _k2k_finish_step(self, posted, stopped):
+        """Read the answers to ``posted`` (from ``_k2k_start_step``) in its
+        order and yield each batch's results. A batch not posted there
         goes now, on its own, unless its partner could not be reached (it
         stays queued, in its place); a partner that could not be reached is
         added to ``stopped``."""
-        for messages, envelopes, request in chain:
+        for messages, envelopes, request in posted:
             connection = messages.connection_id
             if connection in stopped:
                 if request is not None:
@@ -299,17 +299,17 @@ class K2KTransportHttp(models.AbstractModel):
             yield results
 
     @api.model
-    def _k2k_cancel_chain(self, chain):
-        """Keep the requests of ``chain`` not posted yet from being posted
+    def _k2k_cancel_step(self, posted):
+        """Keep the requests of ``posted`` not posted yet from being posted
         (the send stopped: its transaction will not record their outcomes)."""
-        for _messages, _envelopes, request in chain:
+        for _messages, _envelopes, request in posted:
             if request is not None:
                 request.cancel()
 
     @api.model
     def _k2k_finish_batch(self, messages, envelopes, request, results):
         """Wait for the partner's answer to ``request`` (the batch of
-        ``messages``, started in a chain or again on its own; ``None``: they
+        ``messages``, started in a step or again on its own; ``None``: they
         go one by one) and put each message's result in ``results``; return
         whether the partner could be reached."""
         connection = messages.connection_id
@@ -335,7 +335,7 @@ class K2KTransportHttp(models.AbstractModel):
             return True
         for message, outcome in zip(messages, outcomes, strict=True):
             try:
-                results[message] = self._k2k_slot_outcome(connection, outcome)
+                results[message] = self._k2k_read_outcome(connection, outcome)
             except K2KTransportError as error:
                 _logger.info("K2K message %s postponed: %s", message.id, error)
                 results[message] = error
@@ -391,17 +391,17 @@ class K2KTransportHttp(models.AbstractModel):
                     continue
             requests.append(None)
 
-        def ends_series(index, status, answer):
+        def ends_step(index, status, answer):
             return status >= 400 or wire.batch_outcomes(answer, counts[index]) is None
 
-        futures = http_client.post_signed_one_after_another(calls, keys, ends_series)
+        futures = http_client.post_signed_one_after_another(calls, keys, ends_step)
         return [None if index is None else futures[index] for index in requests]
 
     @api.model
     def _k2k_read_batch_answer(self, connection, request, envelopes):
         """Wait for the answer to ``request`` (``envelopes`` in one
         request); return one outcome per envelope, in order (a refused one
-        as ``wire.refused_outcome``, see ``_k2k_slot_outcome``), or ``None``
+        as ``wire.refused_outcome``, see ``_k2k_read_outcome``), or ``None``
         when the partner takes no batch like this one (an older version, a
         body too large): then they go one by one. Raise
         ``K2KTransportError`` when there is no answer to trust."""
@@ -452,8 +452,8 @@ class K2KTransportHttp(models.AbstractModel):
         return [receipt for receipt in receipts if receipt is not None]
 
     @api.model
-    def _k2k_slot_outcome(self, connection, outcome):
-        """The outcome of one message from its slot of a batch's answer: a
+    def _k2k_read_outcome(self, connection, outcome):
+        """The outcome of one message as a batch's answer gives it: a
         refusal read as a refused request would be."""
         if outcome.get("outcome") != wire.OUTCOME_REFUSED:
             return outcome

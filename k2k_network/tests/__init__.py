@@ -29,3 +29,4 @@ from . import test_k2k_pdf_deadline
 from . import test_k2k_demo
 from . import test_k2k_partner_limits
 from . import test_k2k_protocol
+from . import test_k2k_path
