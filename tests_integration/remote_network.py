@@ -341,6 +341,28 @@ def make_k2k_products(vendor, buyer, buyer_vendor_partner, count=1):
     return pairs
 
 
+def confirm_k2k_orders(buyer, net, quantities, price=None):
+    """Confirm one purchase order of the buyer (or of a copy of it) per
+    quantity of ``quantities``, of the network's product at ``price`` (else
+    the vendor's price list): each a K2K order. Return their names."""
+    line = {"product_id": net["buyer_product"]}
+    if price is not None:
+        line["price_unit"] = price
+    po_ids = buyer.call(
+        "purchase.order",
+        "create",
+        [
+            {
+                "partner_id": net["buyer_vendor_partner"],
+                "order_line": [(0, 0, dict(line, product_qty=quantity))],
+            }
+            for quantity in quantities
+        ],
+    )
+    buyer.call("purchase.order", "button_confirm", po_ids)
+    return [po["name"] for po in buyer.call("purchase.order", "read", po_ids, ["name"])]
+
+
 def invoice_sale_orders(vendor, order_ids):
     """Confirm the vendor's sale orders ``order_ids`` and make one draft
     invoice per order, as a salesperson does with Create Invoice."""

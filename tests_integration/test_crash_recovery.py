@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from remote_network import (
     OdooServer,
+    confirm_k2k_orders,
     invoice_sale_orders,
     join_network,
     make_k2k_products,
@@ -165,32 +166,10 @@ def _make_invoices(net):
     """Thirty K2K orders from the buyer, confirmed and invoiced by the
     vendor (one invoice per order), left in draft."""
     vendor, buyer = net["vendor"], net["buyer"]
-    po_ids = buyer.call(
-        "purchase.order",
-        "create",
-        [
-            {
-                "partner_id": net["buyer_vendor_partner"],
-                "order_line": [
-                    (
-                        0,
-                        0,
-                        {
-                            "product_id": net["buyer_product"],
-                            "product_qty": 10 + i,
-                            "price_unit": 0.80,
-                        },
-                    )
-                ],
-            }
-            for i in range(INVOICES)
-        ],
-    )
     # Each order reaches the vendor during the confirmation.
-    buyer.call("purchase.order", "button_confirm", po_ids)
-    names = [
-        po["name"] for po in buyer.call("purchase.order", "read", po_ids, ["name"])
-    ]
+    names = confirm_k2k_orders(
+        buyer, net, [10 + i for i in range(INVOICES)], price=0.80
+    )
     orders = vendor.search_read(
         "sale.order", [("client_order_ref", "in", names)], ["id"]
     )

@@ -35,6 +35,7 @@ from pathlib import Path
 import pytest
 from remote_network import (
     OdooServer,
+    confirm_k2k_orders,
     invoice_sale_orders,
     join_network,
     make_k2k_products,
@@ -47,6 +48,7 @@ VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
 ORDERS = 14
+RUN_GAP = 4  # seconds between two runs of the scheduled action
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,9 @@ def restore_network(odoo_cli, tmp_path_factory):
     backup = OdooServer(odoo_cli, "k2k_restore_buyer_backup", 0, log_dir)
     for server in (vendor, buyer):
         server.create_from(template)
+        # A retry a run plans is due at the next run, RUN_GAP seconds later.
+        server.set_param("k2k_network.retry_base_seconds", "1")
+        server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP - 1))
         server.start()
     try:
         yield {"vendor": vendor, "buyer": buyer, "backup": backup}
@@ -137,23 +142,7 @@ def _make_invoices(net, count=ORDERS):
     """``count`` K2K orders from the buyer, invoiced by the vendor (one draft
     invoice per order); return the invoice ids."""
     vendor, buyer = net["vendor"], net["buyer"]
-    po_ids = buyer.call(
-        "purchase.order",
-        "create",
-        [
-            {
-                "partner_id": net["buyer_vendor_partner"],
-                "order_line": [
-                    (0, 0, {"product_id": net["buyer_product"], "product_qty": 10 + i})
-                ],
-            }
-            for i in range(count)
-        ],
-    )
-    buyer.call("purchase.order", "button_confirm", po_ids)
-    names = [
-        po["name"] for po in buyer.call("purchase.order", "read", po_ids, ["name"])
-    ]
+    names = confirm_k2k_orders(buyer, net, [10 + i for i in range(count)])
     _settle(
         net,
         lambda: vendor.count("sale.order", [("client_order_ref", "in", names)])
@@ -428,18 +417,8 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
 def _order_from(server, net, qty):
     """A K2K order confirmed in ``server`` (the buyer, or a copy of it);
     return its name."""
-    po_id = server.call(
-        "purchase.order",
-        "create",
-        {
-            "partner_id": net["buyer_vendor_partner"],
-            "order_line": [
-                (0, 0, {"product_id": net["buyer_product"], "product_qty": qty})
-            ],
-        },
-    )
-    server.call("purchase.order", "button_confirm", [po_id])
-    return server.read_one("purchase.order", po_id, ["name"])["name"]
+    (name,) = confirm_k2k_orders(server, net, [qty])
+    return name
 
 
 def _order_messages(server, name):
@@ -657,7 +636,7 @@ def _two_runs_each(first, second):
         server.start(extra_args=["--max-cron-threads=0"])
     for _run in range(2):
         for server in (first, second):
-            time.sleep(9)  # k2k_network.retry_max_seconds, and one
+            time.sleep(RUN_GAP)
             _run_scheduled_action(server)
 
 

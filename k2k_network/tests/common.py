@@ -1,5 +1,6 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
 import json
 import threading
 import time
@@ -26,6 +27,40 @@ def apply_envelope(connection, envelope):
     if isinstance(result, Exception):
         raise result
     return result
+
+
+# The smallest file a PDF reader opens: what an invoice envelope carries here.
+TINY_PDF = base64.b64encode(
+    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+).decode()
+
+
+def invoice_envelope(uid, number, price, currency, revision=1):
+    """A vendor's invoice envelope of one line of 10 roses at ``price`` in
+    ``currency`` (a code), with its PDF, as a partner in another database
+    sends it."""
+    return wire.build_envelope(
+        "invoice",
+        uid,
+        revision,
+        {
+            "move_type": "out_invoice",
+            "invoice_number": number,
+            "invoice_date": "2026-11-20",
+            "invoice_date_due": "2026-12-20",
+            "currency": currency,
+            "lines": [
+                {
+                    "purchase_line_ref": "",
+                    "name": "Roses",
+                    "quantity": 10,
+                    "price_unit": price,
+                    "discount": 0,
+                }
+            ],
+        },
+        [{"name": f"{number}.pdf", "mimetype": "application/pdf", "datas": TINY_PDF}],
+    )
 
 
 def make_company_user(env, login, company, groups):

@@ -5,7 +5,6 @@
 to a buyer of the same database; what could depend on the order of the
 batch, or fails, goes one by one."""
 
-import base64
 import json
 import time
 from unittest.mock import patch
@@ -14,10 +13,8 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
-from .common import make_remote_vendor_connection
+from .common import invoice_envelope, make_remote_vendor_connection
 from .common_flow import K2KFlowCommon
-
-PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
 
 
 @tagged("post_install", "-at_install")
@@ -35,27 +32,8 @@ class TestK2KBatchBills(HttpCase):
         )
 
     def _invoice(self, uid, number, price, revision=1, currency=None):
-        return wire.build_envelope(
-            "invoice",
-            uid,
-            revision,
-            {
-                "move_type": "out_invoice",
-                "invoice_number": number,
-                "invoice_date": "2026-11-20",
-                "invoice_date_due": "2026-12-20",
-                "currency": currency or self.buyer.currency_id.name,
-                "lines": [
-                    {
-                        "purchase_line_ref": "",
-                        "name": "Roses",
-                        "quantity": 10,
-                        "price_unit": price,
-                        "discount": 0,
-                    }
-                ],
-            },
-            [{"name": f"{number}.pdf", "mimetype": "application/pdf", "datas": PDF}],
+        return invoice_envelope(
+            uid, number, price, currency or self.buyer.currency_id.name, revision
         )
 
     def _post(self, envelopes):

@@ -5,7 +5,6 @@ side restored from a backup (k2k.remote.position). Here one side at a time,
 the partner speaking through what its answers and requests carry; two real
 servers and a real restore are in tests_integration/test_restore.py."""
 
-import base64
 from datetime import timedelta
 
 from odoo import fields
@@ -16,6 +15,7 @@ from .. import wire
 from .common import (
     K2KCommon,
     apply_envelope,
+    invoice_envelope,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
 )
@@ -449,9 +449,6 @@ class TestK2KRestore(K2KCommon):
         )
 
 
-PDF = base64.b64encode(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").decode()
-
-
 @tagged("post_install", "-at_install")
 class TestK2KVendorRestore(K2KCommon):
     """The buyer's side of a vendor that restored its database."""
@@ -468,27 +465,8 @@ class TestK2KVendorRestore(K2KCommon):
         )
 
     def _invoice(self, uid, number, price, revision=1):
-        return wire.build_envelope(
-            "invoice",
-            uid,
-            revision,
-            {
-                "move_type": "out_invoice",
-                "invoice_number": number,
-                "invoice_date": "2026-11-20",
-                "invoice_date_due": "2026-12-20",
-                "currency": self.buyer_company.currency_id.name,
-                "lines": [
-                    {
-                        "purchase_line_ref": "",
-                        "name": "Roses",
-                        "quantity": 10,
-                        "price_unit": price,
-                        "discount": 0,
-                    }
-                ],
-            },
-            [{"name": f"{number}.pdf", "mimetype": "application/pdf", "datas": PDF}],
+        return invoice_envelope(
+            uid, number, price, self.buyer_company.currency_id.name, revision
         )
 
     def _bill(self, uid):
