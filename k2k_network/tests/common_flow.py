@@ -170,10 +170,12 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         invoice.invoice_line_ids[0].price_unit = price
         invoice.action_post()
 
-    def _process(self):
-        # Real PDFs, as outside tests: only a PDF travels.
+    def _process(self, pdf=False):
+        """One run of the scheduled action. Invoices travel without their
+        PDF (Odoo's test mode renders HTML, which stays behind), unless
+        ``pdf``: then wkhtmltopdf renders real ones, as outside tests."""
         self.env["k2k.message"].with_context(
-            force_report_rendering=True
+            force_report_rendering=pdf
         )._cron_process_messages()
 
     def _bill_of(self, vendor_move):
@@ -182,13 +184,14 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
             [("k2k_document_uid", "in", uids), ("company_id", "=", self.buyer.id)]
         )
 
-    def _full_flow(self, lines=None, receive=True):
-        """PO -> K2K order -> delivery -> posted invoice -> processed."""
+    def _full_flow(self, lines=None, receive=True, pdf=False):
+        """PO -> K2K order -> delivery -> posted invoice -> processed (with
+        its real PDF when ``pdf``)."""
         po = self._buyer_po(
             lines or [(self.buyer_rose, 100, 0.80), (self.buyer_tulip, 50, 0.50)]
         )
         if receive:
             self._validate_pickings(po.picking_ids)
         invoice = self._vendor_invoice(po.k2k_sale_order_id)
-        self._process()
+        self._process(pdf=pdf)
         return po, invoice, self._bill_of(invoice)

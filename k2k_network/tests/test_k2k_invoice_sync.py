@@ -25,7 +25,7 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         self.assertEqual(invoice.k2k_sync_state, "queued")
         self.assertFalse(self._bill_of(invoice))
 
-        self._process()
+        self._process(pdf=True)
         bill = self._bill_of(invoice)
         self.assertEqual(len(bill), 1)
         self.assertEqual(message.state, "applied")
@@ -276,12 +276,12 @@ class TestK2KInvoiceSync(K2KFlowCommon):
         )
 
     def test_update_while_bill_is_draft(self):
-        _po, invoice, bill = self._full_flow()
+        _po, invoice, bill = self._full_flow(pdf=True)
         bill.action_k2k_approve()
         first_pdf = bill.message_main_attachment_id
         self._revise(invoice, 0.70)
         self.assertEqual(invoice.k2k_revision, 2)
-        self._process()
+        self._process(pdf=True)
         self.assertEqual(
             self._bill_of(invoice), bill, "updated in place, not a second bill"
         )

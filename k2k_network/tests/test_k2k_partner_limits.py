@@ -202,7 +202,7 @@ class TestK2KHeldRevisions(K2KFlowCommon):
         bill.action_k2k_approve()
         bill.action_post()
         self._revise(invoice, 0.70)
-        self._process()
+        self._process(pdf=True)
         self.assertTrue(bill.k2k_changed_after_booking)
         # What any code going through bills does: read a field of theirs,
         # and Odoo reads their other columns with it.

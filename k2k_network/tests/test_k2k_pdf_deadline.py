@@ -71,7 +71,7 @@ class TestK2KPdfDeadline(K2KFlowCommon):
         self.params.set_param("report.url", server.url)
 
         start = time.monotonic()
-        self._process()
+        self._process(pdf=True)
         elapsed = time.monotonic() - start
 
         self.assertLess(elapsed, 40, "the run waited no longer than its deadline")
@@ -94,14 +94,14 @@ class TestK2KPdfDeadline(K2KFlowCommon):
         self.assertEqual(set(others.mapped("state")), {"applied"})
         self.assertEqual(po.k2k_vendor_state, "confirmed")
         # Not due before its next attempt: the next run leaves it alone.
-        self._process()
+        self._process(pdf=True)
         self.assertEqual(message.state, "queued")
 
         # The server answers again: tried now, the invoice goes.
         server.close()
         self.params.set_param("report.url", False)
         message.action_retry()
-        self._process()
+        self._process(pdf=True)
         self.assertEqual(message.state, "applied")
         self.assertEqual(message.attachment_id.mimetype, "application/pdf")
         self.assertEqual(self._bill_of(invoice).amount_untaxed, invoice.amount_untaxed)

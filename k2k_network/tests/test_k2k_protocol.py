@@ -35,13 +35,15 @@ class TestK2KProtocol(K2KFlowCommon):
             self.assertLessEqual(
                 set(line), set(shown["lines"][0]), f"a line of {where}"
             )
+        # What the golden file shows with a file (an invoice) travels with one.
+        self.assertEqual(bool(envelope["attachments"]), bool(golden["attachments"]))
         for attachment in envelope["attachments"]:
             self.assertEqual(set(attachment), set(golden["attachments"][0]), where)
 
     def test_an_ordinary_day_sends_what_the_golden_files_show(self):
         cancelled = self._buyer_po([(self.buyer_tulip, 5, 0.50)])
         cancelled.button_cancel()
-        _po, invoice, bill = self._full_flow()
+        _po, invoice, bill = self._full_flow(pdf=True)
         bill.action_k2k_approve()
         invoice.button_draft()
         invoice.button_cancel()
