@@ -674,18 +674,16 @@ class AccountMove(models.Model):
             buyer=buyer,
             dispute=self.k2k_buyer_dispute,
         )
-        self._message_log(body=text)
         # The invoice's salesperson, else the vendor's responsible: never the
         # K2K user who applies the status, nor a user of the buyer.
-        responsible = connection._k2k_get_responsible("vendor", self.invoice_user_id)
-        if responsible:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Invoice disputed by the buyer"),
-                # The buyer's words, as text: never as HTML.
-                note=plaintext2html(text),
-                user_id=responsible.id,
-            )
+        self.env["k2k.document"]._k2k_note_for_responsible(
+            self,
+            text,
+            self.env._("Invoice disputed by the buyer"),
+            connection._k2k_get_responsible("vendor", self.invoice_user_id),
+            # The buyer's words, as text: never as HTML.
+            note=plaintext2html(text),
+        )
 
     # -- flags -------------------------------------------------------------
 

@@ -225,6 +225,20 @@ class K2KDocument(models.AbstractModel):
         raise NotImplementedError
 
     @api.model
+    def _k2k_note_for_responsible(self, record, body, summary, responsible, note=None):
+        """Log ``body`` in the chatter of ``record``, and give
+        ``responsible`` (if any) a to-do about it, with ``note`` (else
+        ``body``)."""
+        record._message_log(body=body)
+        if responsible:
+            record.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=note or body,
+                user_id=responsible.id,
+            )
+
+    @api.model
     def _k2k_find_sent(self, connection, message_type, document_uid):
         """The record of this side sent through ``connection`` as
         ``document_uid`` (what a partner's answer about it names)."""

@@ -247,17 +247,14 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
                 "vendor asks for more than was ordered:"
             )
             body += self._k2k_html_list(held)
-        order._message_log(body=body)
         # The buyer's purchase representative, else the buyer's responsible:
         # never the K2K user who applies the change.
-        responsible = connection._k2k_get_responsible("buyer", order.user_id)
-        if responsible:
-            order.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Vendor changed the K2K order"),
-                note=body,
-                user_id=responsible.id,
-            )
+        self._k2k_note_for_responsible(
+            order,
+            body,
+            self.env._("Vendor changed the K2K order"),
+            connection._k2k_get_responsible("buyer", order.user_id),
+        )
 
     @api.model
     def _k2k_html_list(self, items):

@@ -192,12 +192,9 @@ class K2KDocumentReturn(models.AbstractModel):
             body += Markup("<p>%s</p>") % self.env._(
                 "Reason: %(reason)s", reason=payload["reason"]
             )
-        order._message_log(body=body)
-        responsible = order._k2k_get_return_responsible()
-        if responsible:
-            order.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Goods returned by the buyer"),
-                note=body,
-                user_id=responsible.id,
-            )
+        self._k2k_note_for_responsible(
+            order,
+            body,
+            self.env._("Goods returned by the buyer"),
+            order._k2k_get_return_responsible(),
+        )
