@@ -17,6 +17,22 @@ def allow_plain_http(env):
     env["ir.config_parameter"].sudo().set_param("k2k_network.allow_http", "1")
 
 
+def signed_body(case, connection, key, path, data, database=None):
+    """``(body, headers)`` of a request of ``data`` to ``path`` of this
+    database (or of ``database``), signed with ``key`` as the partner of
+    ``connection`` signs it."""
+    body = json.dumps(data).encode()
+    headers = wire.signed_headers(
+        key,
+        path,
+        database or case.env.cr.dbname,
+        connection.connection_uid,
+        body,
+        time.time(),
+    )
+    return body, headers
+
+
 def apply_envelope(connection, envelope):
     """Apply ``envelope`` through ``connection`` as the receiving side of
     this database does (``k2k.inbox``); return its outcome, or raise what

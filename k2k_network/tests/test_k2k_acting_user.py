@@ -8,15 +8,12 @@ an order, a vendor's billing user posting an invoice) and whichever
 transport carried it; what K2K asks of a company (an activity) goes to that
 company's people."""
 
-import json
-import time
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .. import wire
-from .common import make_remote_buyer_connection
+from .common import make_remote_buyer_connection, signed_body
 from .common_flow import K2KFlowCommon
 
 
@@ -320,14 +317,8 @@ class TestK2KActingUserHttp(HttpCase):
         )
 
     def _post(self, envelope):
-        body = json.dumps(envelope).encode()
-        headers = wire.signed_headers(
-            self.key,
-            wire.MESSAGE_PATH,
-            self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
+        body, headers = signed_body(
+            self, self.connection, self.key, wire.MESSAGE_PATH, envelope
         )
         return self.url_open(wire.MESSAGE_PATH, data=body, headers=headers)
 

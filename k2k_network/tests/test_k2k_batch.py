@@ -19,6 +19,7 @@ from .common import (
     make_remote_buyer_connection,
     make_remote_vendor_connection,
     serve_in_background,
+    signed_body,
 )
 
 SECRET = wire.new_secret()
@@ -35,15 +36,10 @@ class TestK2KBatchEndpoint(HttpCase):
         )
 
     def _post(self, envelopes, headers=None):
-        body = json.dumps({"messages": envelopes}).encode()
-        headers = headers or wire.signed_headers(
-            self.secret,
-            wire.BATCH_PATH,
-            self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
+        body, signed = signed_body(
+            self, self.connection, self.secret, wire.BATCH_PATH, {"messages": envelopes}
         )
+        headers = headers or signed
         response = self.url_open(wire.BATCH_PATH, data=body, headers=headers)
         self.connection.invalidate_recordset()
         return response, headers

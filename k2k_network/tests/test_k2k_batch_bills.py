@@ -5,15 +5,13 @@
 to a buyer of the same database; what could depend on the order of the
 batch, or fails, goes one by one."""
 
-import json
-import time
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .. import wire
-from .common import invoice_envelope, make_remote_vendor_connection
+from .common import invoice_envelope, make_remote_vendor_connection, signed_body
 from .common_flow import K2KFlowCommon
 
 
@@ -37,14 +35,8 @@ class TestK2KBatchBills(HttpCase):
         )
 
     def _post(self, envelopes):
-        body = json.dumps({"messages": envelopes}).encode()
-        headers = wire.signed_headers(
-            self.secret,
-            wire.BATCH_PATH,
-            self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
+        body, headers = signed_body(
+            self, self.connection, self.secret, wire.BATCH_PATH, {"messages": envelopes}
         )
         Move = type(self.env["account.move"])
         create = Move.create

@@ -3,15 +3,13 @@
 """The receiving endpoint through Odoo's real HTTP stack (the partner's
 server is the subject of tests_integration/test_remote_network.py)."""
 
-import json
-import time
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 
 from .. import wire
 from ..controllers.main import K2KController
-from .common import make_remote_vendor_connection
+from .common import make_remote_vendor_connection, signed_body
 
 
 @tagged("post_install", "-at_install")
@@ -25,14 +23,8 @@ class TestK2KEndpoint(HttpCase):
         )
 
     def _post(self, envelope, database=None):
-        body = json.dumps(envelope).encode()
-        headers = wire.signed_headers(
-            self.secret,
-            wire.MESSAGE_PATH,
-            database or self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
+        body, headers = signed_body(
+            self, self.connection, self.secret, wire.MESSAGE_PATH, envelope, database
         )
         return self.url_open(wire.MESSAGE_PATH, data=body, headers=headers)
 
@@ -84,14 +76,12 @@ class TestK2KEndpoint(HttpCase):
 
     def test_a_flood_of_refusals_makes_one_line(self):
         for _attempt in range(5):
-            body = json.dumps(self._status()).encode()
-            headers = wire.signed_headers(
+            body, headers = signed_body(
+                self,
+                self.connection,
                 wire.new_secret(),  # not the connection's: refused
                 wire.MESSAGE_PATH,
-                self.env.cr.dbname,
-                self.connection.connection_uid,
-                body,
-                time.time(),
+                self._status(),
             )
             response = self.url_open(wire.MESSAGE_PATH, data=body, headers=headers)
             self.assertEqual(response.status_code, 401)

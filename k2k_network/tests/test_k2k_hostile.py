@@ -5,7 +5,6 @@ abort a whole run, guarded fields set through the context, refused requests
 replayed, and our outbound address chosen by the partner."""
 
 import json
-import time
 from http.server import BaseHTTPRequestHandler
 from unittest.mock import patch
 
@@ -23,6 +22,7 @@ from .common import (
     make_remote_vendor_connection,
     queue_status_messages,
     serve_in_background,
+    signed_body,
 )
 from .common_flow import K2KFlowCommon
 
@@ -208,16 +208,9 @@ class TestK2KReplayAfterRefusal(HttpCase):
         )
 
     def _signed(self, envelope):
-        body = json.dumps(envelope).encode()
-        headers = wire.signed_headers(
-            self.secret,
-            wire.MESSAGE_PATH,
-            self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
+        return signed_body(
+            self, self.connection, self.secret, wire.MESSAGE_PATH, envelope
         )
-        return body, headers
 
     @mute_logger("odoo.addons.k2k_network.controllers.main")
     def test_a_refused_request_cannot_be_replayed(self):

@@ -13,7 +13,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .. import wire
-from .common import allow_plain_http
+from .common import allow_plain_http, signed_body
 
 
 @tagged("post_install", "-at_install")
@@ -37,15 +37,7 @@ class TestK2KKeys(HttpCase):
     # -- helpers -------------------------------------------------------------
 
     def _post(self, path, data, key, database=None):
-        body = json.dumps(data).encode()
-        headers = wire.signed_headers(
-            key,
-            path,
-            database or self.env.cr.dbname,
-            self.connection.connection_uid,
-            body,
-            time.time(),
-        )
+        body, headers = signed_body(self, self.connection, key, path, data, database)
         response = self.url_open(path, data=body, headers=headers)
         self.connection.invalidate_recordset()
         return response, headers
