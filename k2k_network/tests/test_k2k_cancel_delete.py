@@ -77,6 +77,22 @@ class TestK2KCancelDelete(K2KFlowCommon):
 
     # -- cancel, reset and post again ----------------------------------------
 
+    def _assert_back_for_approval(self, bill, invoice):
+        """``bill`` is a draft at the invoice's second revision, updated by
+        the vendor and waiting for approval again."""
+        self.assertRecordValues(
+            bill,
+            [
+                {
+                    "state": "draft",
+                    "k2k_revision": 2,
+                    "k2k_approval_state": "pending",
+                    "k2k_updated_by_vendor": True,
+                    "amount_untaxed": invoice.amount_untaxed,
+                }
+            ],
+        )
+
     def test_an_approved_bill_comes_back_when_the_invoice_is_posted_again(self):
         _po, invoice, bill = self._agreed_flow()
         self._as_purchaser(bill).action_k2k_approve()
@@ -95,18 +111,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self._process_all()
 
         self.assertEqual(self._bill_of(invoice), bill, "the same bill, not a new one")
-        self.assertRecordValues(
-            bill,
-            [
-                {
-                    "state": "draft",
-                    "k2k_revision": 2,
-                    "k2k_approval_state": "pending",
-                    "k2k_updated_by_vendor": True,
-                    "amount_untaxed": invoice.amount_untaxed,
-                }
-            ],
-        )
+        self._assert_back_for_approval(bill, invoice)
         self.assertEqual(
             bill.invoice_line_ids.sorted("price_unit").mapped("price_unit"),
             [0.45, 0.68],
@@ -158,18 +163,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
 
         bill.action_k2k_apply_vendor_changes()
         self._process()
-        self.assertRecordValues(
-            bill,
-            [
-                {
-                    "state": "draft",
-                    "k2k_revision": 2,
-                    "k2k_approval_state": "pending",
-                    "k2k_updated_by_vendor": True,
-                    "amount_untaxed": invoice.amount_untaxed,
-                }
-            ],
-        )
+        self._assert_back_for_approval(bill, invoice)
         self.assertEqual(invoice.k2k_buyer_status, "pending")
 
     def test_a_message_older_than_the_cancellation_is_still_ignored(self):
@@ -256,19 +250,8 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self._process_all()
         new_bill = self._bill_of(invoice)
         self.assertEqual(len(new_bill), 1)
-        self.assertRecordValues(
-            new_bill,
-            [
-                {
-                    "k2k_document_uid": document_uid,
-                    "state": "draft",
-                    "k2k_revision": 2,
-                    "k2k_approval_state": "pending",
-                    "k2k_updated_by_vendor": True,
-                    "amount_untaxed": invoice.amount_untaxed,
-                }
-            ],
-        )
+        self._assert_back_for_approval(new_bill, invoice)
+        self.assertEqual(new_bill.k2k_document_uid, document_uid)
         self.assertEqual(invoice.k2k_sync_state, "applied")
         self.assertEqual(invoice.k2k_buyer_status, "pending")
         # The status of the deleted bill, late: older than the new bill's.
