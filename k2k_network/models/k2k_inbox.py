@@ -78,7 +78,13 @@ class K2KInbox(models.AbstractModel):
         """Check and apply the envelopes of ``group`` (see
         ``_k2k_get_groups``); return their results in order. Those that
         pass their checks go together where their adapter can, the others
-        one by one, each in its own savepoint."""
+        one by one, each in its own savepoint. The checks of a group of
+        several run before any of it is applied, outside a savepoint: they
+        only read."""
+        if len(group) == 1:
+            # Checked and applied in one savepoint: a check that meets a
+            # database error (a lock timeout) fails this envelope only.
+            return [self._k2k_apply_alone(connection, group[0], raise_errors, True)]
         results = {}
         ready = {}
         for index, envelope in enumerate(group):
@@ -128,12 +134,17 @@ class K2KInbox(models.AbstractModel):
         return {}
 
     @api.model
-    def _k2k_apply_alone(self, connection, envelope, raise_errors):
-        """Apply one checked envelope through its adapter, in the receiving
-        company and its own savepoint; return its outcome, or the error
-        that refused it (the adapter raises ``UserError`` to refuse)."""
+    def _k2k_apply_alone(self, connection, envelope, raise_errors, check=False):
+        """Apply one envelope (checked first when ``check``) through its
+        adapter, in the receiving company and its own savepoint; return its
+        outcome, or the error that refused it (the adapter raises
+        ``UserError`` to refuse), or the error its form gave."""
+        if isinstance(envelope, Exception):
+            return envelope
         try:
             with self.env.cr.savepoint():
+                if check:
+                    self._k2k_check_now(connection, envelope)
                 receiver, adapter = self._k2k_get_receiver(connection, envelope["type"])
                 outcome = adapter._k2k_apply(receiver, envelope)
                 return self._k2k_with_receipt(connection, envelope, outcome)

@@ -391,10 +391,11 @@ class K2KTransportHttp(models.AbstractModel):
                     continue
             requests.append(None)
 
-        def ends_step(index, status, answer):
+        def stops_partner(index, status, answer):
+            # Its partner's later batches are not posted after this answer.
             return status >= 400 or wire.batch_outcomes(answer, counts[index]) is None
 
-        futures = http_client.post_signed_one_after_another(calls, keys, ends_step)
+        futures = http_client.post_signed_one_after_another(calls, keys, stops_partner)
         return [None if index is None else futures[index] for index in requests]
 
     @api.model
