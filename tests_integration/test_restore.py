@@ -366,9 +366,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
         # Without anyone's action, the bills of the invoices the vendor
         # lost are flagged.
         assert set(numbers.values()) <= flagged(), (flagged(), _where_they_stand(net))
-        for server in (vendor, buyer):
-            server.stop()
-            server.start()
+        _with_schedulers_again(vendor, buyer)
         # The vendor numbers again from its backup: its next invoice takes
         # the number the buyer holds a bill of already.
         vendor.call("account.move", "action_post", [invoices[13]])
@@ -484,9 +482,7 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
             state == "failed" and "copy" in detail
             for state, detail in _order_messages(copy, name)
         ), _order_messages(copy, name)
-        for server in (vendor, buyer):
-            server.stop()
-            server.start()
+        _with_schedulers_again(vendor, buyer)
         after = copy_alert()
         assert after["partner_history_uid"] == before["partner_history_uid"], after
         assert after["partner_restart_count"] == before["partner_restart_count"], after
@@ -585,9 +581,7 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
             "k2k.message",
             [("message_type", "=", "invoice"), ("state", "!=", "applied")],
         ), _where_they_stand(net)
-        for server in (vendor, buyer):
-            server.stop()
-            server.start()
+        _with_schedulers_again(vendor, buyer)
         # What neither side holds any more is done again, once.
         _post_and_bill(net, invoices[4:6], billed + 6)
         mine = {_uid_of(net, invoice) for invoice in invoices}
@@ -640,6 +634,14 @@ def _two_runs_each(first, second):
             _run_scheduled_action(server)
 
 
+def _with_schedulers_again(*servers):
+    """Restart ``servers`` as the fixture runs them, scheduler thread and
+    all (after ``_two_runs_each``)."""
+    for server in servers:
+        server.stop()
+        server.start()
+
+
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
     """With no scheduler thread, only two runs of each side's scheduled
     action, the restored side's first: the bills the buyer lost are back.
@@ -665,6 +667,4 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
         assert not odd, (odd, _where_they_stand(net))
     finally:
         backup.drop()
-        for server in (vendor, buyer):
-            server.stop()
-            server.start()
+        _with_schedulers_again(vendor, buyer)

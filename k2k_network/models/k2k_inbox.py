@@ -85,12 +85,10 @@ class K2KInbox(models.AbstractModel):
             # Checked and applied in one savepoint: a check that meets a
             # database error (a lock timeout) fails this envelope only.
             return [self._k2k_apply_alone(connection, group[0], raise_errors, True)]
+        # Several: envelopes only (an error of form is a group of its own).
         results = {}
         ready = {}
         for index, envelope in enumerate(group):
-            if isinstance(envelope, Exception):
-                results[index] = envelope
-                continue
             try:
                 self._k2k_check_now(connection, envelope)
             except Exception as error:  # noqa: BLE001 - returned, or raised again
