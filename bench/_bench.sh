@@ -1,6 +1,10 @@
-# Shared by bench/run.sh and bench/compare.sh (sourced after
-# scripts/_common.sh): building a benchmark database, serving it for the
-# report's CSS, and running one bench script in an Odoo shell.
+# Shared by bench/run.sh and bench/compare.sh (sourced first): the
+# project's helpers and a check that Odoo and PostgreSQL are there, then
+# building a benchmark database, serving it for the report's CSS, and
+# running one bench script in an Odoo shell.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
+require_odoo
+require_postgres
 
 build_db() {  # name modules addons_path
     if [ -n "${K2K_BENCH_REUSE:-}" ] && psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$1" -Atqc \

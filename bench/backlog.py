@@ -44,7 +44,7 @@ import socket
 import statistics
 import time
 
-from bench_lib import LINES, RUN, bench_env, make_company, make_products, save_result
+import bench_lib as bench
 
 from odoo import Command, fields
 from odoo.sql_db import db_connect
@@ -52,8 +52,7 @@ from odoo.tools import config
 
 from odoo.addons.k2k_network import wire
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821 - the shell's env
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 PARTNERS = 20  # the last one is down
 LIMIT = 120  # seconds: Odoo's default limit_time_real, taken for its crons
 CHUNK = 250  # invoices per create, and per posting transaction
@@ -66,7 +65,9 @@ def setup_companies(env):
     Company = env["res.company"]
 
     def company(name):
-        return Company.search([("name", "=", name)], limit=1) or make_company(env, name)
+        return Company.search([("name", "=", name)], limit=1) or bench.make_company(
+            env, name
+        )
 
     vendor = company("Bench Backlog Vendor")
     buyers = [company(f"Bench Backlog Buyer {i:02d}") for i in range(1, PARTNERS)]
@@ -103,7 +104,7 @@ def connect_all(env, vendor, buyers, down):
             "vendor_company_id": vendor.id,
             "buyer_partner_id": down.id,
             "remote_url": closed_port_url(),
-            "remote_database": f"bench_backlog_down_{RUN}",
+            "remote_database": f"bench_backlog_down_{bench.RUN}",
             "remote_company_name": down.name,
             "connection_uid": wire.new_uid(),
             "inbound_key": wire.new_secret(),
@@ -244,7 +245,7 @@ env = env(
         mail_notrack=True,
     )
 )
-products = make_products(env)
+products = bench.make_products(env)
 down_connection, reachable = connect_all(env, vendor, buyers, down)
 env.cr.commit()
 companies_s = time.perf_counter() - setup_start
@@ -355,7 +356,7 @@ result = {
     "n": N,
     "partners": PARTNERS,
     "reachable_partners": len(reachable),
-    "lines": LINES,
+    "lines": bench.LINES,
     "cron_limit_s": LIMIT,
     "run_budget_s": budget_s,
     "batch_size": batch_size,
@@ -403,7 +404,7 @@ result = {
     },
     "date": datetime.date.today().isoformat(),
 }
-save_result(env, result)
+bench.save_result(env, result)
 
 # -- clean up: nothing of this run stays queued ------------------------------------
 

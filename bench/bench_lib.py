@@ -10,13 +10,15 @@ LINES = 5  # lines per invoice, as in the issue
 
 
 def bench_env(env):
+    """The shell's environment as a benchmark runs in it (tracking on, as a
+    user works), and the run's size N."""
     env = env(context=dict(env.context, tracking_disable=False))
     if env.context.get("k2k_report_url"):
         # wkhtmltopdf fetches the report CSS from this server.
         env["ir.config_parameter"].set_param(
             "report.url", env.context["k2k_report_url"]
         )
-    return env
+    return env, int(env.context["k2k_bench_n"])
 
 
 def make_company(env, name):

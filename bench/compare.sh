@@ -13,10 +13,7 @@
 #   K2K_BENCH_N        invoices per measure (default 200)
 #   K2K_BENCH_OUT      where to write compare.md and compare.jsonl
 #                      (default bench/results)
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/_bench.sh"
-require_odoo
-require_postgres
 
 BEFORE_REV="${1:?Give the commit to compare with, e.g. ./bench/compare.sh HEAD~1}"
 ROUNDS="${K2K_BENCH_ROUNDS:-3}"

@@ -23,14 +23,7 @@ Everything but the companies and products is rolled back at the end.
 import io
 import statistics
 
-from bench_lib import (
-    bench_env,
-    make_companies,
-    make_products,
-    make_purchase_orders,
-    save_result,
-    timed,
-)
+import bench_lib as bench
 from PyPDF2 import PdfFileReader
 
 # Whether Odoo's own batch path works with this wkhtmltopdf: the same check
@@ -39,8 +32,7 @@ from odoo.addons.k2k_network.models.ir_actions_report import (
     _wkhtmltopdf_prints_several_documents,
 )
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821 - the shell's env
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 BATCH = 50  # k2k_network.batch_size: invoices per PDF run; orders per selection
 REPORT = "account.account_invoices"  # the invoice PDF k2k_network sends
 PLAIN_SAMPLE = 3  # invoices rendered alone, for scale (not in the floor)
@@ -50,8 +42,8 @@ def batches(records, size=BATCH):
     return [records[i : i + size] for i in range(0, len(records), size)]
 
 
-env, vendor, buyer = make_companies(env)
-products = make_products(env)
+env, vendor, buyer = bench.make_companies(env)
+products = bench.make_products(env)
 # No connection between the two, and the automations off all the same.
 (vendor | buyer).write(
     {
@@ -67,7 +59,7 @@ env.cr.commit()
 # -- set-up, not timed ---------------------------------------------------------
 
 # N orders billed one at a time, N others in selections.
-purchase_orders = make_purchase_orders(env, vendor, buyer, products, 2 * N)
+purchase_orders = bench.make_purchase_orders(env, vendor, buyer, products, 2 * N)
 purchase_orders.button_confirm()
 assert set(purchase_orders.mapped("invoice_status")) == {"to invoice"}
 one_by_one_orders, selected_orders = purchase_orders[:N], purchase_orders[N:]
@@ -103,7 +95,7 @@ assert len(invoices) == N and set(invoices.mapped("state")) == {"draft"}
 
 # -- (a) posting, in one call as cross_db.py posts them ------------------------
 
-post_ms, _post_queries = timed(env, invoices.action_post)
+post_ms, _post_queries = bench.timed(env, invoices.action_post)
 assert set(invoices.mapped("state")) == {"posted"}
 
 # -- (b) the PDFs, Odoo's report path, a batch of 50 per call ------------------
@@ -119,7 +111,7 @@ if not several:
     Report = Report.with_context(k2k_print_as_one_document=True)
 pdf_ms, pdfs = 0.0, []
 for batch in batches(invoices):
-    ms, _queries = timed(
+    ms, _queries = bench.timed(
         env,
         lambda b=batch: pdfs.append(Report._render_qweb_pdf(REPORT, res_ids=b.ids)),
     )
@@ -135,20 +127,20 @@ plain_ms = None
 if not several:
     plain = invoices[:PLAIN_SAMPLE]
     Plain = env["ir.actions.report"].with_company(vendor)
-    plain_ms = timed(
+    plain_ms = bench.timed(
         env,
         lambda: [Plain._render_qweb_pdf(REPORT, res_ids=move.ids) for move in plain],
     )[0] / len(plain)
 
 # -- (c) the bills, Odoo's Create Bill -----------------------------------------
 
-one_by_one = [timed(env, po.action_create_invoice) for po in one_by_one_orders]
+one_by_one = [bench.timed(env, po.action_create_invoice) for po in one_by_one_orders]
 one_by_one_bills = one_by_one_orders.invoice_ids
 assert len(one_by_one_bills) == N, len(one_by_one_bills)
 assert set(one_by_one_orders.mapped("invoice_status")) == {"invoiced"}
 
 selected = [
-    timed(env, selection.action_create_invoice)
+    bench.timed(env, selection.action_create_invoice)
     for selection in batches(selected_orders)
 ]
 selected_bills = selected_orders.invoice_ids
@@ -171,7 +163,7 @@ bills_mode = min(eligible, key=lambda mode: eligible[mode][0])
 bills_ms = eligible[bills_mode][0]
 
 floor_ms = post_ms + pdf_ms + bills_ms
-save_result(
+bench.save_result(
     env,
     {
         "bench": "floor",

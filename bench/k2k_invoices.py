@@ -1,6 +1,6 @@
 """k2k_network: N posted vendor invoices of 5 lines -> N buyer bills with PDF.
 
-Run by bench/run.sh inside ``odoo-bin shell`` (bench_lib is exec'd first).
+Run by bench/run.sh inside ``odoo-bin shell`` (with bench/ on sys.path).
 The invoices come from the real K2K path: the buyer's purchase orders are
 confirmed, the vendor's K2K orders confirmed and invoiced (none of it
 timed). Then each invoice is posted (timed: what the person posting waits
@@ -10,30 +10,20 @@ PDFs, payloads, delivery, bills). Everything is rolled back at the end.
 
 import time
 
-from bench_lib import (
-    bench_env,
-    connect,
-    make_companies,
-    make_products,
-    make_purchase_orders,
-    save_result,
-    summary,
-    timed,
-)
+import bench_lib as bench
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821 - the shell's env
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 
-env, vendor, buyer = make_companies(env)
-products = make_products(env)
-connect(env, vendor, buyer)
+env, vendor, buyer = bench.make_companies(env)
+products = bench.make_products(env)
+bench.connect(env, vendor, buyer)
 vendor.k2k_invoice_sync_enabled = True
 buyer.k2k_invoice_upload_enabled = True
 # Committed so that the server wkhtmltopdf talks to sees the companies
 # (logos, addresses); this database is the benchmark's own.
 env.cr.commit()
 
-purchase_orders = make_purchase_orders(env, vendor, buyer, products, N)
+purchase_orders = bench.make_purchase_orders(env, vendor, buyer, products, N)
 for po in purchase_orders:
     po.button_confirm()  # the K2K order reaches the vendor
 sale_orders = purchase_orders.k2k_sale_order_id.with_company(vendor)
@@ -42,7 +32,7 @@ sale_orders.action_confirm()
 invoices = sale_orders._create_invoices(grouped=True)
 assert len(invoices) == N
 
-posting = [timed(env, invoice.action_post) for invoice in invoices]
+posting = [bench.timed(env, invoice.action_post) for invoice in invoices]
 
 Message = env["k2k.message"]
 env.cr.flush()  # with the precommit hooks: see bench_lib.timed
@@ -68,23 +58,23 @@ assert len(bills) == N and len(with_pdf) == N, (len(bills), len(with_pdf))
 # standard "Create Bill" button), which is most of what a synced bill costs.
 native_po = purchase_orders[:1].copy()
 native_po.button_confirm()
-native_bill_queries = timed(env, native_po.action_create_invoice)[1]
+native_bill_queries = bench.timed(env, native_po.action_create_invoice)[1]
 
 # Posting with the automation off, for the queries the sync adds.
 vendor.k2k_invoice_sync_enabled = False
 more = sale_orders[:1].copy()
 more.action_confirm()
-off_queries = timed(env, more._create_invoices().action_post)[1]
+off_queries = bench.timed(env, more._create_invoices().action_post)[1]
 
 share = sync_ms / N
-save_result(
+bench.save_result(
     env,
     {
         "bench": "invoice_sync",
         "impl": "k2k_network",
         "n": N,
-        "end_to_end_ms": summary([ms + share for ms, _q in posting]),
-        "posting_ms": summary([ms for ms, _q in posting]),
+        "end_to_end_ms": bench.summary([ms + share for ms, _q in posting]),
+        "posting_ms": bench.summary([ms for ms, _q in posting]),
         "sync_ms_per_invoice": share,
         "queries_per_bill": (sync_queries + sum(q for _ms, q in posting)) / N
         - off_queries,

@@ -5,23 +5,13 @@ orders, posted one by one, the automation switched on and off in turn so
 that both see the same database. Rolled back at the end.
 """
 
-from bench_lib import (
-    bench_env,
-    connect,
-    make_companies,
-    make_products,
-    order_lines,
-    save_result,
-    summary,
-    timed,
-)
+import bench_lib as bench
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 
-env, vendor, buyer = make_companies(env)
-products = make_products(env)
-connection = connect(env, vendor, buyer)
+env, vendor, buyer = bench.make_companies(env)
+products = bench.make_products(env)
+connection = bench.connect(env, vendor, buyer)
 buyer.k2k_invoice_upload_enabled = True
 
 orders = (
@@ -33,7 +23,7 @@ orders = (
                 "partner_id": buyer.partner_id.id,
                 "company_id": vendor.id,
                 "k2k_connection_id": connection.id,
-                "order_line": order_lines(products),
+                "order_line": bench.order_lines(products),
             }
             for _ in range(2 * N)
         ]
@@ -52,18 +42,18 @@ results = {True: [], False: []}
 for i, invoice in enumerate(invoices):
     sync_on = bool(i % 2)
     vendor.k2k_invoice_sync_enabled = sync_on
-    results[sync_on].append(timed(env, invoice.action_post))
+    results[sync_on].append(bench.timed(env, invoice.action_post))
 
 for sync_on in (False, True):
-    save_result(
+    bench.save_result(
         env,
         {
             "bench": "posting",
             "impl": "k2k_network",
             "sync": sync_on,
             "n": N,
-            "ms": summary([ms for ms, _q in results[sync_on]]),
-            "queries": summary([q for _ms, q in results[sync_on]]),
+            "ms": bench.summary([ms for ms, _q in results[sync_on]]),
+            "queries": bench.summary([q for _ms, q in results[sync_on]]),
         },
     )
 env.cr.rollback()

@@ -8,21 +8,12 @@ consolidate into one growing purchase order as in Odoo, and with it on each
 gets its own. Rolled back at the end.
 """
 
-from bench_lib import (
-    RUN,
-    bench_env,
-    connect,
-    make_companies,
-    save_result,
-    summary,
-    timed,
-)
+import bench_lib as bench
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 
-env, vendor, buyer = make_companies(env, current="buyer")
-connect(env, vendor, buyer)
+env, vendor, buyer = bench.make_companies(env, current="buyer")
+bench.connect(env, vendor, buyer)
 mto = env.ref("stock.route_warehouse0_mto")
 mto.active = True
 buy = env.ref("purchase_stock.route_warehouse0_buy")
@@ -40,7 +31,7 @@ products = env["product.product"].create(
                     {
                         "partner_id": vendor.partner_id.id,
                         "price": 1.0 + i,
-                        "product_code": f"BW{RUN}-{i}",
+                        "product_code": f"BW{bench.RUN}-{i}",
                         "company_id": buyer.id,
                     },
                 )
@@ -49,7 +40,9 @@ products = env["product.product"].create(
         for i in range(2)
     ]
 )
-website = env["website"].create({"name": f"Bench Shop {RUN}", "company_id": buyer.id})
+website = env["website"].create(
+    {"name": f"Bench Shop {bench.RUN}", "company_id": buyer.id}
+)
 customer = env["res.partner"].create({"name": "Bench Web Customer"})
 
 orders = (
@@ -96,7 +89,7 @@ for i, order in enumerate(orders[: 3 * N]):
     if kind == "off_new":
         consolidated.state = "sent"  # not open: Odoo must make a new one
     before = Purchase.search([("company_id", "=", buyer.id)])
-    results[kind].append(timed(env, order.action_confirm))
+    results[kind].append(bench.timed(env, order.action_confirm))
     made = Purchase.search([("company_id", "=", buyer.id)]) - before
     assert len(made) == (0 if kind == "off" else 1), (kind, made)
     made.state = "sent"
@@ -106,7 +99,7 @@ pos = Purchase.search([("company_id", "=", buyer.id)])
 split_pos = pos.filtered("k2k_web_sale_order_id")
 assert len(split_pos) == N + 1, len(split_pos)
 for kind in kinds:
-    save_result(
+    bench.save_result(
         env,
         {
             "bench": "web_orders",
@@ -114,8 +107,8 @@ for kind in kinds:
             "split": kind == "on",
             "kind": kind,
             "n": N,
-            "ms": summary([ms for ms, _q in results[kind]]),
-            "queries": summary([q for _ms, q in results[kind]]),
+            "ms": bench.summary([ms for ms, _q in results[kind]]),
+            "queries": bench.summary([q for _ms, q in results[kind]]),
             "purchase_orders": {
                 "off": 1,
                 "on": N,

@@ -8,23 +8,14 @@ without any synchronization (its "off"). Rolled back at the end.
 
 import statistics
 
-from bench_lib import (
-    bench_env,
-    make_companies,
-    make_products,
-    order_lines,
-    save_result,
-    summary,
-    timed,
-)
+import bench_lib as bench
 
-N = int(env.context["k2k_bench_n"])  # noqa: F821
-env = bench_env(env)  # noqa: F821
+env, N = bench.bench_env(env)  # noqa: F821 - the shell's env
 
-env, vendor, buyer = make_companies(env)
+env, vendor, buyer = bench.make_companies(env)
 (vendor | buyer).write({"intercompany_invoicing": True})
 buyer.invoice_auto_validation = False  # bills left in draft, as the K2K ones
-products = make_products(env)
+products = bench.make_products(env)
 customer = env["res.partner"].create({"name": "Bench Florist", "is_company": True})
 env.cr.commit()
 
@@ -37,7 +28,7 @@ orders = (
             {
                 "partner_id": (buyer.partner_id if i < N else customer).id,
                 "company_id": vendor.id,
-                "order_line": order_lines(products),
+                "order_line": bench.order_lines(products),
             }
             for i in range(N + n_off)
         ]
@@ -48,8 +39,8 @@ invoices = orders._create_invoices(grouped=True)
 to_buyer = invoices.filtered(lambda m: m.partner_id == buyer.partner_id)
 to_customer = invoices - to_buyer
 
-off = [timed(env, invoice.action_post) for invoice in to_customer]
-on = [timed(env, invoice.action_post) for invoice in to_buyer]
+off = [bench.timed(env, invoice.action_post) for invoice in to_customer]
+on = [bench.timed(env, invoice.action_post) for invoice in to_buyer]
 bills = env["account.move"].search(
     [("company_id", "=", buyer.id), ("move_type", "=", "in_invoice")]
 )
@@ -63,29 +54,29 @@ with_pdf = env["ir.attachment"].search_count(
 assert len(bills) == N and with_pdf == N, (len(bills), with_pdf)
 off_queries = statistics.median(q for _ms, q in off)
 
-save_result(
+bench.save_result(
     env,
     {
         "bench": "invoice_sync",
         "impl": "oca",
         "n": N,
-        "end_to_end_ms": summary([ms for ms, _q in on]),
-        "posting_ms": summary([ms for ms, _q in on]),
+        "end_to_end_ms": bench.summary([ms for ms, _q in on]),
+        "posting_ms": bench.summary([ms for ms, _q in on]),
         "queries_per_bill": statistics.fmean(q for _ms, q in on) - off_queries,
         "bills_with_pdf": with_pdf,
     },
 )
 if env.context.get("k2k_bench_posting_n") == N:
     for sync_on, values in ((False, off), (True, on[: len(off)])):
-        save_result(
+        bench.save_result(
             env,
             {
                 "bench": "posting",
                 "impl": "oca",
                 "sync": sync_on,
                 "n": len(values),
-                "ms": summary([ms for ms, _q in values]),
-                "queries": summary([q for _ms, q in values]),
+                "ms": bench.summary([ms for ms, _q in values]),
+                "queries": bench.summary([q for _ms, q in values]),
             },
         )
 env.cr.rollback()

@@ -22,10 +22,7 @@
 #   K2K_BENCH_ONLY        comma list of posting,sync,oca,web,floor,cross,backlog,workers:
 #                         run only these and replace their rows in the last results
 #                         (the others are kept)
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/_bench.sh"
-require_odoo
-require_postgres
 
 SIZES="${K2K_BENCH_SIZES:-50,200,1000}"
 OCA_SIZES="${K2K_BENCH_OCA_SIZES:-$SIZES}"
