@@ -395,12 +395,20 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "Warning: updated by the vendor (revision %(revision)s of invoice "
                 "%(number)s). Back to procurement for approval. The previous PDF "
                 "is attached here.",
-                revision=envelope["revision"],
-                number=envelope["payload"]["invoice_number"],
+                **self._k2k_revision_words(envelope),
             ),
             attachment_ids=(previous_pdf - attachment).ids,
         )
         bill._k2k_flag_vendor_total(envelope["payload"].get("amount_untaxed"))
+
+    @api.model
+    def _k2k_revision_words(self, envelope):
+        """How the bill's chatter names the vendor's revision that
+        ``envelope`` carries: its number and the invoice's."""
+        return {
+            "revision": envelope["revision"],
+            "number": envelope["payload"]["invoice_number"],
+        }
 
     @api.model
     def _k2k_hold_revision(self, bill, envelope):
@@ -421,8 +429,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "Warning: the vendor changed invoice %(number)s after this bill was "
                 "booked (revision %(revision)s). Accounting can apply the change "
                 "with “Apply Vendor Changes”.",
-                number=envelope["payload"]["invoice_number"],
-                revision=envelope["revision"],
+                **self._k2k_revision_words(envelope),
             ),
         )
 
@@ -862,8 +869,7 @@ class K2KDocumentInvoice(models.AbstractModel):
                 "Warning: updated by the vendor (revision %(revision)s of invoice "
                 "%(number)s). The earlier bill of this invoice (revision "
                 "%(deleted)s) was deleted here.",
-                revision=envelope["revision"],
-                number=envelope["payload"]["invoice_number"],
+                **self._k2k_revision_words(envelope),
                 deleted=received.deleted_revision,
             )
         )
