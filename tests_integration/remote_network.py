@@ -19,14 +19,24 @@ import requests
 ADDON_DIR = Path(__file__).resolve().parent.parent / "k2k_network"
 
 
+def load_addon_module(name):
+    """A module of the addon that imports nothing of Odoo (the protocol, its
+    value rules, the partner double of its tests), loaded on its own so that
+    these tests sign exactly as the addon does: the addon's folder and its
+    tests' folder stand for bare packages (their ``__init__`` would import
+    Odoo)."""
+    for package_name, path in (
+        ("k2k_wire_package", ADDON_DIR),
+        ("k2k_wire_package.tests", ADDON_DIR / "tests"),
+    ):
+        package = types.ModuleType(package_name)
+        package.__path__ = [str(path)]
+        sys.modules.setdefault(package_name, package)
+    return importlib.import_module(f"k2k_wire_package.{name}")
+
+
 def load_wire():
-    """The addon's wire module (the protocol and its value rules), loaded on
-    its own so that the test signs exactly as the addon does without
-    importing Odoo models: the addon's folder stands for a bare package."""
-    package = types.ModuleType("k2k_wire_package")
-    package.__path__ = [str(ADDON_DIR)]
-    sys.modules.setdefault("k2k_wire_package", package)
-    return importlib.import_module("k2k_wire_package.wire")
+    return load_addon_module("wire")
 
 
 class RpcError(Exception):
@@ -239,6 +249,18 @@ def stop_and_drop(*servers):
     assert not errors, "\n".join(errors)
 
 
+def vendor_and_buyer(odoo_cli, name, port, log_dir, template):
+    """A vendor's server (at ``port``) and a buyer's (at ``port + 1``),
+    their databases ``k2k_<name>_vendor`` and ``k2k_<name>_buyer`` copied
+    from ``template``; not started."""
+    servers = []
+    for offset, side in enumerate(("vendor", "buyer")):
+        server = OdooServer(odoo_cli, f"k2k_{name}_{side}", port + offset, log_dir)
+        server.create_from(template)
+        servers.append(server)
+    return servers
+
+
 def template_database(odoo_cli):
     """A database with k2k_network installed and no demo data, to copy:
     the one ``./scripts/test.sh`` made for these tests, or one made here."""
@@ -256,7 +278,8 @@ def template_database(odoo_cli):
 def join_network(vendor, buyer, vendor_name, buyer_name):
     """The vendor invites, the buyer joins with the code, through the
     addon's own routes; both servers' companies named and opted in.
-    Return the two connection ids and the invitation code."""
+    Return the two connection ids, the vendor's customer, the buyer's
+    partner of the vendor and the invitation code."""
     vendor.call(
         "res.company",
         "write",
@@ -269,6 +292,27 @@ def join_network(vendor, buyer, vendor_name, buyer_name):
         [1],
         {"name": buyer_name, "k2k_invoice_upload_enabled": True},
     )
+    connection, customer = vendor_connection_to(vendor, buyer_name)
+    vendor.call("k2k.connection", "action_k2k_create_invitation", [connection])
+    code = vendor.read_one("k2k.connection", connection, ["invitation_code"])[
+        "invitation_code"
+    ]
+    buyer_connection = join_with_code(buyer, code)
+    return {
+        "vendor_connection": connection,
+        "buyer_connection": buyer_connection,
+        "vendor_customer": customer,
+        "buyer_vendor_partner": buyer.read_one(
+            "k2k.connection", buyer_connection, ["vendor_partner_id"]
+        )["vendor_partner_id"][0],
+        "code": code,
+    }
+
+
+def vendor_connection_to(vendor, buyer_name, **values):
+    """A new connection over HTTP of the vendor's company to a new customer
+    named ``buyer_name``, with ``values``; return its id and the
+    customer's."""
     customer = vendor.call(
         "res.partner", "create", {"name": buyer_name, "is_company": True}
     )
@@ -280,18 +324,10 @@ def join_network(vendor, buyer, vendor_name, buyer_name):
             "local_role": "vendor",
             "vendor_company_id": 1,
             "buyer_partner_id": customer,
+            **values,
         },
     )
-    vendor.call("k2k.connection", "action_k2k_create_invitation", [connection])
-    code = vendor.read_one("k2k.connection", connection, ["invitation_code"])[
-        "invitation_code"
-    ]
-    return {
-        "vendor_connection": connection,
-        "buyer_connection": join_with_code(buyer, code),
-        "vendor_customer": customer,
-        "code": code,
-    }
+    return connection, customer
 
 
 def join_with_code(server, code):

@@ -10,27 +10,28 @@ the vendor's first scheduled run, the scheduled action stays active, and the
 healthy buyer's web shop answers within 2 s during the flood.
 """
 
-import contextlib
 import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
 from remote_network import (
-    OdooServer,
     invoice_sale_orders,
     join_network,
-    load_wire,
+    load_addon_module,
     make_k2k_products,
     stop_and_drop,
     template_database,
+    vendor_and_buyer,
+    vendor_connection_to,
     wait_until,
 )
 
-wire = load_wire()
+wire = load_addon_module("wire")
+PartnerDouble = load_addon_module("tests.partner_double").PartnerDouble
 
 KEY = wire.new_secret()
 HEALTHY_INVOICES = 5
@@ -39,7 +40,7 @@ STRANGERS = 50
 DEADLINE = 3  # k2k_network.http_timeout at the vendor, in seconds
 
 
-class _BadPartner(BaseHTTPRequestHandler):
+class _BadPartner(PartnerDouble):
     """A partner's server that misbehaves as ``behaviour`` says: "nul",
     "trickle" or "flip"."""
 
@@ -47,33 +48,19 @@ class _BadPartner(BaseHTTPRequestHandler):
     requests = None
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         self.requests.append(time.monotonic())
         getattr(self, f"_answer_{self.behaviour}")(body)
 
     def _answer_nul(self, _body):
-        answer = json.dumps({"ok": False, "reason": "down\u0000\x07" * 500}).encode()
-        self.send_response(502)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+        self.send_json(502, {"ok": False, "reason": "down\u0000\x07" * 500})
 
     def _answer_trickle(self, _body):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "100")
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            for _byte in range(100):  # 50 s, if nobody gives up
-                self.wfile.write(b" ")
-                self.wfile.flush()
-                time.sleep(0.5)
+        self.trickle(100, 0.5)  # 50 s, if nobody gives up
 
     def _answer_flip(self, body):
-        data = json.loads(body)
         on = len(self.requests) % 2 == 0
-        slot = (
+        outcome = (
             {"outcome": "applied", "detail": "Taken."}
             if on
             else {"outcome": "waiting", "detail": "Upload is off."}
@@ -83,32 +70,7 @@ class _BadPartner(BaseHTTPRequestHandler):
             "company": "Fickle Buyer",
             "settings": {key: on for key in wire.AUTOMATION_KEYS},
         }
-        if self.path == wire.BATCH_PATH:
-            answer = {"ok": True, "outcomes": [slot] * len(data["messages"])}
-        else:
-            answer = dict(slot, ok=True)
-        answer["status"] = status
-        answer = json.dumps(answer).encode()
-        headers = wire.answer_headers(
-            KEY,
-            self.path,
-            self.headers[wire.HEADER_DATABASE],
-            self.headers[wire.HEADER_CONNECTION],
-            self.headers[wire.HEADER_NONCE],
-            200,
-            answer,
-            time.time(),
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
+        self.answer_outcome(KEY, body, outcome, status)
 
 
 def _serve(behaviour):
@@ -124,21 +86,14 @@ def _serve(behaviour):
 def _connect_bad_partner(vendor, name, url):
     """A connection of the vendor to a buyer in another database at ``url``,
     active, its keys given (no handshake: the bad partner has no Odoo)."""
-    customer = vendor.call("res.partner", "create", {"name": name, "is_company": True})
-    connection = vendor.call(
-        "k2k.connection",
-        "create",
-        {
-            "transport": "http",
-            "local_role": "vendor",
-            "vendor_company_id": 1,
-            "buyer_partner_id": customer,
-            "remote_url": url,
-            "remote_database": f"{name.lower().replace(' ', '_')}_db",
-            "connection_uid": wire.new_uid(),
-            "inbound_key": KEY,
-            "outbound_key": KEY,
-        },
+    connection, customer = vendor_connection_to(
+        vendor,
+        name,
+        remote_url=url,
+        remote_database=f"{name.lower().replace(' ', '_')}_db",
+        connection_uid=wire.new_uid(),
+        inbound_key=KEY,
+        outbound_key=KEY,
     )
     vendor.execute(
         "UPDATE k2k_connection SET state = 'active', remote_company_name = %s, "
@@ -203,12 +158,10 @@ def _flood(url, stop, answers):
 
 @pytest.fixture
 def servers(odoo_cli, tmp_path):
-    template = template_database(odoo_cli)
-    vendor = OdooServer(odoo_cli, "k2k_chaos_vendor", 8171, tmp_path)
-    buyer = OdooServer(odoo_cli, "k2k_chaos_buyer", 8172, tmp_path)
+    vendor, buyer = vendor_and_buyer(
+        odoo_cli, "chaos", 8171, tmp_path, template_database(odoo_cli)
+    )
     try:
-        for server in (vendor, buyer):
-            server.create_from(template)
         vendor.set_param("k2k_network.http_timeout", str(DEADLINE))
         # One message per request: the fickle partner answers each, and
         # flips its switch at each answer.
@@ -230,10 +183,9 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
     buyer.start()
     _set_outbox_active(vendor, False)
     joined = join_network(vendor, buyer, "Chaos Vendor", "Healthy Buyer")
-    buyer_vendor_partner = buyer.read_one(
-        "k2k.connection", joined["buyer_connection"], ["vendor_partner_id"]
-    )["vendor_partner_id"][0]
-    [(product, _buyer_product)] = make_k2k_products(vendor, buyer, buyer_vendor_partner)
+    [(product, _buyer_product)] = make_k2k_products(
+        vendor, buyer, joined["buyer_vendor_partner"]
+    )
     bad = {}
     for behaviour in ("nul", "trickle", "flip"):
         server, handler, url = _serve(behaviour)

@@ -185,6 +185,19 @@ def _make_invoices(net):
     return {inv["id"]: inv["amount_untaxed"] for inv in invoices}
 
 
+def _buyer_back_until_killed(net, victim, what):
+    """Start the buyer again and wait until ``victim`` dies at the point it
+    is armed for, in its second request once the buyer is back: the buyer
+    committed both requests, and the second one's answer never reached
+    the vendor's books."""
+    received = _accepted_requests(net["buyer"])
+    net["buyer"].start()
+    _settle(net["vendor"], lambda: victim.process.poll() is not None, 120, what)
+    _died_by_itself(victim)
+    assert _accepted_requests(net["buyer"]) == received + 2
+    _last_request_unanswered(net)
+
+
 # -- the test -----------------------------------------------------------------
 
 
@@ -192,9 +205,6 @@ def test_every_invoice_one_bill_through_four_crashes(crash_network):
     net = crash_network
     vendor, buyer = net["vendor"], net["buyer"]
     net.update(join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME))
-    net["buyer_vendor_partner"] = buyer.read_one(
-        "k2k.connection", net["buyer_connection"], ["vendor_partner_id"]
-    )["vendor_partner_id"][0]
     [(_vendor_product, net["buyer_product"])] = make_k2k_products(
         vendor, buyer, net["buyer_vendor_partner"]
     )
@@ -268,18 +278,9 @@ def test_every_invoice_one_bill_through_four_crashes(crash_network):
     # message it takes once back.
     buyer.set_param(KILL_AFTER, "buyer_commit")
     buyer.set_param(SPARE, "1")
-    received = _accepted_requests(buyer)
-    buyer.start()
-    _settle(
-        vendor,
-        lambda: buyer.process.poll() is not None,
-        120,
-        "the buyer dies between its commit and its answer",
+    _buyer_back_until_killed(
+        net, buyer, "the buyer dies between its commit and its answer"
     )
-    _died_by_itself(buyer)
-    # Both requests committed, the second one never answered.
-    assert _accepted_requests(buyer) == received + 2
-    _last_request_unanswered(net)
 
     # 4. The vendor, between the buyer's answer and its own commit, at the
     # second answer it gets once the buyer is back. Armed through Odoo, so
@@ -288,18 +289,9 @@ def test_every_invoice_one_bill_through_four_crashes(crash_network):
     vendor.call("ir.config_parameter", "set_param", SPARE, "1")
     vendor.call("ir.config_parameter", "set_param", KILL_AFTER, "vendor_answer")
     buyer.set_param(KILL_AFTER, DISARMED)
-    received = _accepted_requests(buyer)
-    buyer.start()
-    _settle(
-        vendor,
-        lambda: vendor.process.poll() is not None,
-        120,
-        "the vendor dies between the buyer's answer and its commit",
+    _buyer_back_until_killed(
+        net, vendor, "the vendor dies between the buyer's answer and its commit"
     )
-    _died_by_itself(vendor)
-    # Two answers received, the second one never recorded.
-    assert _accepted_requests(buyer) == received + 2
-    _last_request_unanswered(net)
     assert _applied(vendor) < INVOICES
 
     vendor.set_param(KILL_AFTER, DISARMED)

@@ -15,12 +15,12 @@ import time
 import pytest
 import requests
 from remote_network import (
-    OdooServer,
     join_network,
     load_wire,
     make_k2k_products,
     stop_and_drop,
     template_database,
+    vendor_and_buyer,
     wait_until,
 )
 
@@ -32,12 +32,14 @@ BUYER_NAME = "Petal Remote Wholesale"
 
 @pytest.fixture(scope="module")
 def network(odoo_cli, tmp_path_factory):
-    template = template_database(odoo_cli)
-    log_dir = tmp_path_factory.mktemp("servers")
-    vendor = OdooServer(odoo_cli, "k2k_e2e_vendor", 8171, log_dir)
-    buyer = OdooServer(odoo_cli, "k2k_e2e_buyer", 8172, log_dir)
+    vendor, buyer = vendor_and_buyer(
+        odoo_cli,
+        "e2e",
+        8171,
+        tmp_path_factory.mktemp("servers"),
+        template_database(odoo_cli),
+    )
     for server in (vendor, buyer):
-        server.create_from(template)
         server.start()
     state = {"vendor": vendor, "buyer": buyer}
     try:

@@ -41,6 +41,7 @@ from remote_network import (
     make_k2k_products,
     stop_and_drop,
     template_database,
+    vendor_and_buyer,
     wait_until,
 )
 
@@ -53,13 +54,12 @@ RUN_GAP = 4  # seconds between two runs of the scheduled action
 
 @pytest.fixture(scope="module")
 def restore_network(odoo_cli, tmp_path_factory):
-    template = template_database(odoo_cli)
     log_dir = tmp_path_factory.mktemp("restore_servers")
-    vendor = OdooServer(odoo_cli, "k2k_restore_vendor", 8181, log_dir)
-    buyer = OdooServer(odoo_cli, "k2k_restore_buyer", 8182, log_dir)
+    vendor, buyer = vendor_and_buyer(
+        odoo_cli, "restore", 8181, log_dir, template_database(odoo_cli)
+    )
     backup = OdooServer(odoo_cli, "k2k_restore_buyer_backup", 0, log_dir)
     for server in (vendor, buyer):
-        server.create_from(template)
         # A retry a run plans is due at the next run, RUN_GAP seconds later.
         server.set_param("k2k_network.retry_base_seconds", "1")
         server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP - 1))
@@ -217,9 +217,6 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     net = restore_network
     vendor, buyer, backup = net["vendor"], net["buyer"], net["backup"]
     net.update(join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME))
-    net["buyer_vendor_partner"] = buyer.read_one(
-        "k2k.connection", net["buyer_connection"], ["vendor_partner_id"]
-    )["vendor_partner_id"][0]
     [(_product, net["buyer_product"])] = make_k2k_products(
         vendor, buyer, net["buyer_vendor_partner"]
     )

@@ -91,6 +91,14 @@ def make_company_user(env, login, company, groups):
     )
 
 
+def add_company_users(cls, company, **groups_by_name):
+    """For each ``name=groups``: a user allowed in ``company`` only, with
+    ``groups`` (xml ids, comma separated), logging in as ``k2k_<name>``,
+    kept as ``cls.<name>``."""
+    for name, groups in groups_by_name.items():
+        setattr(cls, name, make_company_user(cls.env, f"k2k_{name}", company, groups))
+
+
 def make_remote_vendor_connection(env, buyer_company, vendor_name, inbound_key):
     """An active connection of ``buyer_company`` to a vendor in another
     database (nobody listens at its address): the partner's requests are
@@ -163,38 +171,21 @@ def queue_status_messages(env, connection, count, state="queued"):
     )
 
 
-def answer_signed(handler, key, answer):
-    """Answer the K2K request ``handler`` serves with the JSON ``answer``,
-    signed with ``key`` as a partner signs its answers."""
-    body = json.dumps(answer).encode()
-    headers = wire.answer_headers(
+def answer_is_signed(case, connection, key, path, request_headers, response):
+    """Whether ``response``, the answer to the request of ``request_headers``
+    sent to ``path`` of this database through ``connection``, is signed
+    with ``key`` for that request."""
+    return wire.answer_matches(
         key,
-        handler.path,
-        handler.headers[wire.HEADER_DATABASE],
-        handler.headers[wire.HEADER_CONNECTION],
-        handler.headers[wire.HEADER_NONCE],
-        200,
-        body,
+        response.headers,
+        path,
+        case.env.cr.dbname,
+        connection.connection_uid,
+        request_headers[wire.HEADER_NONCE],
+        response.status_code,
+        response.content,
         time.time(),
     )
-    handler.send_response(200)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(body)))
-    for name, value in headers.items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
-def answer_outcome(handler, key, body, slot):
-    """Answer the K2K request ``handler`` serves, whose ``body`` was read,
-    with ``slot`` as the outcome of its message, or of each message of its
-    batch, signed with ``key``."""
-    if handler.path == wire.BATCH_PATH:
-        answer = {"ok": True, "outcomes": [slot] * len(json.loads(body)["messages"])}
-    else:
-        answer = dict(slot, ok=True)
-    answer_signed(handler, key, answer)
 
 
 def serve_in_background(test, handler):

@@ -4,6 +4,8 @@ from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .common import add_company_users
+
 
 class K2KFlowCommon(AccountTestInvoicingCommon):
     """A vendor and a buyer company with charts of accounts, connected and
@@ -162,6 +164,18 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         if post:
             invoice.action_post()
         return invoice
+
+    @classmethod
+    def _add_buyer_staff(cls):
+        """The buyer's people a bill passes: procurement, which approves it
+        (``cls.purchaser``), and accounting, which books it
+        (``cls.ap_clerk``)."""
+        add_company_users(
+            cls,
+            cls.buyer,
+            purchaser="purchase.group_purchase_user,account.group_account_invoice",
+            ap_clerk="account.group_account_invoice",
+        )
 
     def _revise(self, invoice, price):
         """The vendor changes the price of the invoice's first line and

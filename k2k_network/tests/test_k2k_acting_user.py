@@ -13,21 +13,13 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .. import wire
-from .common import make_remote_buyer_connection, signed_body
+from .common import (
+    add_company_users,
+    make_company_user,
+    make_remote_buyer_connection,
+    signed_body,
+)
 from .common_flow import K2KFlowCommon
-
-
-def _company_user(env, login, company, groups):
-    """A user of ``company`` only, without an e-mail address, as many real
-    users are."""
-    return new_test_user(
-        env,
-        login=login,
-        groups=groups,
-        email=False,
-        company_id=company.id,
-        company_ids=[Command.set(company.ids)],
-    )
 
 
 @tagged("post_install", "-at_install")
@@ -36,44 +28,26 @@ class TestK2KActingUser(K2KFlowCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.k2k_user = cls.env.ref("k2k_network.user_k2k", raise_if_not_found=False)
-        # A wholesaler's purchase user who also sells in the buyer company.
-        cls.purchaser = _company_user(
-            cls.env,
-            "k2k_acting_purchaser",
+        add_company_users(
+            cls,
             cls.buyer,
-            "purchase.group_purchase_user,sales_team.group_sale_salesman,"
+            # A wholesaler's purchase user who also sells in the buyer company.
+            purchaser="purchase.group_purchase_user,sales_team.group_sale_salesman,"
             "account.group_account_invoice",
+            buyer_seller="sales_team.group_sale_salesman",
+            buyer_manager="purchase.group_purchase_manager",
         )
-        cls.buyer_seller = _company_user(
-            cls.env,
-            "k2k_acting_buyer_seller",
-            cls.buyer,
-            "sales_team.group_sale_salesman",
-        )
-        cls.buyer_manager = _company_user(
-            cls.env,
-            "k2k_acting_buyer_manager",
-            cls.buyer,
-            "purchase.group_purchase_manager",
-        )
-        cls.vendor_seller = _company_user(
-            cls.env,
-            "k2k_acting_vendor_seller",
+        add_company_users(
+            cls,
             cls.vendor,
-            "sales_team.group_sale_salesman",
+            vendor_seller="sales_team.group_sale_salesman",
+            vendor_manager="sales_team.group_sale_manager,account.group_account_invoice",
+            vendor_biller="account.group_account_invoice",
         )
-        cls.vendor_manager = _company_user(
-            cls.env,
-            "k2k_acting_vendor_manager",
-            cls.vendor,
-            "sales_team.group_sale_manager,account.group_account_invoice",
-        )
-        cls.vendor_biller = _company_user(
-            cls.env,
-            "k2k_acting_vendor_biller",
-            cls.vendor,
-            "account.group_account_invoice",
-        )
+        # None of them has an e-mail address, as many real users.
+        people = cls.purchaser | cls.buyer_seller | cls.buyer_manager
+        people |= cls.vendor_seller | cls.vendor_manager | cls.vendor_biller
+        people.partner_id.email = False
         # Agreed prices that differ from the vendor's list prices.
         cls.lines = [(cls.buyer_rose, 100, 0.72), (cls.buyer_tulip, 40, 0.45)]
         # The vendor sells to this buyer at the agreed prices.
@@ -278,7 +252,7 @@ class TestK2KActingUser(K2KFlowCommon):
                 {"vendor_user_id": self.vendor_seller.id}
             )
         # An administrator of the buyer only chooses the buyer's.
-        admin = _company_user(
+        admin = make_company_user(
             self.env, "k2k_acting_buyer_admin", self.buyer, "base.group_system"
         )
         with self.assertRaises(UserError):

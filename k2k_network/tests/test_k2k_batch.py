@@ -5,8 +5,7 @@ stack, the sender against a partner's server on a loopback port."""
 
 import json
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
@@ -15,12 +14,13 @@ from odoo.tools import mute_logger
 from .. import http_client, wire
 from .common import (
     K2KCommon,
-    answer_signed,
+    answer_is_signed,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
     serve_in_background,
     signed_body,
 )
+from .partner_double import PartnerDouble
 
 SECRET = wire.new_secret()
 
@@ -125,22 +125,15 @@ class TestK2KBatchEndpoint(HttpCase):
     def test_the_answer_is_signed_for_the_batch_path(self):
         envelopes = [self._status(1)]
         response, headers = self._post(envelopes)
+        self.assertEqual(response.status_code, 200, response.text)
         self.assertTrue(
-            wire.answer_matches(
-                self.secret,
-                response.headers,
-                wire.BATCH_PATH,
-                self.env.cr.dbname,
-                self.connection.connection_uid,
-                headers[wire.HEADER_NONCE],
-                200,
-                response.content,
-                time.time(),
+            answer_is_signed(
+                self, self.connection, self.secret, wire.BATCH_PATH, headers, response
             )
         )
 
 
-class _BatchPartner(BaseHTTPRequestHandler):
+class _BatchPartner(PartnerDouble):
     """A partner's server that takes batches: it refuses the documents whose
     identifier starts with "bad" and applies the others."""
 
@@ -154,8 +147,7 @@ class _BatchPartner(BaseHTTPRequestHandler):
     applied = None  # the document identifiers applied, in order
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        data = json.loads(body)
+        data = json.loads(self.read_body())
         if len(self.received) < self.held:
             self.arrived.set()
             self.release.wait(10)
@@ -176,7 +168,7 @@ class _BatchPartner(BaseHTTPRequestHandler):
             self.received.append((self.path, 1))
             answer = self._slot(data)
         self.applied.extend(e["document_uid"] for e in envelopes)
-        answer_signed(self, SECRET, answer)
+        self.answer_signed(SECRET, answer)
 
     @staticmethod
     def _slot(envelope):
@@ -190,9 +182,6 @@ class _BatchPartner(BaseHTTPRequestHandler):
             "detail": f"took {envelope['document_uid']}",
             "reference": envelope["document_uid"].upper(),
         }
-
-    def log_message(self, *args):
-        pass
 
 
 @tagged("post_install", "-at_install")

@@ -56,9 +56,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
     def _cancel_and_post_again(self, invoice, price):
         invoice.button_cancel()
         self._process()
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = price
-        invoice.action_post()
+        self._revise(invoice, price)
 
     def _process_all(self):
         # What one side applies may queue an answer (a bill's status): a
@@ -104,9 +102,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self.assertEqual(bill.state, "cancel")
         self.assertEqual(invoice.k2k_buyer_status, "cancelled")
 
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.68
-        invoice.action_post()
+        self._revise(invoice, 0.68)
         self.assertEqual(invoice.k2k_revision, 2)
         self._process_all()
 
@@ -133,9 +129,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         # The buyer cancels it itself (a wrong invoice, say): the vendor's
         # next revision waits for a person, it does not bring it back.
         bill.button_cancel()
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.66
-        invoice.action_post()
+        self._revise(invoice, 0.66)
         self._process_all()
         self.assertEqual(bill.state, "cancel")
         self.assertEqual(bill.k2k_revision, 2)
@@ -179,9 +173,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self.assertEqual(self._deliver_again(first)["outcome"], "superseded")
         self.assertEqual(bill.state, "cancel")
 
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.68
-        invoice.action_post()
+        self._revise(invoice, 0.68)
         self._process_all()
         self.assertEqual(bill.state, "draft")
         self.assertEqual(bill.k2k_revision, 2)
@@ -244,9 +236,7 @@ class TestK2KCancelDelete(K2KFlowCommon):
         self.assertEqual(self._deliver_again(first)["outcome"], "superseded")
         self.assertFalse(self._bill_of(invoice))
 
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.68
-        invoice.action_post()
+        self._revise(invoice, 0.68)
         self._process_all()
         new_bill = self._bill_of(invoice)
         self.assertEqual(len(new_bill), 1)

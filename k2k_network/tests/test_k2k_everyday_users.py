@@ -8,7 +8,7 @@ they can do without the addon, they can do with it."""
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import make_company_user
+from .common import add_company_users
 from .common_flow import K2KFlowCommon
 
 
@@ -22,32 +22,22 @@ class TestK2KActingUsers(K2KFlowCommon):
         cls.lines = [(cls.buyer_rose, 120, 0.65), (cls.buyer_tulip, 40, 0.45)]
         # At the buyer: procurement approves, accounting books; nobody gave
         # them an e-mail address.
-        cls.purchaser = make_company_user(
-            cls.env, "k2k_mailless_purchaser", cls.buyer, "purchase.group_purchase_user"
-        )
-        cls.ap_clerk = make_company_user(
-            cls.env, "k2k_mailless_biller", cls.buyer, "account.group_account_invoice"
+        add_company_users(
+            cls,
+            cls.buyer,
+            purchaser="purchase.group_purchase_user",
+            ap_clerk="account.group_account_invoice",
         )
         (cls.purchaser | cls.ap_clerk).partner_id.email = False
         # At the vendor: the salesperson of the K2K orders, and people who
         # may only read their own sales.
-        cls.salesperson = make_company_user(
-            cls.env, "k2k_rights_seller", cls.vendor, "sales_team.group_sale_salesman"
-        )
-        cls.storekeeper = make_company_user(
-            cls.env,
-            "k2k_rights_storekeeper",
+        add_company_users(
+            cls,
             cls.vendor,
-            "stock.group_stock_manager,sales_team.group_sale_salesman",
-        )
-        cls.warehouse_worker = make_company_user(
-            cls.env, "k2k_rights_worker", cls.vendor, "stock.group_stock_user"
-        )
-        cls.ar_clerk = make_company_user(
-            cls.env,
-            "k2k_rights_ar_clerk",
-            cls.vendor,
-            "account.group_account_invoice,sales_team.group_sale_salesman",
+            salesperson="sales_team.group_sale_salesman",
+            storekeeper="stock.group_stock_manager,sales_team.group_sale_salesman",
+            warehouse_worker="stock.group_stock_user",
+            ar_clerk="account.group_account_invoice,sales_team.group_sale_salesman",
         )
 
     def _as(self, records, user):
@@ -90,9 +80,7 @@ class TestK2KActingUsers(K2KFlowCommon):
         _po, invoice, bill = self._full_flow(self.lines)
         bill.action_k2k_approve()
         bill.action_post()
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.60
-        invoice.action_post()
+        self._revise(invoice, 0.60)
         self._process()
         self.assertTrue(bill.k2k_changed_after_booking)
         self._as(bill, self.ap_clerk).action_k2k_apply_vendor_changes()

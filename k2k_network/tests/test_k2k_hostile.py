@@ -4,8 +4,6 @@
 abort a whole run, guarded fields set through the context, refused requests
 replayed, and our outbound address chosen by the partner."""
 
-import json
-from http.server import BaseHTTPRequestHandler
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
@@ -17,7 +15,7 @@ from .. import wire, wire_values
 from ..controllers.main import K2KController
 from .common import (
     K2KCommon,
-    answer_outcome,
+    add_company_users,
     make_remote_buyer_connection,
     make_remote_vendor_connection,
     queue_status_messages,
@@ -25,12 +23,13 @@ from .common import (
     signed_body,
 )
 from .common_flow import K2KFlowCommon
+from .partner_double import PartnerDouble
 
 SECRET = wire.new_secret()
 NASTY = "x\u0000y\u0007\ud800z"
 
 
-class _Partner(BaseHTTPRequestHandler):
+class _Partner(PartnerDouble):
     """A partner's server: ``healthy`` applies every message (signed
     answers, a reference with a control character in it), otherwise it
     answers 502 with a NUL byte in its reason, before any signature."""
@@ -39,21 +38,17 @@ class _Partner(BaseHTTPRequestHandler):
     received = None
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         self.received.append(self.path)
         if not self.healthy:
-            answer = json.dumps({"ok": False, "reason": NASTY * 2000}).encode()
-            self.send_response(502)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            self.send_json(502, {"ok": False, "reason": NASTY * 2000})
             return
-        slot = {"outcome": "applied", "detail": "took\u0000 it", "reference": "R\x01EF"}
-        answer_outcome(self, SECRET, body, slot)
-
-    def log_message(self, *args):
-        pass
+        outcome = {
+            "outcome": "applied",
+            "detail": "took\u0000 it",
+            "reference": "R\x01EF",
+        }
+        self.answer_outcome(SECRET, body, outcome)
 
 
 def _clean(text):
@@ -119,19 +114,11 @@ class TestK2KGuardedDefaults(K2KFlowCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="k2k_hostile_billing",
-            groups="account.group_account_invoice",
-            company_id=cls.buyer.id,
-            company_ids=[(6, 0, cls.buyer.ids)],
-        )
-        cls.purchase_user = new_test_user(
-            cls.env,
-            login="k2k_hostile_purchase",
-            groups="purchase.group_purchase_user",
-            company_id=cls.buyer.id,
-            company_ids=[(6, 0, cls.buyer.ids)],
+        add_company_users(
+            cls,
+            cls.buyer,
+            billing_user="account.group_account_invoice",
+            purchase_user="purchase.group_purchase_user",
         )
 
     def test_a_billing_user_cannot_approve_a_bill_through_the_context(self):

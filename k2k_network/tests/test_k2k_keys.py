@@ -5,7 +5,6 @@ once and not after its expiry, the handshake gives one key per direction,
 and a key change is agreed over the wire while messages keep going."""
 
 import json
-import time
 from datetime import timedelta
 
 from odoo import fields
@@ -13,7 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .. import wire
-from .common import allow_plain_http, signed_body
+from .common import allow_plain_http, answer_is_signed, signed_body
 
 
 @tagged("post_install", "-at_install")
@@ -94,16 +93,8 @@ class TestK2KKeys(HttpCase):
         response, headers = self._handshake(buyer_key)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertTrue(
-            wire.answer_matches(
-                secret,
-                response.headers,
-                wire.HANDSHAKE_PATH,
-                self.env.cr.dbname,
-                self.connection.connection_uid,
-                headers[wire.HEADER_NONCE],
-                200,
-                response.content,
-                time.time(),
+            answer_is_signed(
+                self, self.connection, secret, wire.HANDSHAKE_PATH, headers, response
             ),
             "the answer is signed with the invitation secret",
         )

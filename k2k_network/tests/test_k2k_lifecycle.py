@@ -17,15 +17,7 @@ class TestK2KLifecycle(K2KFlowCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.purchaser = make_company_user(
-            cls.env,
-            "k2k_life_purchaser",
-            cls.buyer,
-            "purchase.group_purchase_user,account.group_account_invoice",
-        )
-        cls.ap_clerk = make_company_user(
-            cls.env, "k2k_life_biller", cls.buyer, "account.group_account_invoice"
-        )
+        cls._add_buyer_staff()
 
     def _as(self, records, user):
         return records.with_user(user).with_context(
@@ -347,9 +339,7 @@ class TestK2KLifecycle(K2KFlowCommon):
         bill._k2k_dispute("price", False)
         self._process()
         self.assertEqual(invoice.k2k_buyer_status, "disputed")
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.7
-        invoice.action_post()
+        self._revise(invoice, 0.7)
         self._process()
         self.assertEqual(bill.k2k_approval_state, "pending")
         self._process()

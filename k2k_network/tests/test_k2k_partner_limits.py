@@ -6,10 +6,8 @@ messages sent again later each time a partner flips a switch back on, and
 held revisions and files kept out of the bill and capped."""
 
 import base64
-import contextlib
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -19,7 +17,6 @@ from odoo.tools import mute_logger
 from .. import wire
 from .common import (
     K2KCommon,
-    answer_outcome,
     apply_envelope,
     make_company_user,
     make_remote_buyer_connection,
@@ -27,6 +24,7 @@ from .common import (
     serve_in_background,
 )
 from .common_flow import K2KFlowCommon
+from .partner_double import PartnerDouble
 
 SECRET = wire.new_secret()
 MUTED = (
@@ -35,7 +33,7 @@ MUTED = (
 )
 
 
-class _Partner(BaseHTTPRequestHandler):
+class _Partner(PartnerDouble):
     """A partner's server: "healthy" applies every message, "failing"
     answers 502, "trickling" sends its answer a byte every 0.2 s."""
 
@@ -43,7 +41,7 @@ class _Partner(BaseHTTPRequestHandler):
     received = None
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         self.received.append(self.path)
         if self.behaviour == "failing":
             self.send_response(502)
@@ -51,21 +49,9 @@ class _Partner(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if self.behaviour == "trickling":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "200")
-            self.end_headers()
-            with contextlib.suppress(OSError):
-                for _byte in range(60):  # 12 s if nobody gives up
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.2)
+            self.trickle(200, 0.2)
             return
-        slot = {"outcome": "applied", "detail": "Taken."}
-        answer_outcome(self, SECRET, body, slot)
-
-    def log_message(self, *args):
-        pass
+        self.answer_outcome(SECRET, body, {"outcome": "applied", "detail": "Taken."})
 
 
 @tagged("post_install", "-at_install")

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
@@ -22,6 +22,7 @@ from odoo.tools import file_open, mute_logger
 
 from .. import wire
 from .common import K2KCommon
+from .partner_double import PartnerDouble
 
 
 def _closed_port_url():
@@ -32,14 +33,14 @@ def _closed_port_url():
     return f"http://127.0.0.1:{port}"
 
 
-class _OddPartner(BaseHTTPRequestHandler):
+class _OddPartner(PartnerDouble):
     """A partner's web server that is not a K2K endpoint: it answers HTML,
     or answers too late."""
 
     delay = 0
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         time.sleep(self.delay)
         body = b"<html><body>Welcome to nginx!</body></html>"
         # When the sender gave up waiting, writing fails: nothing to do.
@@ -49,9 +50,6 @@ class _OddPartner(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 def _odd_partner(delay=0):

@@ -7,7 +7,7 @@ travels back to the buyer as credit notes do."""
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import apply_envelope, make_company_user
+from .common import add_company_users, apply_envelope
 from .common_flow import K2KFlowCommon
 
 
@@ -16,18 +16,14 @@ class TestK2KReturns(K2KFlowCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesman = make_company_user(
-            cls.env,
-            "k2k_ret_salesman",
+        add_company_users(
+            cls,
             cls.vendor,
-            "sales_team.group_sale_salesman_all_leads,account.group_account_invoice",
+            salesman="sales_team.group_sale_salesman_all_leads,"
+            "account.group_account_invoice",
+            stock_clerk="stock.group_stock_user",
         )
-        cls.stock_clerk = make_company_user(
-            cls.env, "k2k_ret_stock_clerk", cls.vendor, "stock.group_stock_user"
-        )
-        cls.storekeeper = make_company_user(
-            cls.env, "k2k_ret_storekeeper", cls.buyer, "stock.group_stock_user"
-        )
+        add_company_users(cls, cls.buyer, storekeeper="stock.group_stock_user")
         # The vendor sells to this buyer at the agreed prices.
         cls._k2k_agree_prices({cls.vendor_rose: 0.70, cls.vendor_tulip: 0.45})
 

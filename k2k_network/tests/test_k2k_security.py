@@ -8,7 +8,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import wire
-from .common import allow_plain_http, apply_envelope, make_company_user
+from .common import (
+    add_company_users,
+    apply_envelope,
+    make_remote_buyer_connection,
+)
 from .common_flow import K2KFlowCommon
 
 
@@ -17,18 +21,8 @@ class TestK2KSecurity(K2KFlowCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ap_clerk = make_company_user(
-            cls.env, "k2k_sec_biller", cls.buyer, "account.group_account_invoice"
-        )
-        cls.purchaser = make_company_user(
-            cls.env,
-            "k2k_sec_purchaser",
-            cls.buyer,
-            "purchase.group_purchase_user,account.group_account_invoice",
-        )
-        cls.salesman = make_company_user(
-            cls.env, "k2k_sec_salesman", cls.vendor, "sales_team.group_sale_salesman"
-        )
+        cls._add_buyer_staff()
+        add_company_users(cls, cls.vendor, salesman="sales_team.group_sale_salesman")
 
     def _as(self, records, user):
         company = user.company_id
@@ -81,9 +75,7 @@ class TestK2KSecurity(K2KFlowCommon):
         _po, invoice, bill = self._full_flow()
         bill.action_k2k_approve()
         bill.action_post()
-        invoice.button_draft()
-        invoice.invoice_line_ids[0].price_unit = 0.70
-        invoice.action_post()
+        self._revise(invoice, 0.70)
         self._process()
         self.assertTrue(bill.k2k_changed_after_booking)
         with self.assertRaisesRegex(UserError, "Only billing users"):
@@ -329,23 +321,13 @@ class TestK2KSecurity(K2KFlowCommon):
     # -- the queue: one partner down ---------------------------------------------------
 
     def test_a_partner_down_does_not_hold_up_the_others(self):
-        allow_plain_http(self.env)
-        down_partner = self.env["res.partner"].create({"name": "Down Buyer"})
-        down = self.env["k2k.connection"].create(
-            {
-                "transport": "http",
-                "local_role": "vendor",
-                "vendor_company_id": self.vendor.id,
-                "buyer_partner_id": down_partner.id,
-                "remote_url": "http://127.0.0.1:9",  # nobody listens there
-                "remote_database": "down_db",
-                "remote_company_name": "Down Buyer",
-                "connection_uid": wire.new_uid(),
-                "inbound_key": wire.new_secret(),
-                "outbound_key": wire.new_secret(),
-            }
+        down = make_remote_buyer_connection(
+            self.env,
+            self.vendor,
+            "Down Buyer",
+            "http://127.0.0.1:9",  # nobody listens there
+            wire.new_secret(),
         )
-        down.state = "active"
         # 300 messages for the partner that is down, queued first...
         self.env["k2k.message"].create(
             [

@@ -137,27 +137,29 @@ class TestK2KTaxes(K2KFlowCommon):
         self.assertEqual(bill.amount_tax, invoice.amount_tax)
         self.assertFalse(bill.k2k_tax_mismatch)
 
-    def test_fiscal_position_tax_is_kept(self):
-        # The buyer's fiscal position for this vendor maps its 10 % to a
-        # 21 % of its own: the purchase order's mapped tax is the bill's.
-        tax_21 = self._buyer_tax_21()
+    def _vendor_fiscal_position(self, name, tax):
+        """A fiscal position of the buyer, for this vendor, that maps its
+        10 % purchase tax to ``tax``."""
         fiscal_position = self.env["account.fiscal.position"].create(
             {
-                "name": "Imports",
+                "name": name,
                 "company_id": self.buyer.id,
                 "tax_ids": [
                     Command.create(
-                        {
-                            "tax_src_id": self.buyer_tax_10.id,
-                            "tax_dest_id": tax_21.id,
-                        }
+                        {"tax_src_id": self.buyer_tax_10.id, "tax_dest_id": tax.id}
                     )
                 ],
             }
         )
-        self.vendor.partner_id.with_company(
-            self.buyer
-        ).property_account_position_id = fiscal_position
+        partner = self.vendor.partner_id.with_company(self.buyer)
+        partner.property_account_position_id = fiscal_position
+        return fiscal_position
+
+    def test_fiscal_position_tax_is_kept(self):
+        # The buyer's fiscal position for this vendor maps its 10 % to a
+        # 21 % of its own: the purchase order's mapped tax is the bill's.
+        tax_21 = self._buyer_tax_21()
+        fiscal_position = self._vendor_fiscal_position("Imports", tax_21)
         _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
         self.assertEqual(bill.fiscal_position_id, fiscal_position)
         self.assertEqual(bill.invoice_line_ids.tax_ids, tax_21)
@@ -186,23 +188,7 @@ class TestK2KTaxes(K2KFlowCommon):
                 "refund_repartition_line_ids": [Command.create(self_assessed)],
             }
         )
-        fiscal_position = self.env["account.fiscal.position"].create(
-            {
-                "name": "Intra-community",
-                "company_id": self.buyer.id,
-                "tax_ids": [
-                    Command.create(
-                        {
-                            "tax_src_id": self.buyer_tax_10.id,
-                            "tax_dest_id": reverse.id,
-                        }
-                    )
-                ],
-            }
-        )
-        self.vendor.partner_id.with_company(
-            self.buyer
-        ).property_account_position_id = fiscal_position
+        self._vendor_fiscal_position("Intra-community", reverse)
         _po, invoice, bill = self._full_flow([(self.buyer_rose, 100, 0.80)])
         self.assertEqual(invoice.amount_total, 80.0)
         self.assertEqual(bill.invoice_line_ids.tax_ids, reverse)

@@ -6,7 +6,6 @@ ports that behave badly on purpose."""
 
 import json
 import time
-from http.server import BaseHTTPRequestHandler
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
@@ -14,11 +13,12 @@ from odoo.tools import mute_logger
 
 from .. import wire
 from .common import K2KCommon, make_remote_buyer_connection, serve_in_background
+from .partner_double import PartnerDouble
 
 SECRET = wire.new_secret()
 
 
-class _Partner(BaseHTTPRequestHandler):
+class _Partner(PartnerDouble):
     """A partner's server; ``behaviour`` says how it answers."""
 
     behaviour = "signed"
@@ -26,45 +26,25 @@ class _Partner(BaseHTTPRequestHandler):
     kept = None  # an answer kept to be replayed
 
     def do_POST(self):  # noqa: N802 - the name http.server calls
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.received.append((self.path, body))
+        self.received.append((self.path, self.read_body()))
         if self.behaviour == "redirect":
             self.send_response(307)
             self.send_header("Location", self.server.k2k_redirect_to + self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        answer = json.dumps(
-            {"ok": True, "outcome": "applied", "detail": "done"}
-            if self.behaviour != "huge"
-            else {"ok": True, "outcome": "applied", "detail": "x" * 2_000_000}
-        ).encode()
-        headers = wire.answer_headers(
-            SECRET if self.behaviour != "forged" else wire.new_secret(),
-            self.path,
-            self.headers[wire.HEADER_DATABASE],
-            self.headers[wire.HEADER_CONNECTION],
-            self.headers[wire.HEADER_NONCE],
-            200,
-            answer,
-            time.time(),
-        )
+        detail = "x" * 2_000_000 if self.behaviour == "huge" else "done"
+        answer = json.dumps({"ok": True, "outcome": "applied", "detail": detail})
+        answer = answer.encode()
+        key = SECRET if self.behaviour != "forged" else wire.new_secret()
+        headers = self.signed_headers(key, answer)
         if self.behaviour == "unsigned":
             headers = {}
         if self.behaviour == "replay":
             if self.kept is None:
                 type(self).kept = headers
             headers = self.kept
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, answer, headers)
 
 
 @tagged("post_install", "-at_install")
