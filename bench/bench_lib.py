@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts that run inside ``odoo-bin shell``
-(they are exec'd before each script, with the shell's ``env``)."""
+(each script imports this module, which bench/_bench.sh puts on sys.path,
+and hands it the shell's ``env``)."""
 
 import json
 import statistics

@@ -253,11 +253,17 @@ def vendor_and_buyer(odoo_cli, name, port, log_dir, template):
     """A vendor's server (at ``port``) and a buyer's (at ``port + 1``),
     their databases ``k2k_<name>_vendor`` and ``k2k_<name>_buyer`` copied
     from ``template``; not started."""
-    servers = []
-    for offset, side in enumerate(("vendor", "buyer")):
-        server = OdooServer(odoo_cli, f"k2k_{name}_{side}", port + offset, log_dir)
-        server.create_from(template)
-        servers.append(server)
+    servers = [
+        OdooServer(odoo_cli, f"k2k_{name}_{side}", port + offset, log_dir)
+        for offset, side in enumerate(("vendor", "buyer"))
+    ]
+    try:
+        for server in servers:
+            server.create_from(template)
+    except BaseException:
+        for server in servers:
+            server.drop()
+        raise
     return servers
 
 

@@ -64,15 +64,15 @@ class PartnerDouble(BaseHTTPRequestHandler):
             answer["status"] = status
         self.answer_signed(key, answer)
 
-    def trickle(self, length, interval):
-        """Promise ``length`` bytes and send them one every ``interval``
-        seconds, until the sender hangs up."""
+    def trickle(self, length, interval, sent=None):
+        """Promise ``length`` bytes and send them (or only ``sent`` of them)
+        one every ``interval`` seconds, until the sender hangs up."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(length))
         self.end_headers()
         with contextlib.suppress(OSError):
-            for _byte in range(length):
+            for _byte in range(length if sent is None else sent):
                 self.wfile.write(b" ")
                 self.wfile.flush()
                 time.sleep(interval)

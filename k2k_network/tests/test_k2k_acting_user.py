@@ -255,6 +255,7 @@ class TestK2KActingUser(K2KFlowCommon):
         admin = make_company_user(
             self.env, "k2k_acting_buyer_admin", self.buyer, "base.group_system"
         )
+        admin.partner_id.email = False
         with self.assertRaises(UserError):
             self._as(connection, admin).write({"vendor_user_id": self.vendor_seller.id})
         self._as(connection, admin).write({"buyer_user_id": self.purchaser.id})

@@ -49,7 +49,7 @@ class _Partner(PartnerDouble):
             self.end_headers()
             return
         if self.behaviour == "trickling":
-            self.trickle(200, 0.2)
+            self.trickle(200, 0.2, sent=60)
             return
         self.answer_outcome(SECRET, body, {"outcome": "applied", "detail": "Taken."})
 
