@@ -1,10 +1,13 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
+from odoo.tools.translate import translate_sql_constraint
 
 from .common import K2KCommon
 
@@ -94,33 +97,6 @@ class TestK2KConnection(K2KCommon):
             }
         )
         self.assertEqual(reverse.state, "draft")
-
-    def test_constraint_messages(self):
-        # Odoo shows these texts to the user in place of the database error.
-        messages = {
-            name: message
-            for name, _sql, message in self.env["k2k.connection"]._sql_constraints
-        }
-        self.assertEqual(
-            messages["vendor_buyer_uniq"],
-            "A K2K connection between this vendor and this buyer already exists.",
-        )
-        self.assertIn("cannot be connected to itself", messages["not_self_check"])
-        self.assertEqual(
-            self.env["ir.model.constraint"].search_count(
-                [
-                    (
-                        "name",
-                        "in",
-                        [
-                            "k2k_connection_vendor_buyer_uniq",
-                            "k2k_connection_not_self_check",
-                        ],
-                    )
-                ]
-            ),
-            2,
-        )
 
     @mute_logger("odoo.sql_db")
     def test_no_self_connection(self):
@@ -283,3 +259,71 @@ class TestK2KAutomationStatus(K2KCommon):
         self.assertEqual(self.vendor_company.k2k_connection_count, 1)
         self.assertEqual(self.buyer_company.k2k_connection_count, 1)
         self.assertEqual(self.other_company.k2k_connection_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestK2KConnectionRefusedOverRpc(K2KCommon, HttpCase):
+    """What an administrator sees when the database refuses a connection
+    (in the web client, or over JSON-RPC): the addon's own sentence, not
+    PostgreSQL's."""
+
+    def _create_over_rpc(self, user, values):
+        """Create a connection as ``user`` through Odoo's JSON-RPC route;
+        return the error the client gets."""
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            "/web/dataset/call_kw/k2k.connection/create",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": "k2k.connection",
+                        "method": "create",
+                        "args": [values],
+                        "kwargs": {
+                            "context": {"allowed_company_ids": user.company_ids.ids}
+                        },
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertIn("error", response.json(), "the database refused it")
+        return response.json()["error"]["data"]
+
+    def _said(self, error, constraint):
+        self.assertEqual(error["name"], "odoo.exceptions.ValidationError")
+        self.assertIn(
+            translate_sql_constraint(self.env.cr, constraint, "en_US"),
+            error["message"],
+        )
+
+    @mute_logger("odoo.sql_db", "odoo.http")
+    def test_a_second_connection_between_the_same_companies(self):
+        self._create_connection()
+        error = self._create_over_rpc(
+            self.vendor_admin,
+            {
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_company_id": self.buyer_company.id,
+            },
+        )
+        self._said(error, "k2k_connection_vendor_buyer_uniq")
+        self.assertEqual(
+            self.env["k2k.connection"].search_count(
+                [("vendor_company_id", "=", self.vendor_company.id)]
+            ),
+            1,
+        )
+
+    @mute_logger("odoo.sql_db", "odoo.http")
+    def test_a_company_connected_to_itself(self):
+        error = self._create_over_rpc(
+            self.vendor_admin,
+            {
+                "vendor_company_id": self.vendor_company.id,
+                "buyer_company_id": self.vendor_company.id,
+            },
+        )
+        self._said(error, "k2k_connection_not_self_check")

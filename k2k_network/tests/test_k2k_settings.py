@@ -1,7 +1,7 @@
 # Copyright 2026 K2K Network contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import K2KCommon
 
@@ -55,28 +55,23 @@ class TestK2KSettings(K2KCommon):
                 settings.execute()
                 self.assertFalse(self.vendor_company[field])
 
-    def test_labels_and_help(self):
-        fields_info = self.env["res.config.settings"].fields_get(list(AUTOMATIONS))
-        self.assertEqual(
-            [fields_info[f]["string"] for f in AUTOMATIONS],
-            [
-                "Allow Automatic Invoice Synchronization with the Buyer Company",
-                "Allow Invoices coming from K2K orders to be automatically uploaded",
-                "Automatically create separate Purchase Orders for E-Commerce "
-                "purchases",
-            ],
+    def test_an_admin_turns_them_on_in_the_settings_form(self):
+        # Through the form Settings shows, as the buyer's administrator
+        # does: each automation is in it, editable, and saved to that
+        # company only; each explains itself in a help text of its own.
+        settings = Form(self._settings(self.buyer_admin, self.buyer_company))
+        for field in AUTOMATIONS:
+            settings[field] = True
+        settings.save().execute()
+        for field in AUTOMATIONS:
+            self.assertTrue(self.buyer_company[field])
+            self.assertFalse(self.vendor_company[field])
+        described = self.env["res.config.settings"].fields_get(
+            list(AUTOMATIONS), ["string", "help"]
         )
-        for field in AUTOMATIONS:
-            self.assertTrue(fields_info[field].get("help"))
-
-    def test_settings_view_has_block(self):
-        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"][
-            "form"
-        ]["arch"]
-        self.assertIn('string="K2K Network"', arch)
-        self.assertIn('title="Automations"', arch)
-        for field in AUTOMATIONS:
-            self.assertIn(f'name="{field}"', arch)
+        for attribute in ("string", "help"):
+            texts = {described[field].get(attribute) for field in AUTOMATIONS}
+            self.assertEqual(len(texts - {None, ""}), len(AUTOMATIONS), attribute)
 
     def test_non_admin_cannot_change(self):
         # An "Access Rights" manager may write on companies, but not the
