@@ -53,7 +53,8 @@ VENDOR = "vendor"
 BUYER = "buyer"
 ANY_SIDE = "any"
 
-# Message type -> the side that receives it.
+# Message type -> the side that receives it (in the order the synchronization
+# log lists them).
 MESSAGE_TYPES = {
     "order": VENDOR,
     "order_cancel": VENDOR,
@@ -61,12 +62,12 @@ MESSAGE_TYPES = {
     "invoice_cancel": BUYER,
     # The vendor's answer to a K2K order: confirmed, changed or cancelled.
     "order_answer": BUYER,
+    # What became of an invoice at the buyer: approved, booked, paid, disputed.
+    "bill_status": VENDOR,
     # What the vendor shipped of a K2K order (each line's total so far).
     "shipment": BUYER,
     # What the buyer returned of a K2K order (each line's total so far).
     "return": VENDOR,
-    # What became of an invoice at the buyer: approved, booked, paid, disputed.
-    "bill_status": VENDOR,
     "status": ANY_SIDE,
     # A side's new key for the requests it receives (see k2k.document.keys).
     "keys": ANY_SIDE,

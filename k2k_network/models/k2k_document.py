@@ -22,23 +22,41 @@ class K2KDocument(models.AbstractModel):
     _name = "k2k.document"
     _description = "K2K Document Adapter"
 
-    # The message types an adapter carries: a new document kind is an
-    # adapter that names its types here (they are the protocol's, in
-    # ``wire.MESSAGE_TYPES``), and the receiver routes them to it.
-    _k2k_message_types = ()
+    @api.model
+    def _k2k_get_message_types(self):
+        """The message types this adapter carries (the protocol's, in
+        ``wire.MESSAGE_TYPES``), each with its name in the user's language.
+        A new document kind is an adapter that declares its types here: the
+        receiver routes them to it, and the synchronization log lists them
+        under these names."""
+        return {}
 
     @api.model
     @tools.ormcache()
     def _k2k_get_adapters(self):
         """Message type -> adapter model: the receiver's routing table, from
-        what each adapter declares it carries (``_k2k_message_types``).
+        what each adapter declares it carries (``_k2k_get_message_types``).
         Asked for every message queued (posting an invoice, too): read once
         per registry, which is built anew when an adapter comes or goes."""
         adapters = {}
         for name in self.env.registry.descendants(["k2k.document"], "_inherit"):
-            for message_type in self.env[name]._k2k_message_types:
+            for message_type in self.env[name]._k2k_get_message_types():
                 adapters[message_type] = name
         return frozendict(adapters)
+
+    @api.model
+    @tools.ormcache("self.env.lang")
+    def _k2k_get_message_type_selection(self):
+        """``(type, name)`` of every message type the adapters carry, in the
+        protocol's order and the user's language: the choices of a
+        message's type. Read at every message written (Odoo checks the
+        value against them): once per registry and language."""
+        names = {}
+        for model in set(self._k2k_get_adapters().values()):
+            names.update(self.env[model]._k2k_get_message_types())
+        return tuple(
+            (type_, names[type_]) for type_ in wire.MESSAGE_TYPES if type_ in names
+        )
 
     @api.model
     def _k2k_get_adapter(self, message_type):

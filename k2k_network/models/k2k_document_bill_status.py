@@ -14,7 +14,13 @@ class K2KDocumentBillStatus(models.AbstractModel):
     _name = "k2k.document.bill.status"
     _inherit = "k2k.document"
     _description = "K2K Bill Status Adapter"
-    _k2k_message_types = ("bill_status",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "bill_status": self.env._("Bill Status at the Buyer"),
+        }
 
     # ======================================================================
     # Export (buyer side)

@@ -18,7 +18,14 @@ class K2KDocumentInvoice(models.AbstractModel):
     _name = "k2k.document.invoice"
     _inherit = "k2k.document"
     _description = "K2K Invoice Adapter"
-    _k2k_message_types = ("invoice", "invoice_cancel")
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "invoice": self.env._("Invoice"),
+            "invoice_cancel": self.env._("Invoice Cancellation"),
+        }
 
     # -- export side: the vendor's invoice -> envelope ---------------------
 

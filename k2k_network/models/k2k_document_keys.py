@@ -13,7 +13,13 @@ class K2KDocumentKeys(models.AbstractModel):
     _name = "k2k.document.keys"
     _inherit = "k2k.document"
     _description = "K2K Key Change Adapter"
-    _k2k_message_types = ("keys",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "keys": self.env._("Key Change"),
+        }
 
     # -- export ------------------------------------------------------------
 

@@ -17,7 +17,14 @@ class K2KDocumentOrder(models.AbstractModel):
     _name = "k2k.document.order"
     _inherit = "k2k.document"
     _description = "K2K Order Adapter"
-    _k2k_message_types = ("order", "order_cancel")
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "order": self.env._("K2K Order"),
+            "order_cancel": self.env._("K2K Order Cancellation"),
+        }
 
     # ======================================================================
     # Export (buyer side)

@@ -16,7 +16,13 @@ class K2KDocumentOrderAnswer(models.AbstractModel):
     _name = "k2k.document.order.answer"
     _inherit = "k2k.document"
     _description = "K2K Order Answer Adapter"
-    _k2k_message_types = ("order_answer",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "order_answer": self.env._("Vendor's Answer to a K2K Order"),
+        }
 
     # ======================================================================
     # Export (vendor side)

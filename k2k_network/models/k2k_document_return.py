@@ -20,7 +20,13 @@ class K2KDocumentReturn(models.AbstractModel):
     _name = "k2k.document.return"
     _inherit = "k2k.document"
     _description = "K2K Return Notice Adapter"
-    _k2k_message_types = ("return",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "return": self.env._("Return by the Buyer"),
+        }
 
     # ======================================================================
     # Export (buyer side)

@@ -18,7 +18,13 @@ class K2KDocumentShipment(models.AbstractModel):
     _name = "k2k.document.shipment"
     _inherit = "k2k.document"
     _description = "K2K Shipment Notice Adapter"
-    _k2k_message_types = ("shipment",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "shipment": self.env._("Shipment Notice"),
+        }
 
     # ======================================================================
     # Export (vendor side)

@@ -13,7 +13,13 @@ class K2KDocumentStatus(models.AbstractModel):
     _name = "k2k.document.status"
     _inherit = "k2k.document"
     _description = "K2K Connection Status Adapter"
-    _k2k_message_types = ("status",)
+
+    @api.model
+    def _k2k_get_message_types(self):
+        return {
+            **super()._k2k_get_message_types(),
+            "status": self.env._("Connection Status"),
+        }
 
     # -- export ------------------------------------------------------------
 

@@ -41,21 +41,10 @@ class K2KMessage(models.Model):
         index=True,
         precompute=True,
     )
+    # The types the document adapters declare (k2k.document), by the names
+    # they give them.
     message_type = fields.Selection(
-        [
-            ("order", "K2K Order"),
-            ("order_cancel", "K2K Order Cancellation"),
-            ("invoice", "Invoice"),
-            ("invoice_cancel", "Invoice Cancellation"),
-            ("order_answer", "Vendor's Answer to a K2K Order"),
-            ("bill_status", "Bill Status at the Buyer"),
-            ("shipment", "Shipment Notice"),
-            ("return", "Return by the Buyer"),
-            ("status", "Connection Status"),
-            ("keys", "Key Change"),
-        ],
-        required=True,
-        readonly=True,
+        selection="_selection_message_type", required=True, readonly=True
     )
     document_uid = fields.Char(
         string="Document",
@@ -131,6 +120,10 @@ class K2KMessage(models.Model):
             where="partner_receipt > 0",
         )
         return result
+
+    @api.model
+    def _selection_message_type(self):
+        return list(self.env["k2k.document"]._k2k_get_message_type_selection())
 
     @api.model
     def _selection_document_model(self):

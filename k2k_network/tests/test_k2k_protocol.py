@@ -78,11 +78,13 @@ class TestK2KProtocol(K2KFlowCommon):
         declared = [
             message_type
             for name in set(adapters.values())
-            for message_type in self.env[name]._k2k_message_types
+            for message_type in self.env[name]._k2k_get_message_types()
         ]
         self.assertEqual(len(declared), len(set(declared)), "one adapter per type")
-        labels = dict(self.env["k2k.message"]._fields["message_type"].selection)
-        self.assertEqual(set(labels), set(wire.MESSAGE_TYPES))
+        field = self.env["k2k.message"]._fields["message_type"]
+        labels = dict(field._description_selection(self.env))
+        self.assertEqual(list(labels), list(wire.MESSAGE_TYPES))
+        self.assertEqual(len(set(labels.values())), len(labels), "a name each")
         for message_type, name in adapters.items():
             adapter = self.env["k2k.message"]._k2k_get_adapter(message_type)
             self.assertEqual(adapter._name, name)

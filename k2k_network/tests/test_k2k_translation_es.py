@@ -42,3 +42,10 @@ class TestK2KSpanish(K2KCommon):
             ],
             "Activa",
         )
+        # A message's type, named by the adapter that carries it, in each
+        # reader's language.
+        field = env["k2k.message"]._fields["message_type"]
+        spanish = dict(field._description_selection(env))
+        english = dict(field._description_selection(env(context={"lang": "en_US"})))
+        self.assertEqual(spanish["invoice_cancel"], "Cancelación de factura")
+        self.assertEqual(english["invoice_cancel"], "Invoice Cancellation")
