@@ -66,6 +66,11 @@ fi
 export K2K_E2E_TEMPLATE="$E2E_TEMPLATE" K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
        K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
 cd "$REPO_ROOT"
+# Two workers by default (pytest-xdist; pytest-odoo gives each its own copy of
+# $TEST_DB), one test file at a time each: the two-server tests spend most of
+# their time waiting for their servers, and the addon's own tests run beside
+# them. K2K_TEST_WORKERS=0 runs everything in this one process.
 "$VENV/bin/python" -m pytest -p no:cacheprovider \
+    -n "${K2K_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder \
     --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn --odoo-http \
     k2k_network/tests tests_integration "$@"

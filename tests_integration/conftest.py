@@ -2,8 +2,10 @@
 uninstall, servers), as an administrator would from the command line."""
 
 import os
+import shutil
 import subprocess
 import uuid
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -67,6 +69,21 @@ class OdooCli:
             cr.execute(sql, params)
             return cr.fetchall()
 
+    def copy(self, source, target):
+        """``target`` becomes a copy of database ``source`` with its files,
+        as an administrator's backup or restore makes it (nothing may be
+        connected to ``source``)."""
+        self.drop(target)
+        subprocess.run(
+            ["createdb", "-U", self.db_user, "-T", source, target],
+            check=True,
+            capture_output=True,
+        )
+        filestore = Path(self.data_dir) / "filestore"
+        shutil.rmtree(filestore / target, ignore_errors=True)
+        if (filestore / source).is_dir():
+            shutil.copytree(filestore / source, filestore / target)
+
     def drop(self, db):
         subprocess.run(
             ["dropdb", "-U", self.db_user, "--if-exists", "--force", db],
@@ -80,8 +97,28 @@ def odoo_cli():
     return OdooCli()
 
 
+@pytest.fixture(scope="session")
+def test_database():
+    """The database these tests run in: the one ./scripts/test.sh installed,
+    or, when the suite runs on several workers, this worker's own copy of it
+    (pytest-odoo makes one per worker). Never the one the workers copy from:
+    a connection to it would make the next copy fail."""
+    import odoo  # noqa: PLC0415 (pytest-odoo has set Odoo up by the time a test asks)
+
+    return odoo.tools.config["db_name"]
+
+
 @pytest.fixture
 def scratch_db(odoo_cli):
     name = f"k2k_scratch_{uuid.uuid4().hex[:8]}"
     yield name
     odoo_cli.drop(name)
+
+
+def pytest_collection_modifyitems(config, items):
+    """These tests take minutes where the addon's own take seconds: they go
+    first, so that on several workers (./scripts/test.sh runs two) the
+    short tests fill in beside them instead of leaving one worker alone with
+    a long one at the end."""
+    here = Path(__file__).parent
+    items.sort(key=lambda item: here not in Path(item.path).parents)

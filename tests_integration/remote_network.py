@@ -89,16 +89,7 @@ class OdooServer:
     def create_from(self, template):
         """A copy of the template database with an identity of its own
         (Odoo's database.uuid names the sender of every K2K document)."""
-        self.cli.drop(self.db)
-        subprocess.run(
-            ["createdb", "-U", self.cli.db_user, "-T", template, self.db],
-            check=True,
-            capture_output=True,
-        )
-        filestore = Path(self.cli.data_dir) / "filestore"
-        if (filestore / template).is_dir():
-            shutil.rmtree(filestore / self.db, ignore_errors=True)
-            shutil.copytree(filestore / template, filestore / self.db)
+        self.cli.copy(template, self.db)
         self.set_param("database.uuid", self.dbuuid)
         self.set_param("database.secret", str(uuid.uuid4()))
         self.set_param("web.base.url", self.url)

@@ -159,7 +159,7 @@ def _flood(url, stop, answers):
 @pytest.fixture
 def servers(odoo_cli, tmp_path):
     vendor, buyer = vendor_and_buyer(
-        odoo_cli, "chaos", 8171, tmp_path, template_database(odoo_cli)
+        odoo_cli, "chaos", 8175, tmp_path, template_database(odoo_cli)
     )
     try:
         vendor.set_param("k2k_network.http_timeout", str(DEADLINE))

@@ -1,17 +1,16 @@
 """The same vendor invoice applied from two database cursors at once still
 makes exactly one bill: the guarantee lives in the database, not in luck.
 
-These tests commit real data in the suite's fresh test database (which
-./scripts/test.sh drops and rebuilds on every run), so they run after the
-addon's own transactional tests."""
+These tests commit real data, in a copy of the installed test database
+made for them and dropped after them."""
 
-import os
 import threading
 import time
 import uuid
 
 import pytest
 from psycopg2 import IntegrityError, errors
+from remote_network import template_database
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -21,8 +20,25 @@ from odoo.addons.k2k_network.tests.common import apply_envelope
 
 
 @pytest.fixture(scope="module")
-def registry():
-    return odoo.modules.registry.Registry(os.environ["K2K_TEST_DB"])
+def registry(odoo_cli):
+    """A copy of the installed test database for these tests alone: they
+    commit, and the transactional tests that run after them in the same
+    process must not see what they committed."""
+    name = f"k2k_concurrency_{uuid.uuid4().hex[:8]}"
+    odoo_cli.copy(template_database(odoo_cli), name)
+    # Loaded as a server would load it: with the test flag that pytest-odoo
+    # raises for the tests, Odoo would gather its at-install tests too.
+    testing, odoo.tools.config["test_enable"] = odoo.tools.config["test_enable"], False
+    try:
+        registry = odoo.modules.registry.Registry(name)
+    finally:
+        odoo.tools.config["test_enable"] = testing
+    try:
+        yield registry
+    finally:
+        odoo.modules.registry.Registry.delete(name)
+        odoo.sql_db.close_db(name)
+        odoo_cli.drop(name)
 
 
 @pytest.fixture(scope="module")

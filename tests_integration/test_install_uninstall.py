@@ -1,7 +1,5 @@
 """Install with demo data, then uninstall: nothing of K2K may stay behind."""
 
-import os
-
 K2K_LEFTOVERS = {
     "models": "SELECT model FROM ir_model WHERE model LIKE 'k2k.%%'",
     "fields": "SELECT model || '.' || name FROM ir_model_fields "
@@ -18,9 +16,9 @@ K2K_LEFTOVERS = {
 }
 
 
-def test_test_database_has_no_demo_data(odoo_cli):
+def test_test_database_has_no_demo_data(odoo_cli, test_database):
     # ./scripts/test.sh installed the addon without demo data in this database.
-    db = os.environ["K2K_TEST_DB"]
+    db = test_database
     rows = odoo_cli.query(
         db, "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'"
     )

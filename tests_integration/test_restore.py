@@ -27,10 +27,7 @@ the backup's (and its files by the backup's), started again.
 The tests run in order on the same two servers.
 """
 
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from remote_network import (
@@ -73,22 +70,6 @@ def restore_network(odoo_cli, tmp_path_factory):
 
 def _sql(server, query, params=None):
     return server.cli.query(server.db, query, params)
-
-
-def _copy_database(server, source, target):
-    """``target`` becomes a copy of database ``source`` with its files, as
-    an administrator's backup or restore makes it (the server of
-    ``source`` is stopped)."""
-    server.cli.drop(target)
-    subprocess.run(
-        ["createdb", "-U", server.cli.db_user, "-T", source, target],
-        check=True,
-        capture_output=True,
-    )
-    filestore = Path(server.cli.data_dir) / "filestore"
-    shutil.rmtree(filestore / target, ignore_errors=True)
-    if (filestore / source).is_dir():
-        shutil.copytree(filestore / source, filestore / target)
 
 
 def _bills(buyer):
@@ -199,7 +180,7 @@ def _status_revision(net, invoice_id):
 
 def _take_backup(server, backup):
     server.stop()
-    _copy_database(server, server.db, backup.db)
+    server.cli.copy(server.db, backup.db)
     server.start()
 
 
@@ -236,7 +217,7 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
 
     # The restore: the buyer's database and files are the backup's again.
     buyer.stop()
-    _copy_database(buyer, backup.db, buyer.db)
+    buyer.cli.copy(backup.db, buyer.db)
     assert len(_bills(buyer)) == 5, "the restore took the last 5 bills away"
     buyer.start()
     vendor.call("account.move", "action_post", invoices[10:11])
@@ -357,7 +338,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
             }
 
         vendor.stop()
-        _copy_database(vendor, vendor_backup.db, vendor.db)
+        vendor.cli.copy(vendor_backup.db, vendor.db)
         buyer.stop()
         _two_runs_each(vendor, buyer)
         # Without anyone's action, the bills of the invoices the vendor
@@ -506,7 +487,7 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
 def _restore_from(server, backup):
     """Replace ``server``'s database by ``backup``'s (the server stopped),
     as days after: what began a history there began long ago."""
-    _copy_database(server, backup.db, server.db)
+    server.cli.copy(backup.db, server.db)
     server.execute(
         "UPDATE k2k_connection SET "
         "history_date = history_date - interval '1 day', "

@@ -32,10 +32,10 @@ def _msgids(path):
     }
 
 
-def test_pot_is_up_to_date(odoo_cli, tmp_path):
+def test_pot_is_up_to_date(odoo_cli, tmp_path, test_database):
     exported = tmp_path / "k2k_network.pot"
     odoo_cli.run(
-        os.environ["K2K_TEST_DB"],
+        test_database,
         f"--i18n-export={exported}",
         "--modules=k2k_network",
         "--language=",
