@@ -2,8 +2,9 @@
 # Run the whole k2k_network test suite on a fresh database and end with
 # pytest's summary line. Extra arguments go to pytest (e.g. -k handshake).
 #
-#   K2K_TEST_DB   name of the database to (re)create   (default k2k_test)
-#   ODOO_SRC      Odoo 18.0 source                      (default /opt/odoo/18.0)
+#   K2K_TEST_DB       name of the database to (re)create   (default k2k_test)
+#   K2K_TEST_WORKERS  pytest-xdist workers, 0 for none     (default 2)
+#   ODOO_SRC          Odoo 18.0 source                     (default /opt/odoo/18.0)
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 if ! venv_up_to_date || ! oca_addons_up_to_date; then
@@ -67,9 +68,9 @@ export K2K_E2E_TEMPLATE="$E2E_TEMPLATE" K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$OD
        K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
 cd "$REPO_ROOT"
 # Two workers by default (pytest-xdist; pytest-odoo gives each its own copy of
-# $TEST_DB), one test file at a time each: the two-server tests spend most of
-# their time waiting for their servers, and the addon's own tests run beside
-# them. K2K_TEST_WORKERS=0 runs everything in this one process.
+# $TEST_DB), one test file at a time each, the long files of tests_integration
+# first (its conftest orders them). K2K_TEST_WORKERS=0 runs everything in this
+# one process.
 "$VENV/bin/python" -m pytest -p no:cacheprovider \
     -n "${K2K_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder \
     --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn --odoo-http \

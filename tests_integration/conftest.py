@@ -90,6 +90,7 @@ class OdooCli:
             check=False,
             capture_output=True,
         )
+        shutil.rmtree(Path(self.data_dir) / "filestore" / db, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +118,8 @@ def scratch_db(odoo_cli):
 
 def pytest_collection_modifyitems(config, items):
     """These tests take minutes where the addon's own take seconds: they go
-    first, so that on several workers (./scripts/test.sh runs two) the
-    short tests fill in beside them instead of leaving one worker alone with
-    a long one at the end."""
+    first, so that on several workers (./scripts/test.sh runs two) none of
+    them starts last and leaves the other worker idle; the short ones even
+    the workers out at the end."""
     here = Path(__file__).parent
     items.sort(key=lambda item: here not in Path(item.path).parents)

@@ -37,7 +37,10 @@ KEY = wire.new_secret()
 HEALTHY_INVOICES = 5
 BAD_INVOICES = 3
 STRANGERS = 50
-DEADLINE = 3  # k2k_network.http_timeout at the vendor, in seconds
+# k2k_network.http_timeout at the vendor, in seconds: well above what the
+# healthy buyer takes to answer (under the flood, beside the other test
+# worker), well below the trickling partner's 50 s.
+DEADLINE = 8
 
 
 class _BadPartner(PartnerDouble):
@@ -204,8 +207,14 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
         "SELECT coalesce(max(id), 0) FROM ir_cron_progress"
     )
 
-    # The web shop, warm (its first page compiles its templates).
+    # The web shop, warm (its first page compiles its templates), and how
+    # long its page takes on this machine as it is now, without the flood.
     assert requests.get(f"{buyer.url}/", timeout=60).ok
+    calm_times = []
+    for _request in range(5):
+        start = time.monotonic()
+        assert requests.get(f"{buyer.url}/", timeout=30).ok
+        calm_times.append(time.monotonic() - start)
     stop = threading.Event()
     answers = []
     with ThreadPoolExecutor(max_workers=STRANGERS) as pool:
@@ -228,13 +237,16 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
             stop.set()
     flood_statuses = set(answers)
     assert flood_statuses <= {401, 413}, flood_statuses
-    assert max(shop_times) < 2, shop_times
+    # The flood may slow the shop, not stop it: no page takes more than
+    # 2 s, or four times the slowest calm one when the machine is busy.
+    assert max(shop_times) < max(2, 4 * max(calm_times)), (shop_times, calm_times)
     # Shown with pytest -rP: what the flood and the bad partners cost.
     median = sorted(shop_times)[len(shop_times) // 2]
     print(
         f"chaos: {len(answers)} anonymous requests refused ({flood_statuses}); "
         f"shop home page {len(shop_times)} times, slowest "
-        f"{max(shop_times):.2f} s, median {median:.2f} s"
+        f"{max(shop_times):.2f} s, median {median:.2f} s (calm: slowest "
+        f"{max(calm_times):.2f} s)"
     )
 
     # Every invoice to the healthy buyer is a bill, made in the vendor's
@@ -280,7 +292,15 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
         for message in _messages(vendor, connection):
             assert message["state"] == "queued"
             assert "\x00" not in message["error"] and words in message["error"]
-        time.sleep(3)
+        # Watched until a second before the pause ends, by the database's
+        # clock (the pause is 8 s; polling and reading took some of it).
+        [(left,)] = vendor.query_all(
+            "SELECT extract(epoch FROM delivery_paused_until "
+            "- (now() AT TIME ZONE 'UTC')) FROM k2k_connection WHERE id = %s",
+            [connection],
+        )
+        assert left > 1, f"the pause was nearly over when seen ({left} s left)"
+        time.sleep(float(left) - 1)
         assert len(handler.requests) == tried, "not tried while left alone"
 
     # The fickle partner: each time it turns its switch back on, what waited

@@ -100,6 +100,8 @@ class TestK2KPdfDeadline(K2KFlowCommon):
         # The server answers again: tried now, the invoice goes.
         server.close()
         self.params.set_param("report.url", False)
+        # A real rendering, given the time one takes on a busy machine.
+        self.params.set_param("k2k_network.pdf_timeout", 60)
         message.action_retry()
         self._process(pdf=True)
         self.assertEqual(message.state, "applied")

@@ -66,7 +66,7 @@ class TestK2KWebSplitTour(HttpCase):
         )
 
     def test_visitor_purchase_gets_its_own_purchase_order(self):
-        self.start_tour("/shop", "k2k_network_web_split")
+        self.start_tour("/shop", "k2k_network_web_split", timeout=180)
         order = self.env["sale.order"].search(
             [
                 ("website_id", "=", self.website.id),
