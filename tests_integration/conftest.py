@@ -80,7 +80,6 @@ class OdooCli:
             capture_output=True,
         )
         filestore = Path(self.data_dir) / "filestore"
-        shutil.rmtree(filestore / target, ignore_errors=True)
         if (filestore / source).is_dir():
             shutil.copytree(filestore / source, filestore / target)
 

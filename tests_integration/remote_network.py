@@ -5,7 +5,6 @@ administrators would, stopped and started again."""
 import importlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -106,9 +105,6 @@ class OdooServer:
 
     def drop(self):
         self.cli.drop(self.db)
-        shutil.rmtree(
-            Path(self.cli.data_dir) / "filestore" / self.db, ignore_errors=True
-        )
 
     # -- process ------------------------------------------------------------
 
