@@ -828,24 +828,21 @@ class K2KDocumentInvoice(models.AbstractModel):
         if bill.state == "draft":
             bill.k2k_approval_state = False
             bill.button_cancel()
-            bill._message_log(
-                body=self.env._(
-                    "Cancelled: the vendor cancelled invoice %(number)s.", number=number
-                )
+            note = self.env._(
+                "Cancelled: the vendor cancelled invoice %(number)s.", number=number
             )
             detail = self.env._("Draft bill cancelled.")
         else:
             bill.k2k_cancelled_by_vendor = True
-            bill._message_log(
-                body=self.env._(
-                    "Warning: the vendor cancelled invoice %(number)s after this "
-                    "bill was booked. Reverse it or ask the vendor.",
-                    number=number,
-                ),
+            note = self.env._(
+                "Warning: the vendor cancelled invoice %(number)s after this "
+                "bill was booked. Reverse it or ask the vendor.",
+                number=number,
             )
             detail = self.env._(
                 "The bill is booked: flagged as cancelled by the vendor."
             )
+        bill._message_log(body=note)
         return self._k2k_outcome("applied", detail, bill)
 
     @api.model
