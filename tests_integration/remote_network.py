@@ -102,6 +102,17 @@ class OdooServer:
         # No ordinary delivery may time out, even with the other test worker
         # loading the CPU: a resent batch would upset the tests' counts.
         self.set_param("k2k_network.http_timeout", "60")
+        # Odoo's other scheduled actions (the mail queue, the vacuum, the
+        # procurement scheduler, the website's unused assets...) are all due
+        # in a fresh copy: each server would run them all at its first
+        # start, ahead of the K2K action the tests wait for, and one still
+        # running when a test stops its server logs an error. The servers
+        # here run the K2K action alone.
+        self.execute(
+            "UPDATE ir_cron SET active = false WHERE id NOT IN ("
+            "SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' "
+            "AND module = 'k2k_network')"
+        )
 
     def drop(self):
         self.cli.drop(self.db)
