@@ -43,6 +43,36 @@ CONF
 # which the tests here expect of the scheduled action; its own test installs
 # it in a copy of this database (tests_integration/test_queue_job.py).
 TEST_MODULES="k2k_network,payment_demo,procurement_purchase_no_grouping"
+# The test of an install with demo data then an uninstall
+# (tests_integration/test_install_uninstall.py) needs a database of its own,
+# installed as an administrator installs one. Installing it takes minutes of
+# one core: it runs on the other core while this one installs $TEST_DB, and the
+# test checks what came of it. Not for a run of some tests only (-k, a file).
+DEMO_DB="${TEST_DB}_demo_install"
+DEMO_LOG="$K2K_HOME/install-$DEMO_DB.log"
+DEMO_STATUS="$K2K_HOME/install-$DEMO_DB.rc"
+rm -f "$DEMO_STATUS"
+drop_db "$DEMO_DB"
+case " $* " in
+    *" -k"* | *"::"* | *test_*.py*) ;;
+    *)
+        log "Installing k2k_network with demo data into $DEMO_DB, beside"
+        ( odoo_bin -d "$DEMO_DB" -i k2k_network --stop-after-init --log-level=warn \
+              > "$DEMO_LOG" 2>&1
+          echo $? > "$DEMO_STATUS.part" && mv "$DEMO_STATUS.part" "$DEMO_STATUS" ) &
+        export K2K_DEMO_INSTALL_DB="$DEMO_DB" K2K_DEMO_INSTALL_LOG="$DEMO_LOG" \
+               K2K_DEMO_INSTALL_STATUS="$DEMO_STATUS"
+        ;;
+esac
+# Whatever ends this script, the install beside ends with it, and its database
+# is dropped (the test drops it too once it checked it).
+end_demo_install() {
+    pkill -f -- "-d $DEMO_DB -i k2k_network" 2>/dev/null || true
+    wait 2>/dev/null || true
+    drop_db "$DEMO_DB"
+}
+trap end_demo_install EXIT
+
 log "Creating a fresh database $TEST_DB with $TEST_MODULES (no demo data)"
 drop_db "$TEST_DB"
 start=$(date +%s)

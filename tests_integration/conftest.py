@@ -4,7 +4,6 @@ uninstall, servers), as an administrator would from the command line."""
 import os
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import psycopg2
@@ -50,13 +49,19 @@ class OdooCli:
             check=False,
         )
         output = proc.stdout + proc.stderr
+        self.check_output(proc.returncode, output)
+        return output
+
+    @staticmethod
+    def check_output(returncode, output):
+        """Fail unless a run of Odoo ended with ``returncode`` 0 and logged
+        no error in ``output``."""
         errors = [
             line
             for line in output.splitlines()
             if " ERROR " in line or " CRITICAL " in line or "failed to install" in line
         ]
-        assert proc.returncode == 0 and not errors, output[-4000:]
-        return output
+        assert returncode == 0 and not errors, output[-4000:]
 
     def shell(self, db, code):
         return self.run(db, "--no-http", command="shell", stdin=code)
@@ -108,11 +113,19 @@ def test_database():
     return odoo.tools.config["db_name"]
 
 
-@pytest.fixture
-def scratch_db(odoo_cli):
-    name = f"k2k_scratch_{uuid.uuid4().hex[:8]}"
-    yield name
-    odoo_cli.drop(name)
+# The files here that take minutes, the longest first (as measured with
+# --durations on two workers). test_restore waits most of its time for the two
+# servers' scheduled actions, one after the other: started last, it would run
+# alone at the end. test_install_uninstall waits for the install that
+# ./scripts/test.sh started beside the suite's: it comes after the others.
+LONGEST_FIRST = (
+    "test_restore.py",
+    "test_chaos.py",
+    "test_crash_recovery.py",
+    "test_queue_job.py",
+    "test_remote_network.py",
+    "test_install_uninstall.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -121,4 +134,13 @@ def pytest_collection_modifyitems(config, items):
     them starts last and leaves the other worker idle; the short ones even
     the workers out at the end."""
     here = Path(__file__).parent
-    items.sort(key=lambda item: here not in Path(item.path).parents)
+
+    def rank(item):
+        path = Path(item.path)
+        if here not in path.parents:
+            return len(LONGEST_FIRST) + 1
+        if path.name in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path.name)
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)

@@ -1,5 +1,12 @@
 """Install with demo data, then uninstall: nothing of K2K may stay behind."""
 
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from remote_network import wait_until
+
 K2K_LEFTOVERS = {
     "models": "SELECT model FROM ir_model WHERE model LIKE 'k2k.%%'",
     "fields": "SELECT model || '.' || name FROM ir_model_fields "
@@ -28,15 +35,35 @@ def test_test_database_has_no_demo_data(odoo_cli, test_database):
     ) == [(0,)]
 
 
-def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
-    odoo_cli.run(scratch_db, "-i", "k2k_network", "--stop-after-init")
+@pytest.fixture
+def demo_database(odoo_cli):
+    """A database where an administrator installed k2k_network with demo
+    data: the one ./scripts/test.sh installs beside the suite's own (with its
+    log and exit status), else one installed here."""
+    name = os.environ.get("K2K_DEMO_INSTALL_DB")
+    if name:
+        status = Path(os.environ["K2K_DEMO_INSTALL_STATUS"])
+        wait_until(status.exists, 900, f"the install of {name} ends")
+        odoo_cli.check_output(
+            int(status.read_text()),
+            Path(os.environ["K2K_DEMO_INSTALL_LOG"]).read_text(),
+        )
+    else:
+        name = f"k2k_scratch_{uuid.uuid4().hex[:8]}"
+        odoo_cli.run(name, "-i", "k2k_network", "--stop-after-init")
+    yield name
+    odoo_cli.drop(name)
+
+
+def test_install_with_demo_then_uninstall(odoo_cli, demo_database):
+    db = demo_database
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'",
     ) == [("installed", True)]
     # The demo connects a vendor and a buyer, both opted in.
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT v.name, b.name, c.state, v.k2k_invoice_sync_enabled, "
         "b.k2k_invoice_upload_enabled FROM k2k_connection c "
         "JOIN res_company v ON v.id = c.vendor_company_id "
@@ -47,16 +74,14 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
     # and the scheduled action makes the buyer's bill of it; and the two
     # bills of the lifecycle's example, made at install (disputed, paid).
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT m.state, i.state FROM k2k_message m "
         "JOIN account_move i ON i.id = m.res_id AND m.res_model = 'account.move' "
         "WHERE m.message_type = 'invoice' ORDER BY m.state",
     ) == [("applied", "posted"), ("applied", "posted"), ("queued", "posted")]
-    odoo_cli.shell(
-        scratch_db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n"
-    )
+    odoo_cli.shell(db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n")
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT b.move_type, b.state, b.k2k_approval_state, b.ref = i.name, "
         "b.message_main_attachment_id IS NOT NULL FROM account_move b "
         "JOIN k2k_message m ON m.partner_res_id = b.id "
@@ -70,30 +95,28 @@ def test_install_with_demo_then_uninstall(odoo_cli, scratch_db):
     ]
     # One K2K order at each stage, seen from both sides once the queue ran.
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT k2k_vendor_state, count(*) FROM purchase_order "
         "WHERE k2k_vendor_state IS NOT NULL GROUP BY 1 ORDER BY 1",
     ) == [("changed", 1), ("confirmed", 5)]
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT count(*) FROM stock_picking WHERE k2k_shipment_ref IS NOT NULL "
         "AND state NOT IN ('done', 'cancel')",
     ) == [(1,)]
     assert odoo_cli.query(
-        scratch_db,
+        db,
         "SELECT k2k_buyer_status FROM account_move "
         "WHERE k2k_buyer_status IS NOT NULL ORDER BY 1",
     ) == [("disputed",), ("paid",), ("pending",)]
 
     odoo_cli.shell(
-        scratch_db,
+        db,
         "env['ir.module.module'].search([('name', '=', 'k2k_network')])"
         ".button_immediate_uninstall()\nenv.cr.commit()\n",
     )
     assert odoo_cli.query(
-        scratch_db, "SELECT state FROM ir_module_module WHERE name = 'k2k_network'"
+        db, "SELECT state FROM ir_module_module WHERE name = 'k2k_network'"
     ) == [("uninstalled",)]
-    leftovers = {
-        what: odoo_cli.query(scratch_db, sql) for what, sql in K2K_LEFTOVERS.items()
-    }
+    leftovers = {what: odoo_cli.query(db, sql) for what, sql in K2K_LEFTOVERS.items()}
     assert leftovers == {what: [] for what in K2K_LEFTOVERS}
