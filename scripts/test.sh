@@ -50,16 +50,20 @@ TEST_MODULES="k2k_network,payment_demo,procurement_purchase_no_grouping"
 # test checks what came of it. Not for a run of some tests only (-k, a file).
 DEMO_DB="${TEST_DB}_demo_install"
 DEMO_LOG="$K2K_HOME/install-$DEMO_DB.log"
-DEMO_STATUS="$K2K_HOME/install-$DEMO_DB.rc"
-rm -f "$DEMO_STATUS"
+# Named after this run: an install left running by a run that was killed
+# outright writes its own status, never this run's.
+DEMO_STATUS="$K2K_HOME/install-$DEMO_DB.$$.rc"
 drop_db "$DEMO_DB"
 case " $* " in
     *" -k"* | *"::"* | *test_*.py*) ;;
     *)
         log "Installing k2k_network with demo data into $DEMO_DB, beside"
-        ( odoo_bin -d "$DEMO_DB" -i k2k_network --stop-after-init --log-level=warn \
-              > "$DEMO_LOG" 2>&1
-          echo $? > "$DEMO_STATUS.part" && mv "$DEMO_STATUS.part" "$DEMO_STATUS" ) &
+        # errexit (set in _common.sh) would end the subshell before a failed
+        # install's status is written: the test would wait for it in vain.
+        ( status=0
+          odoo_bin -d "$DEMO_DB" -i k2k_network --stop-after-init --log-level=warn \
+              > "$DEMO_LOG" 2>&1 || status=$?
+          echo "$status" > "$DEMO_STATUS.part" && mv "$DEMO_STATUS.part" "$DEMO_STATUS" ) &
         export K2K_DEMO_INSTALL_DB="$DEMO_DB" K2K_DEMO_INSTALL_LOG="$DEMO_LOG" \
                K2K_DEMO_INSTALL_STATUS="$DEMO_STATUS"
         ;;
@@ -70,6 +74,7 @@ end_demo_install() {
     pkill -f -- "-d $DEMO_DB -i k2k_network" 2>/dev/null || true
     wait 2>/dev/null || true
     drop_db "$DEMO_DB"
+    rm -f "$DEMO_STATUS"
 }
 trap end_demo_install EXIT
 
