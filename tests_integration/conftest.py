@@ -113,34 +113,10 @@ def test_database():
     return odoo.tools.config["db_name"]
 
 
-# The files here that take minutes, the longest first (as measured with
-# --durations on two workers). test_restore waits most of its time for the two
-# servers' scheduled actions, one after the other: started last, it would run
-# alone at the end. test_install_uninstall waits for the install that
-# ./scripts/test.sh started beside the suite's: it comes after the others.
-LONGEST_FIRST = (
-    "test_restore.py",
-    "test_chaos.py",
-    "test_crash_recovery.py",
-    "test_queue_job.py",
-    "test_remote_network.py",
-    "test_install_uninstall.py",
-)
-
-
 def pytest_collection_modifyitems(config, items):
     """These tests take minutes where the addon's own take seconds: they go
     first, so that on several workers (./scripts/test.sh runs two) none of
     them starts last and leaves the other worker idle; the short ones even
     the workers out at the end."""
     here = Path(__file__).parent
-
-    def rank(item):
-        path = Path(item.path)
-        if here not in path.parents:
-            return len(LONGEST_FIRST) + 1
-        if path.name in LONGEST_FIRST:
-            return LONGEST_FIRST.index(path.name)
-        return len(LONGEST_FIRST)
-
-    items.sort(key=rank)
+    items.sort(key=lambda item: here not in Path(item.path).parents)
