@@ -117,6 +117,17 @@ class OdooServer:
     def drop(self):
         self.cli.drop(self.db)
 
+    def switch_k2k_action(self, active):
+        """Switch the K2K scheduled action on or off, as its Active box
+        does, and wake the scheduler: switched on, it runs at once."""
+        self.execute(
+            "UPDATE ir_cron SET active = %s WHERE id IN (SELECT res_id FROM "
+            "ir_model_data WHERE model = 'ir.cron' AND module = 'k2k_network' "
+            "AND name = 'ir_cron_k2k_process_messages')",
+            (active,),
+        )
+        self.wake_cron()
+
     # -- process ------------------------------------------------------------
 
     def start(self, workers=0, extra_args=(), extra_env=None):

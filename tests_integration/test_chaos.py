@@ -184,7 +184,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
     # scheduled run meets all four partners at once.
     vendor.start()
     buyer.start()
-    _set_outbox_active(vendor, False)
+    vendor.switch_k2k_action(False)
     joined = join_network(vendor, buyer, "Chaos Vendor", "Healthy Buyer")
     [(product, _buyer_product)] = make_k2k_products(
         vendor, buyer, joined["buyer_vendor_partner"]
@@ -222,7 +222,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
             pool.submit(_flood, buyer.url, stop, answers)
         try:
             wait_until(lambda: len(answers) >= STRANGERS, 60, "the flood is on")
-            _set_outbox_active(vendor, True)  # its scheduler runs it at once
+            vendor.switch_k2k_action(True)  # its scheduler runs it at once
             shop_times = []
             give_up = time.monotonic() + 180
             while len(shop_times) < 10 or not all(
@@ -326,18 +326,6 @@ def test_no_partner_and_no_stranger_stops_the_network(servers):
     for server, _handler, _connection, _customer in bad.values():
         server.shutdown()
         server.server_close()
-
-
-def _set_outbox_active(vendor, active):
-    """Switch the vendor's K2K scheduled action on or off, and wake its
-    scheduler."""
-    vendor.execute(
-        "UPDATE ir_cron SET active = %s WHERE id = ("
-        "SELECT res_id FROM ir_model_data WHERE module = 'k2k_network' "
-        "AND name = 'ir_cron_k2k_process_messages')",
-        [active],
-    )
-    vendor.wake_cron()
 
 
 def _breaker(vendor, connection):

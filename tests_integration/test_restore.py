@@ -8,7 +8,7 @@ the backup's (and its files by the backup's), started again.
    vendor sends again the 5 invoices the buyer lost, the buyer holds 11
    bills, one per invoice, each with its PDF, and its approval made again
    after the restore reaches the vendor.
-2. Then the vendor: its backup is taken, an invoice is updated and two more
+2. The vendor: its backup is taken, an invoice is updated and two more
    are posted and billed; then the restore. Within two runs of each side's
    scheduled action the buyer flags the bills whose invoices the vendor may
    have lost; the vendor's next invoice, which takes a number the buyer
@@ -21,10 +21,11 @@ the backup's (and its files by the backup's), started again.
    history, what the buyer lost and the vendor holds comes back within two
    runs of each side's scheduled action, and what neither holds is done
    again, once.
-5. A restored buyer with no scheduler thread: two runs of each side's
-   scheduled action bring back what it lost.
+5. A restored buyer whose scheduled action is switched off: two runs of
+   each side's, by hand, bring back what it lost.
 
-The tests run in order on the same two servers.
+The tests share two servers, joined once; each makes the invoices it needs,
+so that each runs alone as well (``-k``) as after the others.
 """
 
 import time
@@ -45,8 +46,7 @@ from remote_network import (
 VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
-ORDERS = 14
-RUN_GAP = 4  # seconds between two runs of the scheduled action
+RUN_GAP = 2  # seconds between two runs of the scheduled action
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,13 @@ def restore_network(odoo_cli, tmp_path_factory):
         server.set_param("k2k_network.retry_base_seconds", "1")
         server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP - 1))
         server.start()
+    net = {"vendor": vendor, "buyer": buyer, "backup": backup}
     try:
-        yield {"vendor": vendor, "buyer": buyer, "backup": backup}
+        net.update(join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME))
+        [(_product, net["buyer_product"])] = make_k2k_products(
+            vendor, buyer, net["buyer_vendor_partner"]
+        )
+        yield net
     finally:
         backup.drop()
         stop_and_drop(vendor, buyer)
@@ -119,7 +124,7 @@ def _where_they_stand(net):
     return "\n".join(lines)
 
 
-def _make_invoices(net, count=ORDERS):
+def _make_invoices(net, count):
     """``count`` K2K orders from the buyer, invoiced by the vendor (one draft
     invoice per order); return the invoice ids."""
     vendor, buyer = net["vendor"], net["buyer"]
@@ -197,18 +202,15 @@ def _post_and_bill(net, invoice_ids, bills):
 def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     net = restore_network
     vendor, buyer, backup = net["vendor"], net["buyer"], net["backup"]
-    net.update(join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME))
-    [(_product, net["buyer_product"])] = make_k2k_products(
-        vendor, buyer, net["buyer_vendor_partner"]
-    )
-    invoices = net["invoices"] = _make_invoices(net)
-    _post_and_bill(net, invoices[:5], 5)
+    invoices = _make_invoices(net, INVOICES)
+    billed = len(_bills(buyer))
+    _post_and_bill(net, invoices[:5], billed + 5)
     # The buyer's connection knows the database it is in.
     assert _sql(buyer, "SELECT database_oid FROM k2k_connection")[0][0]
 
     # The backup, taken while the buyer's server is stopped.
     _take_backup(buyer, backup)
-    _post_and_bill(net, invoices[5:10], 10)
+    _post_and_bill(net, invoices[5:10], billed + 10)
     # A bill made before the backup is approved after it.
     approved = _bill_of(net, invoices[1])["id"]
     told = _status_revision(net, invoices[1])
@@ -218,13 +220,13 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     # The restore: the buyer's database and files are the backup's again.
     buyer.stop()
     buyer.cli.copy(backup.db, buyer.db)
-    assert len(_bills(buyer)) == 5, "the restore took the last 5 bills away"
+    assert len(_bills(buyer)) == billed + 5, "the restore took the last 5 bills away"
     buyer.start()
     vendor.call("account.move", "action_post", invoices[10:11])
 
     _settle(
         net,
-        lambda: len(_bills(buyer)) == INVOICES
+        lambda: len(_bills(buyer)) == billed + INVOICES
         and not vendor.count(
             "k2k.message",
             [("message_type", "=", "invoice"), ("state", "!=", "applied")],
@@ -307,7 +309,9 @@ def _set_price(vendor, invoice_id, price):
 def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
     net = restore_network
     vendor, buyer, backup = net["vendor"], net["buyer"], net["backup"]
-    invoices = net["invoices"]
+    invoices = _make_invoices(net, 4)
+    billed = len(_bills(buyer))
+    _post_and_bill(net, invoices[:1], billed + 1)
     vendor_backup = OdooServer(
         vendor.cli, "k2k_restore_vendor_backup", 0, backup.logfile.parent
     )
@@ -321,10 +325,10 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
             90,
             "the update reaches the bill",
         )
-        _post_and_bill(net, invoices[11:13], 13)
+        _post_and_bill(net, invoices[1:3], billed + 3)
         numbers = {
             inv["id"]: inv["name"]
-            for inv in vendor.call("account.move", "read", invoices[11:13], ["name"])
+            for inv in vendor.call("account.move", "read", invoices[1:3], ["name"])
         }
 
         def flagged():
@@ -340,6 +344,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
         vendor.stop()
         vendor.cli.copy(vendor_backup.db, vendor.db)
         buyer.stop()
+        _without_scheduled_action(vendor, buyer)
         _two_runs_each(vendor, buyer)
         # Without anyone's action, the bills of the invoices the vendor
         # lost are flagged.
@@ -347,8 +352,8 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
         _with_schedulers_again(vendor, buyer)
         # The vendor numbers again from its backup: its next invoice takes
         # the number the buyer holds a bill of already.
-        vendor.call("account.move", "action_post", [invoices[13]])
-        reused = vendor.read_one("account.move", invoices[13], ["name"])["name"]
+        vendor.call("account.move", "action_post", [invoices[3]])
+        reused = vendor.read_one("account.move", invoices[3], ["name"])["name"]
         assert reused in numbers.values(), (reused, numbers)
         (lost,) = set(numbers.values()) - {reused}
         # And it changes invoice 1 again, from its own revision 1.
@@ -356,7 +361,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
 
         _settle(
             net,
-            lambda: len(_bills(buyer)) == ORDERS and len(flagged()) >= 2,
+            lambda: len(_bills(buyer)) == billed + 4 and len(flagged()) >= 2,
             120,
             "the vendor's next invoice billed, what it lost flagged",
         )
@@ -450,10 +455,9 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         _take_backup(buyer, copy)
         vendor.stop()
         buyer.stop()
-        buyer.start(extra_args=["--max-cron-threads=0"])
-        copy.start(extra_args=["--max-cron-threads=0"])
+        _without_scheduled_action(buyer, copy)
         name = _order_from(copy, net, 4)
-        copy.stop()
+        _without_scheduled_action(vendor)
         _two_runs_each(copy, vendor)
         assert copy_alert()["partner_copy_date"], _where_they_stand(net)
         assert any(
@@ -547,6 +551,7 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         _restore_from(vendor, vendor_backup)
         _restore_from(buyer, buyer_backup)
         assert len(_bills(buyer)) == billed + 2
+        _without_scheduled_action(buyer, vendor)
         states = _sql(
             vendor,
             "SELECT state FROM account_move WHERE id IN %s ORDER BY id",
@@ -600,12 +605,18 @@ def _run_scheduled_action(server):
     server.call("ir.cron", "method_direct_trigger", [cron["res_id"]])
 
 
+def _without_scheduled_action(*servers):
+    """Start ``servers`` (stopped) with their K2K scheduled action switched
+    off: it runs only when a test runs it."""
+    for server in servers:
+        server.switch_k2k_action(False)
+        server.start()
+
+
 def _two_runs_each(first, second):
-    """Start the two (stopped) servers with no scheduler thread, and run
-    each one's K2K scheduled action twice, ``first`` first, some seconds
-    apart: a retry a run plans is due at the next one."""
-    for server in (first, second):
-        server.start(extra_args=["--max-cron-threads=0"])
+    """Run the K2K scheduled action of each of the two servers (started
+    with it switched off) twice, ``first`` first, some seconds apart: a
+    retry a run plans is due at the next one."""
     for _run in range(2):
         for server in (first, second):
             time.sleep(RUN_GAP)
@@ -613,16 +624,15 @@ def _two_runs_each(first, second):
 
 
 def _with_schedulers_again(*servers):
-    """Restart ``servers`` as the fixture runs them, scheduler thread and
-    all (after ``_two_runs_each``)."""
+    """Switch ``servers``' K2K scheduled action on again (after
+    ``_two_runs_each``)."""
     for server in servers:
-        server.stop()
-        server.start()
+        server.switch_k2k_action(True)
 
 
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
-    """With no scheduler thread, only two runs of each side's scheduled
-    action, the restored side's first: the bills the buyer lost are back.
+    """With the scheduled action switched off, only two runs of each side's,
+    the restored side's first: the bills the buyer lost are back.
     (A retry a run plans is due some seconds later, as at the next run.)"""
     net = restore_network
     vendor, buyer = net["vendor"], net["buyer"]
@@ -637,6 +647,7 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
         buyer.stop()
         _restore_from(buyer, backup)
         assert len(_bills(buyer)) == billed + 2
+        _without_scheduled_action(buyer, vendor)
         _two_runs_each(buyer, vendor)
         assert len(_bills(buyer)) == billed + 4, _where_they_stand(net)
         mine = {_uid_of(net, invoice) for invoice in invoices}
