@@ -149,7 +149,7 @@ class OdooServer:
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_until(self._healthy, 120, f"{self.db} server answers")
+        wait_until(self._healthy, 120, f"{self.db} server answers", interval=0.1)
         # Odoo reads every module's manifest at the first request whose path
         # could be a static file, in whichever thread serves it. When that is
         # wkhtmltopdf fetching a report's styles, several threads read them
