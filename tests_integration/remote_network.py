@@ -119,12 +119,15 @@ class OdooServer:
 
     def switch_k2k_action(self, active):
         """Switch the K2K scheduled action on or off, as its Active box
-        does, and wake the scheduler: switched on, it runs at once."""
+        does, and wake the scheduler: switched on, it is due at once (while
+        it was off, Odoo dropped the triggers that asked for a run now)."""
         self.execute(
-            "UPDATE ir_cron SET active = %s WHERE id IN (SELECT res_id FROM "
+            "UPDATE ir_cron SET active = %s, nextcall = CASE WHEN %s "
+            "THEN now() AT TIME ZONE 'UTC' ELSE nextcall END "
+            "WHERE id IN (SELECT res_id FROM "
             "ir_model_data WHERE model = 'ir.cron' AND module = 'k2k_network' "
             "AND name = 'ir_cron_k2k_process_messages')",
-            (active,),
+            (active, active),
         )
         self.wake_cron()
 
