@@ -16,6 +16,11 @@ import psycopg2
 import requests
 
 ADDON_DIR = Path(__file__).resolve().parent.parent / "k2k_network"
+# The id of the K2K scheduled action, in a database's own SQL.
+K2K_ACTION_ID = (
+    "SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' "
+    "AND module = 'k2k_network' AND name = 'ir_cron_k2k_process_messages'"
+)
 
 
 def load_addon_module(name):
@@ -108,11 +113,7 @@ class OdooServer:
         # start, ahead of the K2K action the tests wait for, and one still
         # running when a test stops its server logs an error. The servers
         # here run the K2K action alone.
-        self.execute(
-            "UPDATE ir_cron SET active = false WHERE id NOT IN ("
-            "SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' "
-            "AND module = 'k2k_network')"
-        )
+        self.execute(f"UPDATE ir_cron SET active = false WHERE id <> ({K2K_ACTION_ID})")
 
     def drop(self):
         self.cli.drop(self.db)
@@ -124,12 +125,16 @@ class OdooServer:
         self.execute(
             "UPDATE ir_cron SET active = %s, nextcall = CASE WHEN %s "
             "THEN now() AT TIME ZONE 'UTC' ELSE nextcall END "
-            "WHERE id IN (SELECT res_id FROM "
-            "ir_model_data WHERE model = 'ir.cron' AND module = 'k2k_network' "
-            "AND name = 'ir_cron_k2k_process_messages')",
+            f"WHERE id = ({K2K_ACTION_ID})",
             (active, active),
         )
         self.wake_cron()
+
+    def run_k2k_action(self):
+        """One run of the K2K scheduled action, as its Run Manually button
+        makes it (switched off or not)."""
+        [(action_id,)] = self.query_all(K2K_ACTION_ID)
+        self.call("ir.cron", "method_direct_trigger", [action_id])
 
     # -- process ------------------------------------------------------------
 

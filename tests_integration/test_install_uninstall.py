@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from remote_network import wait_until
 
 K2K_LEFTOVERS = {
     "models": "SELECT model FROM ir_model WHERE model LIKE 'k2k.%%'",
@@ -36,16 +35,15 @@ def test_test_database_has_no_demo_data(odoo_cli, test_database):
 
 
 @pytest.fixture
-def demo_database(odoo_cli):
+def demo_db(odoo_cli):
     """A database where an administrator installed k2k_network with demo
-    data: the one ./scripts/test.sh installs beside the suite's own (with its
-    log and exit status), else one installed here."""
+    data: the one ./scripts/test.sh installed beside the suite's own (with its
+    log and exit status; the tests start once it ended), else one installed
+    here."""
     name = os.environ.get("K2K_DEMO_INSTALL_DB")
     if name:
-        status = Path(os.environ["K2K_DEMO_INSTALL_STATUS"])
-        wait_until(status.exists, 900, f"the install of {name} ends")
         odoo_cli.check_output(
-            int(status.read_text()),
+            int(Path(os.environ["K2K_DEMO_INSTALL_STATUS"]).read_text()),
             Path(os.environ["K2K_DEMO_INSTALL_LOG"]).read_text(),
         )
     else:
@@ -55,15 +53,14 @@ def demo_database(odoo_cli):
     odoo_cli.drop(name)
 
 
-def test_install_with_demo_then_uninstall(odoo_cli, demo_database):
-    db = demo_database
+def test_install_with_demo_then_uninstall(odoo_cli, demo_db):
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT state, demo FROM ir_module_module WHERE name = 'k2k_network'",
     ) == [("installed", True)]
     # The demo connects a vendor and a buyer, both opted in.
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT v.name, b.name, c.state, v.k2k_invoice_sync_enabled, "
         "b.k2k_invoice_upload_enabled FROM k2k_connection c "
         "JOIN res_company v ON v.id = c.vendor_company_id "
@@ -74,14 +71,16 @@ def test_install_with_demo_then_uninstall(odoo_cli, demo_database):
     # and the scheduled action makes the buyer's bill of it; and the two
     # bills of the lifecycle's example, made at install (disputed, paid).
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT m.state, i.state FROM k2k_message m "
         "JOIN account_move i ON i.id = m.res_id AND m.res_model = 'account.move' "
         "WHERE m.message_type = 'invoice' ORDER BY m.state",
     ) == [("applied", "posted"), ("applied", "posted"), ("queued", "posted")]
-    odoo_cli.shell(db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n")
+    odoo_cli.shell(
+        demo_db, "env['k2k.message']._cron_process_messages()\nenv.cr.commit()\n"
+    )
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT b.move_type, b.state, b.k2k_approval_state, b.ref = i.name, "
         "b.message_main_attachment_id IS NOT NULL FROM account_move b "
         "JOIN k2k_message m ON m.partner_res_id = b.id "
@@ -95,28 +94,30 @@ def test_install_with_demo_then_uninstall(odoo_cli, demo_database):
     ]
     # One K2K order at each stage, seen from both sides once the queue ran.
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT k2k_vendor_state, count(*) FROM purchase_order "
         "WHERE k2k_vendor_state IS NOT NULL GROUP BY 1 ORDER BY 1",
     ) == [("changed", 1), ("confirmed", 5)]
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT count(*) FROM stock_picking WHERE k2k_shipment_ref IS NOT NULL "
         "AND state NOT IN ('done', 'cancel')",
     ) == [(1,)]
     assert odoo_cli.query(
-        db,
+        demo_db,
         "SELECT k2k_buyer_status FROM account_move "
         "WHERE k2k_buyer_status IS NOT NULL ORDER BY 1",
     ) == [("disputed",), ("paid",), ("pending",)]
 
     odoo_cli.shell(
-        db,
+        demo_db,
         "env['ir.module.module'].search([('name', '=', 'k2k_network')])"
         ".button_immediate_uninstall()\nenv.cr.commit()\n",
     )
     assert odoo_cli.query(
-        db, "SELECT state FROM ir_module_module WHERE name = 'k2k_network'"
+        demo_db, "SELECT state FROM ir_module_module WHERE name = 'k2k_network'"
     ) == [("uninstalled",)]
-    leftovers = {what: odoo_cli.query(db, sql) for what, sql in K2K_LEFTOVERS.items()}
+    leftovers = {
+        what: odoo_cli.query(demo_db, sql) for what, sql in K2K_LEFTOVERS.items()
+    }
     assert leftovers == {what: [] for what in K2K_LEFTOVERS}

@@ -419,25 +419,42 @@ def test_update_of_the_invoice_updates_the_bill(network, first_bill):
     assert bill["k2k_approval_state"] == "pending"
 
 
-def test_credit_note_becomes_a_refund_of_the_bill(network, first_bill):
-    vendor, invoice_id = network["vendor"], first_bill["invoice"]
+def _post_credit_note(vendor, invoice_id):
+    """The vendor's credit note of ``invoice_id`` for 5 broken stems (its
+    first line, 5 of it), made with Odoo's reversal wizard and posted;
+    return its id."""
     context = {"active_model": "account.move", "active_ids": [invoice_id]}
+    journal = vendor.read_one("account.move", invoice_id, ["journal_id"])
     reversal = vendor.call(
         "account.move.reversal",
         "create",
         {
             "move_ids": [(6, 0, [invoice_id])],
             "reason": "5 broken stems",
-            "journal_id": vendor.read_one("account.move", invoice_id, ["journal_id"])[
-                "journal_id"
-            ][0],
+            "journal_id": journal["journal_id"][0],
         },
         context=context,
     )
-    action = vendor.call(
+    refund_id = vendor.call(
         "account.move.reversal", "refund_moves", [reversal], context=context
+    )["res_id"]
+    refund_line = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])
+    vendor.call(
+        "account.move",
+        "write",
+        [refund_id],
+        {
+            "invoice_line_ids": [
+                (1, refund_line["invoice_line_ids"][0], {"quantity": 5})
+            ]
+        },
     )
-    refund_id = action["res_id"]
+    vendor.call("account.move", "action_post", [refund_id])
+    return refund_id
+
+
+def test_credit_note_becomes_a_refund_of_the_bill(network, first_bill):
+    vendor, invoice_id = network["vendor"], first_bill["invoice"]
     # The invoice's price: 0.80, or 0.70 after the update's test.
     [invoice_line] = vendor.search_read(
         "account.move.line",
@@ -445,16 +462,7 @@ def test_credit_note_becomes_a_refund_of_the_bill(network, first_bill):
         ["price_unit"],
     )
     assert invoice_line["price_unit"] in (pytest.approx(0.80), pytest.approx(0.70))
-    line_id = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])[
-        "invoice_line_ids"
-    ][0]
-    vendor.call(
-        "account.move",
-        "write",
-        [refund_id],
-        {"invoice_line_ids": [(1, line_id, {"quantity": 5})]},
-    )
-    vendor.call("account.move", "action_post", [refund_id])
+    refund_id = _post_credit_note(vendor, invoice_id)
     refund = _wait_bill(network, refund_id, "refund of the bill")
     network["invoices"].append(refund_id)
     assert refund["move_type"] == "in_refund"
@@ -621,33 +629,7 @@ def test_the_bills_fate_and_a_dispute_cross_the_wire(network, answered_order):
     assert activities[0]["user_id"][0] not in (1, _k2k_user(vendor))
     assert activities[0]["create_uid"][0] == _k2k_user(vendor)
     # The vendor answers with a credit note: the bill is back to procurement.
-    context = {"active_model": "account.move", "active_ids": [invoice_id]}
-    journal = vendor.read_one("account.move", invoice_id, ["journal_id"])
-    reversal = vendor.call(
-        "account.move.reversal",
-        "create",
-        {
-            "move_ids": [(6, 0, [invoice_id])],
-            "reason": "5 broken stems",
-            "journal_id": journal["journal_id"][0],
-        },
-        context=context,
-    )
-    refund_id = vendor.call(
-        "account.move.reversal", "refund_moves", [reversal], context=context
-    )["res_id"]
-    refund_line = vendor.read_one("account.move", refund_id, ["invoice_line_ids"])
-    vendor.call(
-        "account.move",
-        "write",
-        [refund_id],
-        {
-            "invoice_line_ids": [
-                (1, refund_line["invoice_line_ids"][0], {"quantity": 5})
-            ]
-        },
-    )
-    vendor.call("account.move", "action_post", [refund_id])
+    refund_id = _post_credit_note(vendor, invoice_id)
     _wait_bill(network, refund_id, "refund of the disputed bill")
     _wait_vendor_sees(
         network, invoice_id, "pending", "the vendor sees the bill back to approval"

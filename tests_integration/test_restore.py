@@ -451,7 +451,7 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         # off; a run by hand runs all the same).
         for _run in range(2):
             time.sleep(RUN_GAP)
-            _run_scheduled_action(copy)
+            copy.run_k2k_action()
         # Its connection is suspended (the neutralization): whatever it
         # queued never went.
         assert {state for state, _detail in _order_messages(copy, name)} <= {
@@ -607,17 +607,6 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         vendor_backup.drop()
 
 
-def _run_scheduled_action(server):
-    """One run of the K2K scheduled action, as its Run Manually button
-    makes it."""
-    (cron,) = server.search_read(
-        "ir.model.data",
-        [("module", "=", "k2k_network"), ("name", "=", "ir_cron_k2k_process_messages")],
-        ["res_id"],
-    )
-    server.call("ir.cron", "method_direct_trigger", [cron["res_id"]])
-
-
 def _without_scheduled_action(*servers):
     """Start ``servers`` (stopped) with their K2K scheduled action switched
     off: it runs only when a test runs it."""
@@ -633,7 +622,7 @@ def _two_runs_each(first, second):
     for _run in range(2):
         for server in (first, second):
             time.sleep(RUN_GAP)
-            _run_scheduled_action(server)
+            server.run_k2k_action()
 
 
 def _with_schedulers_again(*servers):
