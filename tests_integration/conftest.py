@@ -4,10 +4,13 @@ uninstall, servers), as an administrator would from the command line."""
 import os
 import shutil
 import subprocess
+import time
+from contextlib import closing
 from pathlib import Path
 
 import psycopg2
 import pytest
+from psycopg2.sql import SQL, Identifier
 
 
 def _env(name):
@@ -74,19 +77,64 @@ class OdooCli:
             cr.execute(sql, params)
             return cr.fetchall()
 
-    def copy(self, source, target):
+    def copy(self, source, target, *, in_use=False):
         """``target`` becomes a copy of database ``source`` with its files,
-        as an administrator's backup or restore makes it (nothing may be
-        connected to ``source``)."""
+        as an administrator's backup or restore makes it. Nothing may be
+        connected to ``source``, unless ``in_use``: it is then a running
+        server's, between two requests (the caller holds its scheduled
+        actions off), whose idle connections are closed, and no new one
+        let in, while the copy is made (as Odoo's own Duplicate closes
+        them first)."""
         self.drop(target)
-        subprocess.run(
-            ["createdb", "-U", self.db_user, "-T", source, target],
-            check=True,
-            capture_output=True,
+        create = SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            Identifier(target), Identifier(source)
         )
+        with closing(self.connect("postgres")) as conn:
+            conn.autocommit = True
+            cr = conn.cursor()
+            if not in_use:
+                cr.execute(create)
+            else:
+                self._let_in(cr, source, False)
+                try:
+                    self._close_idle_connections(cr, source)
+                    cr.execute(create)
+                finally:
+                    self._let_in(cr, source, True)
         filestore = Path(self.data_dir) / "filestore"
         if (filestore / source).is_dir():
             shutil.copytree(filestore / source, filestore / target)
+
+    @staticmethod
+    def _let_in(cr, db, allowed):
+        cr.execute(
+            SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                Identifier(db), SQL("true" if allowed else "false")
+            )
+        )
+
+    @staticmethod
+    def _close_idle_connections(cr, db, timeout=60):
+        """Close the connections to ``db`` once all are idle (seen and
+        closed in one statement, so that none is taken up in between), and
+        none while one is busy: an Odoo server finds out at its next use of
+        one and opens another (its pool tests each connection it lends)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cr.execute(
+                "WITH sessions AS (SELECT pid, state FROM pg_stat_activity "
+                "WHERE datname = %s AND backend_type = 'client backend' "
+                "AND pid <> pg_backend_pid()) "
+                "SELECT state, CASE WHEN NOT EXISTS (SELECT 1 FROM sessions "
+                "WHERE state <> 'idle') THEN pg_terminate_backend(pid) END "
+                "FROM sessions",
+                [db],
+            )
+            busy = [state for state, _closed in cr.fetchall() if state != "idle"]
+            if not busy:
+                return
+            assert time.monotonic() < deadline, f"{db} stays busy: {busy}"
+            time.sleep(0.02)
 
     def drop(self, db):
         subprocess.run(
@@ -100,6 +148,30 @@ class OdooCli:
 @pytest.fixture(scope="session")
 def odoo_cli():
     return OdooCli()
+
+
+def _wait_for_demo_install(timeout=900):
+    """Wait until the install with demo data that ./scripts/test.sh runs
+    beside the tests ended; return its exit status and log (``None`` when
+    none runs beside: a run of some tests only)."""
+    status_file = os.environ.get("K2K_DEMO_INSTALL_STATUS")
+    if not status_file:
+        return None
+    status = Path(status_file)
+    deadline = time.monotonic() + timeout
+    while not status.exists():
+        assert time.monotonic() < deadline, f"the install beside took over {timeout} s"
+        time.sleep(0.5)
+    return int(status.read_text()), Path(os.environ["K2K_DEMO_INSTALL_LOG"]).read_text()
+
+
+@pytest.fixture(scope="session")
+def wait_for_demo_install():
+    """``wait_for_demo_install()``: the tests start while ./scripts/test.sh
+    still installs a database with demo data beside them (its last seconds);
+    the test of that install, and those whose time bounds are for the two
+    test workers alone, wait for it to end."""
+    return _wait_for_demo_install
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ class RpcError(Exception):
     pass
 
 
-def wait_until(predicate, timeout, what, interval=0.5):
+def wait_until(predicate, timeout, what, interval=0.25):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -101,9 +101,10 @@ class OdooServer:
         # The two servers talk over plain http on loopback ports: allowed
         # only where this setting says so.
         self.set_param("k2k_network.allow_http", "1")
-        # Retries a few seconds apart, so that a test sees several.
-        self.set_param("k2k_network.retry_base_seconds", "2")
-        self.set_param("k2k_network.retry_max_seconds", "8")
+        # Retries a second or two apart, so that a test sees several, and
+        # a partner back on its feet is tried again soon.
+        self.set_param("k2k_network.retry_base_seconds", "1")
+        self.set_param("k2k_network.retry_max_seconds", "2")
         # No ordinary delivery may time out, even with the other test worker
         # loading the CPU: a resent batch would upset the tests' counts.
         self.set_param("k2k_network.http_timeout", "60")

@@ -114,7 +114,7 @@ def _accepted_requests(buyer):
     return _sql(buyer, "SELECT count(*) FROM k2k_request WHERE accepted")[0][0]
 
 
-def _settle(vendor, predicate, timeout, what, interval=0.5):
+def _settle(vendor, predicate, timeout, what, interval=0.25):
     """Wait for ``predicate``, waking the vendor's scheduled action at each
     poll: after a restart, or when a retry falls due, it would otherwise
     sleep up to a minute."""

@@ -2,7 +2,6 @@
 
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -35,17 +34,14 @@ def test_test_database_has_no_demo_data(odoo_cli, test_database):
 
 
 @pytest.fixture
-def demo_db(odoo_cli):
+def demo_db(odoo_cli, wait_for_demo_install):
     """A database where an administrator installed k2k_network with demo
-    data: the one ./scripts/test.sh installed beside the suite's own (with its
-    log and exit status; the tests start once it ended), else one installed
-    here."""
-    name = os.environ.get("K2K_DEMO_INSTALL_DB")
-    if name:
-        odoo_cli.check_output(
-            int(Path(os.environ["K2K_DEMO_INSTALL_STATUS"]).read_text()),
-            Path(os.environ["K2K_DEMO_INSTALL_LOG"]).read_text(),
-        )
+    data: the one ./scripts/test.sh installs beside the suite's own (once it
+    ended, with its exit status and log), else one installed here."""
+    installed_beside = wait_for_demo_install()
+    if installed_beside:
+        name = os.environ["K2K_DEMO_INSTALL_DB"]
+        odoo_cli.check_output(*installed_beside)
     else:
         name = f"k2k_scratch_{uuid.uuid4().hex[:8]}"
         odoo_cli.run(name, "-i", "k2k_network", "--stop-after-init")

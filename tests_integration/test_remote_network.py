@@ -220,7 +220,7 @@ def _wait_bill(net, invoice_id, what, check=lambda bill: True, timeout=90):
         bills = _bills(net, invoice_id)
         return bills[0] if len(bills) == 1 and check(bills[0]) else None
 
-    return wait_until(ready, timeout, what, interval=1)
+    return wait_until(ready, timeout, what, interval=0.25)
 
 
 def _vendor_message(net, invoice_id):

@@ -1,6 +1,7 @@
 """Databases restored from a backup, with two real servers, as an
 administrator restores them: the server stopped, its database replaced by
-the backup's (and its files by the backup's), started again.
+the backup's (and its files by the backup's), started again. A backup is
+taken while the server runs, as a nightly one is.
 
 1. The buyer: its backup is taken after 5 of the vendor's invoices became
    bills; 5 more invoices are posted and billed, and one bill approved;
@@ -32,6 +33,7 @@ import time
 
 import pytest
 from remote_network import (
+    K2K_ACTION_ID,
     OdooServer,
     confirm_k2k_orders,
     invoice_sale_orders,
@@ -46,7 +48,7 @@ from remote_network import (
 VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
-RUN_GAP = 2  # seconds between two runs of the scheduled action
+RUN_GAP = 1  # seconds between two runs of the scheduled action
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,8 @@ def restore_network(odoo_cli, tmp_path_factory):
     backup = OdooServer(odoo_cli, "k2k_restore_buyer_backup", 0, log_dir)
     for server in (vendor, buyer):
         # A retry a run plans is due at the next run, RUN_GAP seconds later.
-        server.set_param("k2k_network.retry_base_seconds", "1")
-        server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP - 1))
+        server.set_param("k2k_network.retry_base_seconds", str(RUN_GAP / 2))
+        server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP / 2))
         server.start()
     net = {"vendor": vendor, "buyer": buyer, "backup": backup}
     try:
@@ -112,7 +114,7 @@ def _settle(net, predicate, timeout, what):
         return predicate()
 
     try:
-        return wait_until(woken, timeout, what, interval=1)
+        return wait_until(woken, timeout, what, interval=0.25)
     except AssertionError as error:
         raise AssertionError(f"{error}\n{_where_they_stand(net)}") from None
 
@@ -193,10 +195,18 @@ def _status_revision(net, invoice_id):
     )["k2k_buyer_status_revision"]
 
 
-def _take_backup(server, backup):
-    server.stop()
-    server.cli.copy(server.db, backup.db)
-    server.start()
+def _take_backup(net, server, backup):
+    """``backup`` becomes a copy of ``server``'s database and files, taken
+    while its server runs, as a nightly backup is: between two runs of each
+    side's scheduled action, so that nothing is on its way meanwhile."""
+    sides = (net["vendor"], net["buyer"])
+    for side in sides:
+        side.switch_k2k_action(False)
+    server.cli.copy(server.db, backup.db, in_use=True)
+    # The action was held off for the copy only: on in the backup.
+    backup.execute(f"UPDATE ir_cron SET active = true WHERE id = ({K2K_ACTION_ID})")
+    for side in sides:
+        side.switch_k2k_action(True)
 
 
 def _post_and_bill(net, invoice_ids, bills):
@@ -218,8 +228,8 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     # The buyer's connection knows the database it is in.
     assert _sql(buyer, "SELECT database_oid FROM k2k_connection")[0][0]
 
-    # The backup, taken while the buyer's server is stopped.
-    _take_backup(buyer, backup)
+    # The backup, taken while the buyer's server runs.
+    _take_backup(net, buyer, backup)
     _post_and_bill(net, invoices[5:10], billed + 10)
     # A bill made before the backup is approved after it.
     approved = _bill_of(net, invoices[1])["id"]
@@ -326,7 +336,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
         vendor.cli, "k2k_restore_vendor_backup", 0, backup.logfile.parent
     )
     try:
-        _take_backup(vendor, vendor_backup)
+        _take_backup(net, vendor, vendor_backup)
         # After the backup: invoice 1 updated, two more invoices billed.
         _set_price(vendor, invoices[0], 1.10)
         _settle(
@@ -351,10 +361,10 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
                 )
             }
 
+        _without_scheduled_action(buyer)
         vendor.stop()
         vendor.cli.copy(vendor_backup.db, vendor.db)
-        buyer.stop()
-        _without_scheduled_action(vendor, buyer)
+        _without_scheduled_action(vendor)
         _two_runs_each(vendor, buyer)
         # Without anyone's action, the bills of the invoices the vendor
         # lost are flagged.
@@ -443,7 +453,7 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
     before = copy_alert()
     try:
         # Neutralized (Odoo's own command): it speaks to nobody.
-        _take_backup(buyer, copy)
+        _take_backup(net, buyer, copy)
         copy.cli.run(copy.db, command="neutralize")
         copy.start()
         name = _order_from(copy, net, 3)
@@ -464,9 +474,8 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
 
         # Not neutralized: the copy tries, the vendor refuses it, within two
         # runs of the copy's and the vendor's scheduled actions.
-        _take_backup(buyer, copy)
+        _take_backup(net, buyer, copy)
         vendor.stop()
-        buyer.stop()
         _without_scheduled_action(buyer, copy)
         name = _order_from(copy, net, 4)
         _without_scheduled_action(vendor)
@@ -554,9 +563,9 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         # again from its backup: a number the buyer holds a bill of already
         # is flagged from the start.)
         flagged = _flagged_bills(buyer)
-        _take_backup(buyer, buyer_backup)
+        _take_backup(net, buyer, buyer_backup)
         _post_and_bill(net, invoices[2:4], billed + 4)
-        _take_backup(vendor, vendor_backup)
+        _take_backup(net, vendor, vendor_backup)
         _post_and_bill(net, invoices[4:6], billed + 6)
 
         vendor.stop()
@@ -608,11 +617,14 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
 
 
 def _without_scheduled_action(*servers):
-    """Start ``servers`` (stopped) with their K2K scheduled action switched
-    off: it runs only when a test runs it."""
+    """Switch the K2K scheduled action of ``servers`` off, and start those
+    that are stopped: it runs only when a test runs it. (On a running
+    server, a run under way holds the action's row: switching it off
+    waits until that run ended.)"""
     for server in servers:
         server.switch_k2k_action(False)
-        server.start()
+        if server.process is None:
+            server.start()
 
 
 def _two_runs_each(first, second):
@@ -645,13 +657,13 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
     billed = len(_bills(buyer))
     try:
         _post_and_bill(net, invoices[:2], billed + 2)
-        _take_backup(buyer, backup)
+        _take_backup(net, buyer, backup)
         _post_and_bill(net, invoices[2:], billed + 4)
-        vendor.stop()
+        _without_scheduled_action(vendor, buyer)
         buyer.stop()
         _restore_from(buyer, backup)
         assert len(_bills(buyer)) == billed + 2
-        _without_scheduled_action(buyer, vendor)
+        _without_scheduled_action(buyer)
         _two_runs_each(buyer, vendor)
         assert len(_bills(buyer)) == billed + 4, _where_they_stand(net)
         mine = {_uid_of(net, invoice) for invoice in invoices}
