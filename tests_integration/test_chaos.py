@@ -41,6 +41,8 @@ STRANGERS = 50
 # healthy buyer takes to answer (under the flood, beside the other test
 # worker), well below the trickling partner's 50 s.
 DEADLINE = 8
+# Seconds before a failed delivery is tried again, doubled at each failure.
+RETRY_BASE = 1
 
 
 class _BadPartner(PartnerDouble):
@@ -169,10 +171,10 @@ def servers(odoo_cli, tmp_path):
         # One message per request: the fickle partner answers each, and
         # flips its switch at each answer.
         vendor.set_param("k2k_network.http_batch_size", "1")
-        # Retries 2, 4, 8 s apart: a failing partner is left alone 8 s
+        # Retries 1, 2, 4 s apart: a failing partner is left alone 4 s
         # after its third failure, long enough to see it is not tried.
-        vendor.set_param("k2k_network.retry_base_seconds", "2")
-        vendor.set_param("k2k_network.retry_max_seconds", "8")
+        vendor.set_param("k2k_network.retry_base_seconds", str(RETRY_BASE))
+        vendor.set_param("k2k_network.retry_max_seconds", str(4 * RETRY_BASE))
         yield vendor, buyer
     finally:
         stop_and_drop(vendor, buyer)
@@ -296,7 +298,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
             assert message["state"] == "queued"
             assert "\x00" not in message["error"] and words in message["error"]
         # Watched until a second before the pause ends, by the database's
-        # clock (the pause is 8 s; polling and reading took some of it).
+        # clock (the pause is 4 s; polling and reading took some of it).
         [(left,)] = vendor.query_all(
             "SELECT extract(epoch FROM delivery_paused_until "
             "- (now() AT TIME ZONE 'UTC')) FROM k2k_connection WHERE id = %s",
@@ -307,12 +309,12 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
         assert len(handler.requests) == tried, "not tried while left alone"
 
     # The fickle partner: each time it turns its switch back on, what waited
-    # for it goes again later (2, 4, 8 s here), not at once.
+    # for it goes again later (1, 2, 4 s here), not at once.
     _server, handler, connection, _customer = bad["flip"]
     flips = _breaker(vendor, connection)["flips"]
     assert flips >= 2, flips
     window = time.monotonic() - handler.requests[0]
-    most = BAD_INVOICES * (3 + window / 2 + 2)
+    most = BAD_INVOICES * (3 + window / RETRY_BASE + 2)
     assert len(handler.requests) <= most, (len(handler.requests), window)
 
     cron = vendor.query_all(
