@@ -48,7 +48,10 @@ from remote_network import (
 VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
-RUN_GAP = 1  # seconds between two runs of the scheduled action
+# Seconds before a failed delivery is tried again: the runs of the scheduled
+# action that tests make by hand are as far apart at least, so that a retry
+# one run plans is due at that server's next run.
+RETRY_SECONDS = 1
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +62,8 @@ def restore_network(odoo_cli, tmp_path_factory):
     )
     backup = OdooServer(odoo_cli, "k2k_restore_buyer_backup", 0, log_dir)
     for server in (vendor, buyer):
-        # A retry a run plans is due at the next run, RUN_GAP seconds later.
-        server.set_param("k2k_network.retry_base_seconds", str(RUN_GAP / 2))
-        server.set_param("k2k_network.retry_max_seconds", str(RUN_GAP / 2))
+        server.set_param("k2k_network.retry_base_seconds", str(RETRY_SECONDS))
+        server.set_param("k2k_network.retry_max_seconds", str(RETRY_SECONDS))
         server.start()
     net = {"vendor": vendor, "buyer": buyer, "backup": backup}
     try:
@@ -460,7 +462,7 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         # Two runs of its scheduled action (neutralized, it is switched
         # off; a run by hand runs all the same).
         for _run in range(2):
-            time.sleep(RUN_GAP)
+            time.sleep(RETRY_SECONDS)
             copy.run_k2k_action()
         # Its connection is suspended (the neutralization): whatever it
         # queued never went.
@@ -629,11 +631,12 @@ def _without_scheduled_action(*servers):
 
 def _two_runs_each(first, second):
     """Run the K2K scheduled action of each of the two servers (started
-    with it switched off) twice, ``first`` first, some seconds apart: a
-    retry a run plans is due at the next one."""
+    with it switched off) twice, ``first`` first, in turn, half of
+    ``RETRY_SECONDS`` before each run: a retry a run plans is due at that
+    server's next run, a whole ``RETRY_SECONDS`` and the other's run later."""
     for _run in range(2):
         for server in (first, second):
-            time.sleep(RUN_GAP)
+            time.sleep(RETRY_SECONDS / 2)
             server.run_k2k_action()
 
 
@@ -649,7 +652,7 @@ def _with_schedulers_again(*servers):
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
     """With the scheduled action switched off, only two runs of each side's,
     the restored side's first: the bills the buyer lost are back.
-    (A retry a run plans is due some seconds later, as at the next run.)"""
+    (A retry a run plans is due a second later, at its next run.)"""
     net = restore_network
     vendor, buyer = net["vendor"], net["buyer"]
     backup = OdooServer(vendor.cli, "k2k_restore_buyer_runs", 0, buyer.logfile.parent)
