@@ -35,7 +35,9 @@ JOB_METHOD = "_k2k_queue_deliver"
 
 SETUP = """
 import json
-env = env(context=dict(env.context, tracking_disable=True))
+# The bridge, installed as from the Apps menu: Odoo loads the database anew.
+env["ir.module.module"].search([("name", "=", %(bridge)r)]).button_immediate_install()
+env = odoo.api.Environment(env.cr, env.uid, dict(env.context, tracking_disable=True))
 vendor = env.ref("base.main_company")
 buyers = env["res.company"]
 for name in ("Petal Queue Wholesale", "Stem Queue Florists"):
@@ -200,10 +202,11 @@ def queue_network(odoo_cli, tmp_path_factory):
     server = OdooServer(odoo_cli, "k2k_qj_network", 8191, log_dir)
     try:
         server.create_from(template)
-        odoo_cli.run(server.db, "-i", BRIDGE, "--stop-after-init")
         server.set_param("k2k_network.batch_size", str(BATCH_SIZE))
         setup = _marked(
-            odoo_cli.shell(server.db, SETUP % {"per_buyer": INVOICES_PER_BUYER}),
+            odoo_cli.shell(
+                server.db, SETUP % {"bridge": BRIDGE, "per_buyer": INVOICES_PER_BUYER}
+            ),
             "QJ_SETUP ",
         )
         # As users deploy it: queue_job server wide, prefork workers (one
