@@ -82,9 +82,9 @@ class OdooCli:
         as an administrator's backup or restore makes it. Nothing may be
         connected to ``source``, unless ``in_use``: it is then a running
         server's, between two requests (the caller holds its scheduled
-        actions off), whose idle connections are closed, and no new one
-        let in, while the copy is made (as Odoo's own Duplicate closes
-        them first)."""
+        actions off), whose connections are closed once idle, and no new
+        one let in, while the copy is made (Odoo's own Duplicate closes
+        them all first)."""
         self.drop(target)
         create = SQL("CREATE DATABASE {} TEMPLATE {}").format(
             Identifier(target), Identifier(source)
@@ -115,26 +115,26 @@ class OdooCli:
 
     @staticmethod
     def _close_idle_connections(cr, db, timeout=60):
-        """Close the connections to ``db`` once all are idle (seen and
-        closed in one statement, so that none is taken up in between), and
-        none while one is busy: an Odoo server finds out at its next use of
-        one and opens another (its pool tests each connection it lends)."""
+        """Close the connections to ``db`` once all are idle, and have been
+        for a moment (seen and closed in one statement): an Odoo server
+        resets each connection it lends before its first query, so one just
+        lent out reads as busy. The server finds out at its next use of a
+        closed one, and opens another."""
         deadline = time.monotonic() + timeout
         while True:
             cr.execute(
-                "WITH sessions AS (SELECT pid, state FROM pg_stat_activity "
-                "WHERE datname = %s AND backend_type = 'client backend' "
-                "AND pid <> pg_backend_pid()) "
-                "SELECT state, CASE WHEN NOT EXISTS (SELECT 1 FROM sessions "
-                "WHERE state <> 'idle') THEN pg_terminate_backend(pid) END "
-                "FROM sessions",
+                "WITH sessions AS (SELECT pid, state IS DISTINCT FROM 'idle' "
+                "OR state_change > clock_timestamp() - interval '250 ms' AS busy "
+                "FROM pg_stat_activity WHERE datname = %s "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()) "
+                "SELECT busy, CASE WHEN NOT EXISTS (SELECT 1 FROM sessions "
+                "WHERE busy) THEN pg_terminate_backend(pid) END FROM sessions",
                 [db],
             )
-            busy = [state for state, _closed in cr.fetchall() if state != "idle"]
-            if not busy:
+            if not any(busy for busy, _closed in cr.fetchall()):
                 return
-            assert time.monotonic() < deadline, f"{db} stays busy: {busy}"
-            time.sleep(0.02)
+            assert time.monotonic() < deadline, f"{db} stays busy"
+            time.sleep(0.05)
 
     def drop(self, db):
         subprocess.run(

@@ -101,8 +101,9 @@ class OdooServer:
         # The two servers talk over plain http on loopback ports: allowed
         # only where this setting says so.
         self.set_param("k2k_network.allow_http", "1")
-        # Retries a second or two apart, so that a test sees several, and
-        # a partner back on its feet is tried again soon.
+        # Retries within a second or two (Odoo keeps whole seconds), so
+        # that a test sees several, and a partner back on its feet is tried
+        # again soon.
         self.set_param("k2k_network.retry_base_seconds", "1")
         self.set_param("k2k_network.retry_max_seconds", "2")
         # No ordinary delivery may time out, even with the other test worker
@@ -121,15 +122,18 @@ class OdooServer:
 
     def switch_k2k_action(self, active):
         """Switch the K2K scheduled action on or off, as its Active box
-        does, and wake the scheduler: switched on, it is due at once (while
-        it was off, Odoo dropped the triggers that asked for a run now)."""
+        does. Switched on, it is due at once (while it was off, Odoo dropped
+        the triggers that asked for a run now), and the scheduler is woken.
+        Switched off, a run under way ends first: it holds the action's
+        row."""
         self.execute(
             "UPDATE ir_cron SET active = %s, nextcall = CASE WHEN %s "
             "THEN now() AT TIME ZONE 'UTC' ELSE nextcall END "
             f"WHERE id = ({K2K_ACTION_ID})",
             (active, active),
         )
-        self.wake_cron()
+        if active:
+            self.wake_cron()
 
     def run_k2k_action(self):
         """One run of the K2K scheduled action, as its Run Manually button

@@ -41,8 +41,9 @@ STRANGERS = 50
 # healthy buyer takes to answer (under the flood, beside the other test
 # worker), well below the trickling partner's 50 s.
 DEADLINE = 8
-# Seconds before a failed delivery is tried again, doubled at each failure.
-RETRY_BASE = 1
+# Seconds before a failed delivery is tried again, doubled at each failure
+# (up to a second less: Odoo keeps whole seconds).
+RETRY_BASE = 1.5
 
 
 class _BadPartner(PartnerDouble):
@@ -171,7 +172,7 @@ def servers(odoo_cli, tmp_path):
         # One message per request: the fickle partner answers each, and
         # flips its switch at each answer.
         vendor.set_param("k2k_network.http_batch_size", "1")
-        # Retries 1, 2, 4 s apart: a failing partner is left alone 4 s
+        # Retries 1.5, 3, 6 s apart: a failing partner is left alone 5 to 6 s
         # after its third failure, long enough to see it is not tried.
         vendor.set_param("k2k_network.retry_base_seconds", str(RETRY_BASE))
         vendor.set_param("k2k_network.retry_max_seconds", str(4 * RETRY_BASE))
@@ -298,7 +299,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
             assert message["state"] == "queued"
             assert "\x00" not in message["error"] and words in message["error"]
         # Watched until a second before the pause ends, by the database's
-        # clock (the pause is 4 s; polling and reading took some of it).
+        # clock (the pause is 5 to 6 s; polling and reading took some of it).
         [(left,)] = vendor.query_all(
             "SELECT extract(epoch FROM delivery_paused_until "
             "- (now() AT TIME ZONE 'UTC')) FROM k2k_connection WHERE id = %s",
@@ -309,7 +310,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
         assert len(handler.requests) == tried, "not tried while left alone"
 
     # The fickle partner: each time it turns its switch back on, what waited
-    # for it goes again later (1, 2, 4 s here), not at once.
+    # for it goes again later (1.5, 3, 6 s here), not at once.
     _server, handler, connection, _customer = bad["flip"]
     flips = _breaker(vendor, connection)["flips"]
     assert flips >= 2, flips

@@ -48,9 +48,10 @@ from remote_network import (
 VENDOR_NAME = "Bloom Restore Imports"
 BUYER_NAME = "Petal Restore Wholesale"
 INVOICES = 11
-# Seconds before a failed delivery is tried again: the runs of the scheduled
-# action that tests make by hand are as far apart at least, so that a retry
-# one run plans is due at that server's next run.
+# Seconds before a failed delivery is tried again (at most: Odoo keeps whole
+# seconds): the runs of the scheduled action that tests make by hand are as
+# far apart at least, so that a retry one run plans is due at that server's
+# next run.
 RETRY_SECONDS = 1
 
 
@@ -84,6 +85,7 @@ def restore_network(odoo_cli, tmp_path_factory):
         yield net
     finally:
         backup.drop()
+        _stop(vendor, buyer)
         stop_and_drop(vendor, buyer)
 
 
@@ -202,13 +204,26 @@ def _take_backup(net, server, backup):
     while its server runs, as a nightly backup is: between two runs of each
     side's scheduled action, so that nothing is on its way meanwhile."""
     sides = (net["vendor"], net["buyer"])
-    for side in sides:
-        side.switch_k2k_action(False)
-    server.cli.copy(server.db, backup.db, in_use=True)
-    # The action was held off for the copy only: on in the backup.
-    backup.execute(f"UPDATE ir_cron SET active = true WHERE id = ({K2K_ACTION_ID})")
-    for side in sides:
-        side.switch_k2k_action(True)
+    try:
+        for side in sides:
+            side.switch_k2k_action(False)
+        server.cli.copy(server.db, backup.db, in_use=True)
+        # The action was held off for the copy only: on in the backup.
+        backup.execute(f"UPDATE ir_cron SET active = true WHERE id = ({K2K_ACTION_ID})")
+    finally:
+        for side in sides:
+            side.switch_k2k_action(True)
+
+
+def _stop(*servers):
+    """Stop ``servers`` once their K2K scheduled action is switched off: a
+    run under way ends first (Odoo's server, stopped, would close the
+    database connections of a run still going, and log its next query as
+    an error). A server stopped here is restored, or started again with
+    the action switched off or on."""
+    for server in servers:
+        server.switch_k2k_action(False)
+        server.stop()
 
 
 def _post_and_bill(net, invoice_ids, bills):
@@ -240,7 +255,7 @@ def test_a_restored_buyer_gets_back_every_bill_once(restore_network):
     _settle(net, lambda: _status_revision(net, invoices[1]) > told, 60, "approval told")
 
     # The restore: the buyer's database and files are the backup's again.
-    buyer.stop()
+    _stop(buyer)
     buyer.cli.copy(backup.db, buyer.db)
     assert len(_bills(buyer)) == billed + 5, "the restore took the last 5 bills away"
     buyer.start()
@@ -364,7 +379,7 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
             }
 
         _without_scheduled_action(buyer)
-        vendor.stop()
+        _stop(vendor)
         vendor.cli.copy(vendor_backup.db, vendor.db)
         _without_scheduled_action(vendor)
         _two_runs_each(vendor, buyer)
@@ -472,12 +487,12 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         }, _order_messages(copy, name)
         assert not vendor.count("sale.order", [("client_order_ref", "=", name)])
         assert copy_alert() == before
-        copy.stop()
+        _stop(copy)
 
         # Not neutralized: the copy tries, the vendor refuses it, within two
         # runs of the copy's and the vendor's scheduled actions.
         _take_backup(net, buyer, copy)
-        vendor.stop()
+        _stop(vendor)
         _without_scheduled_action(buyer, copy)
         name = _order_from(copy, net, 4)
         _without_scheduled_action(vendor)
@@ -570,8 +585,7 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         _take_backup(net, vendor, vendor_backup)
         _post_and_bill(net, invoices[4:6], billed + 6)
 
-        vendor.stop()
-        buyer.stop()
+        _stop(vendor, buyer)
         _restore_from(vendor, vendor_backup)
         _restore_from(buyer, buyer_backup)
         assert len(_bills(buyer)) == billed + 2
@@ -619,10 +633,9 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
 
 
 def _without_scheduled_action(*servers):
-    """Switch the K2K scheduled action of ``servers`` off, and start those
-    that are stopped: it runs only when a test runs it. (On a running
-    server, a run under way holds the action's row: switching it off
-    waits until that run ended.)"""
+    """Switch the K2K scheduled action of ``servers`` off (a run under way
+    ends first), and start those that are stopped: it runs only when a test
+    runs it."""
     for server in servers:
         server.switch_k2k_action(False)
         if server.process is None:
@@ -652,7 +665,7 @@ def _with_schedulers_again(*servers):
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
     """With the scheduled action switched off, only two runs of each side's,
     the restored side's first: the bills the buyer lost are back.
-    (A retry a run plans is due a second later, at its next run.)"""
+    (A retry a run plans is due within a second, at its next run.)"""
     net = restore_network
     vendor, buyer = net["vendor"], net["buyer"]
     backup = OdooServer(vendor.cli, "k2k_restore_buyer_runs", 0, buyer.logfile.parent)
@@ -662,8 +675,8 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
         _post_and_bill(net, invoices[:2], billed + 2)
         _take_backup(net, buyer, backup)
         _post_and_bill(net, invoices[2:], billed + 4)
-        _without_scheduled_action(vendor, buyer)
-        buyer.stop()
+        _without_scheduled_action(vendor)
+        _stop(buyer)
         _restore_from(buyer, backup)
         assert len(_bills(buyer)) == billed + 2
         _without_scheduled_action(buyer)

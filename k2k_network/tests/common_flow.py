@@ -25,6 +25,13 @@ class K2KFlowCommon(AccountTestInvoicingCommon):
         cls.vendor.name = "Bloom Test Imports"
         cls.buyer_data = cls.setup_other_company(name="Petal Test Wholesale")
         cls.buyer = cls.buyer_data["company"]
+        # The K2K user's own company is neither side's (its data file gives
+        # it the database's own, the vendor's here): what it makes for a
+        # side without saying for which company would land there and show.
+        elsewhere = cls.env["res.company"].create({"name": "K2K Test Elsewhere"})
+        cls.env.ref("k2k_network.user_k2k").sudo().write(
+            {"company_ids": [Command.set(elsewhere.ids)], "company_id": elsewhere.id}
+        )
         cls.env.user.write(
             {
                 "company_ids": [Command.link(cls.buyer.id)],
