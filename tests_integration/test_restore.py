@@ -89,6 +89,14 @@ def restore_network(odoo_cli, tmp_path_factory):
         stop_and_drop(vendor, buyer)
 
 
+@pytest.fixture(autouse=True)
+def _schedulers_on_after_each_test(restore_network):
+    """Whatever a test left behind (one that failed midway), the next finds
+    both servers running, their K2K scheduled action on."""
+    yield
+    _with_schedulers_again(restore_network["vendor"], restore_network["buyer"])
+
+
 def _sql(server, query, params=None):
     return server.cli.query(server.db, query, params)
 
@@ -655,10 +663,11 @@ def _two_runs_each(first, second):
 
 def _with_schedulers_again(*servers):
     """Switch ``servers``' K2K scheduled action on again (after
-    ``_two_runs_each``), and start those a failed test left stopped."""
+    ``_two_runs_each``), and start those that are stopped (a failed test
+    may leave them so)."""
     for server in servers:
         server.switch_k2k_action(True)
-        if server.process is None:
+        if server.process is None or server.process.poll() is not None:
             server.start()
 
 
@@ -688,4 +697,3 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
         assert not odd, (odd, _where_they_stand(net))
     finally:
         backup.drop()
-        _with_schedulers_again(vendor, buyer)
