@@ -144,9 +144,15 @@ class OdooServer:
     # -- process ------------------------------------------------------------
 
     def start(self, workers=0, extra_args=(), extra_env=None):
-        """Start the server: threaded by default, or ``workers`` processes
-        (prefork); ``extra_args`` and ``extra_env`` add to its command line
-        and environment."""
+        """Start the server and wait until it answers: threaded by default,
+        or ``workers`` processes (prefork); ``extra_args`` and ``extra_env``
+        add to its command line and environment."""
+        self.launch(workers, extra_args, extra_env)
+        self.wait_until_ready()
+
+    def launch(self, workers=0, extra_args=(), extra_env=None):
+        """Start the server's process, without waiting for it (see
+        ``start``)."""
         args = self.cli.base_args(self.db, command="server") + [
             f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1",
@@ -162,6 +168,9 @@ class OdooServer:
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+
+    def wait_until_ready(self):
+        """Wait until the launched server answers."""
         wait_until(self._healthy, 120, f"{self.db} server answers", interval=0.1)
         # Odoo reads every module's manifest at the first request whose path
         # could be a static file, in whichever thread serves it. When that is
@@ -260,6 +269,15 @@ class OdooServer:
                 cr.execute("SELECT pg_notify('cron_trigger', %s)", (self.db,))
         finally:
             conn.close()
+
+
+def start_servers(*servers):
+    """Start ``servers`` side by side (each loads Odoo while the others
+    do), and return once all answer."""
+    for server in servers:
+        server.launch()
+    for server in servers:
+        server.wait_until_ready()
 
 
 def stop_and_drop(*servers):

@@ -23,6 +23,7 @@ from remote_network import (
     join_network,
     load_addon_module,
     make_k2k_products,
+    start_servers,
     stop_and_drop,
     template_database,
     vendor_and_buyer,
@@ -185,8 +186,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
     vendor, buyer = servers
     # The vendor's outbox waits until everything is queued: then one
     # scheduled run meets all four partners at once.
-    vendor.start()
-    buyer.start()
+    start_servers(vendor, buyer)
     vendor.switch_k2k_action(False)
     joined = join_network(vendor, buyer, "Chaos Vendor", "Healthy Buyer")
     [(product, _buyer_product)] = make_k2k_products(

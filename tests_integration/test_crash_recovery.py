@@ -28,6 +28,7 @@ from remote_network import (
     invoice_sale_orders,
     join_network,
     make_k2k_products,
+    start_servers,
     wait_until,
 )
 
@@ -65,8 +66,7 @@ def crash_network(odoo_cli, tmp_path_factory):
         # Small batches: the scheduled action commits after each one, so a
         # kill lands in the middle of the drain, not before or after it.
         vendor.set_param("k2k_network.batch_size", "5")
-        for server in (vendor, buyer):
-            server.start()
+        start_servers(vendor, buyer)
         yield {"vendor": vendor, "buyer": buyer}
     finally:
         for server in (vendor, buyer):

@@ -20,6 +20,7 @@ from remote_network import (
     join_network,
     load_wire,
     make_k2k_products,
+    start_servers,
     stop_and_drop,
     template_database,
     vendor_and_buyer,
@@ -41,8 +42,7 @@ def network(odoo_cli, tmp_path_factory):
         tmp_path_factory.mktemp("servers"),
         template_database(odoo_cli),
     )
-    for server in (vendor, buyer):
-        server.start()
+    start_servers(vendor, buyer)
     # ``invoices``: each invoice a test made a bill of, so that a test can
     # check the buyer holds one bill per invoice, and nothing else.
     state = {"vendor": vendor, "buyer": buyer, "invoices": []}

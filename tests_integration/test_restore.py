@@ -39,6 +39,7 @@ from remote_network import (
     invoice_sale_orders,
     join_network,
     make_k2k_products,
+    start_servers,
     stop_and_drop,
     template_database,
     vendor_and_buyer,
@@ -65,7 +66,7 @@ def restore_network(odoo_cli, tmp_path_factory):
     for server in (vendor, buyer):
         server.set_param("k2k_network.retry_base_seconds", str(RETRY_SECONDS))
         server.set_param("k2k_network.retry_max_seconds", str(RETRY_SECONDS))
-        server.start()
+    start_servers(vendor, buyer)
     net = {"vendor": vendor, "buyer": buyer, "backup": backup}
     try:
         net.update(join_network(vendor, buyer, VENDOR_NAME, BUYER_NAME))
@@ -646,8 +647,7 @@ def _without_scheduled_action(*servers):
     runs it."""
     for server in servers:
         server.switch_k2k_action(False)
-        if server.process is None:
-            server.start()
+    start_servers(*(server for server in servers if server.process is None))
 
 
 def _two_runs_each(first, second):
@@ -667,8 +667,9 @@ def _with_schedulers_again(*servers):
     may leave them so)."""
     for server in servers:
         server.switch_k2k_action(True)
-        if server.process is None or server.process.poll() is not None:
-            server.start()
+    start_servers(
+        *(s for s in servers if s.process is None or s.process.poll() is not None)
+    )
 
 
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
