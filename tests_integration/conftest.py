@@ -4,13 +4,13 @@ uninstall, servers), as an administrator would from the command line."""
 import os
 import shutil
 import subprocess
-import time
 from contextlib import closing
 from pathlib import Path
 
 import psycopg2
 import pytest
 from psycopg2.sql import SQL, Identifier
+from remote_network import wait_until
 
 
 def _env(name):
@@ -120,8 +120,8 @@ class OdooCli:
         resets each connection it lends before its first query, so one just
         lent out reads as busy. The server finds out at its next use of a
         closed one, and opens another."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def all_idle_and_closed():
             cr.execute(
                 "WITH sessions AS (SELECT pid, state IS DISTINCT FROM 'idle' "
                 "OR state_change > clock_timestamp() - interval '250 ms' AS busy "
@@ -131,10 +131,11 @@ class OdooCli:
                 "WHERE busy) THEN pg_terminate_backend(pid) END FROM sessions",
                 [db],
             )
-            if not any(busy for busy, _closed in cr.fetchall()):
-                return
-            assert time.monotonic() < deadline, f"{db} stays busy"
-            time.sleep(0.05)
+            return not any(busy for busy, _closed in cr.fetchall())
+
+        wait_until(
+            all_idle_and_closed, timeout, f"{db}'s connections idle", interval=0.05
+        )
 
     def drop(self, db):
         subprocess.run(
@@ -158,10 +159,7 @@ def _wait_for_demo_install(timeout=900):
     if not status_file:
         return None
     status = Path(status_file)
-    deadline = time.monotonic() + timeout
-    while not status.exists():
-        assert time.monotonic() < deadline, f"the install beside took over {timeout} s"
-        time.sleep(0.5)
+    wait_until(status.exists, timeout, "the install beside ended", interval=0.5)
     return int(status.read_text()), Path(os.environ["K2K_DEMO_INSTALL_LOG"]).read_text()
 
 

@@ -189,8 +189,14 @@ class OdooServer:
         except requests.RequestException:
             return False
 
+    @property
+    def running(self):
+        """Whether the server's process is up (started, not stopped, not
+        dead)."""
+        return self.process is not None and self.process.poll() is None
+
     def stop(self):
-        if self.process and self.process.poll() is None:
+        if self.running:
             self.process.terminate()
             try:
                 self.process.wait(timeout=30)

@@ -95,7 +95,7 @@ def _schedulers_on_after_each_test(restore_network):
     """Whatever a test left behind (one that failed midway), the next finds
     both servers running, their K2K scheduled action on."""
     yield
-    _with_schedulers_again(restore_network["vendor"], restore_network["buyer"])
+    _switch_actions(True, restore_network["vendor"], restore_network["buyer"])
 
 
 def _sql(server, query, params=None):
@@ -387,15 +387,15 @@ def test_a_restored_vendor_is_flagged_where_it_cannot_heal(restore_network):
                 )
             }
 
-        _without_scheduled_action(buyer)
+        _switch_actions(False, buyer)
         _stop(vendor)
         vendor.cli.copy(vendor_backup.db, vendor.db)
-        _without_scheduled_action(vendor)
+        _switch_actions(False, vendor)
         _two_runs_each(vendor, buyer)
         # Without anyone's action, the bills of the invoices the vendor
         # lost are flagged.
         assert set(numbers.values()) <= flagged(), (flagged(), _where_they_stand(net))
-        _with_schedulers_again(vendor, buyer)
+        _switch_actions(True, vendor, buyer)
         # The vendor numbers again from its backup: its next invoice takes
         # the number the buyer holds a bill of already.
         vendor.call("account.move", "action_post", [invoices[3]])
@@ -502,16 +502,16 @@ def test_copies_of_the_buyer_beside_it_reach_nothing(restore_network):
         # runs of the copy's and the vendor's scheduled actions.
         _take_backup(net, buyer, copy)
         _stop(vendor)
-        _without_scheduled_action(buyer, copy)
+        _switch_actions(False, buyer, copy)
         name = _order_from(copy, net, 4)
-        _without_scheduled_action(vendor)
+        _switch_actions(False, vendor)
         _two_runs_each(copy, vendor)
         assert copy_alert()["partner_copy_date"], _where_they_stand(net)
         assert any(
             state == "failed" and "copy" in detail
             for state, detail in _order_messages(copy, name)
         ), _order_messages(copy, name)
-        _with_schedulers_again(vendor, buyer)
+        _switch_actions(True, vendor, buyer)
         after = copy_alert()
         assert after["partner_history_uid"] == before["partner_history_uid"], after
         assert after["partner_restart_count"] == before["partner_restart_count"], after
@@ -598,7 +598,7 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         _restore_from(vendor, vendor_backup)
         _restore_from(buyer, buyer_backup)
         assert len(_bills(buyer)) == billed + 2
-        _without_scheduled_action(buyer, vendor)
+        _switch_actions(False, buyer, vendor)
         states = _sql(
             vendor,
             "SELECT state FROM account_move WHERE id IN %s ORDER BY id",
@@ -611,7 +611,7 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
             "k2k.message",
             [("message_type", "=", "invoice"), ("state", "!=", "applied")],
         ), _where_they_stand(net)
-        _with_schedulers_again(vendor, buyer)
+        _switch_actions(True, vendor, buyer)
         # What neither side holds any more is done again, once.
         _post_and_bill(net, invoices[4:6], billed + 6)
         mine = {_uid_of(net, invoice) for invoice in invoices}
@@ -641,13 +641,14 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
         vendor_backup.drop()
 
 
-def _without_scheduled_action(*servers):
-    """Switch the K2K scheduled action of ``servers`` off (a run under way
-    ends first), and start those that are stopped: it runs only when a test
-    runs it."""
+def _switch_actions(active, *servers):
+    """Switch the K2K scheduled action of ``servers`` on or off (a run
+    under way ends first), and start those that are not running (stopped
+    for a restore, or by a failed test). Off, the action runs only when a
+    test runs it (``_two_runs_each``)."""
     for server in servers:
-        server.switch_k2k_action(False)
-    start_servers(*(server for server in servers if server.process is None))
+        server.switch_k2k_action(active)
+    start_servers(*(server for server in servers if not server.running))
 
 
 def _two_runs_each(first, second):
@@ -659,17 +660,6 @@ def _two_runs_each(first, second):
         for server in (first, second):
             time.sleep(RETRY_SECONDS / 2)
             server.run_k2k_action()
-
-
-def _with_schedulers_again(*servers):
-    """Switch ``servers``' K2K scheduled action on again (after
-    ``_two_runs_each``), and start those that are stopped (a failed test
-    may leave them so)."""
-    for server in servers:
-        server.switch_k2k_action(True)
-    start_servers(
-        *(s for s in servers if s.process is None or s.process.poll() is not None)
-    )
 
 
 def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
@@ -685,11 +675,11 @@ def test_a_restored_buyer_heals_within_two_runs_of_each_side(restore_network):
         _post_and_bill(net, invoices[:2], billed + 2)
         _take_backup(net, buyer, backup)
         _post_and_bill(net, invoices[2:], billed + 4)
-        _without_scheduled_action(vendor)
+        _switch_actions(False, vendor)
         _stop(buyer)
         _restore_from(buyer, backup)
         assert len(_bills(buyer)) == billed + 2
-        _without_scheduled_action(buyer)
+        _switch_actions(False, buyer)
         _two_runs_each(buyer, vendor)
         assert len(_bills(buyer)) == billed + 4, _where_they_stand(net)
         mine = {_uid_of(net, invoice) for invoice in invoices}
