@@ -33,7 +33,11 @@ def _wkhtmltopdf_prints_several_documents():
     return "with patched qt" in version
 
 
-class K2KPdfTimeout(UserError):
+class K2KPdfNotMade(UserError):
+    """A K2K PDF run gave no PDF: its messages are tried again later."""
+
+
+class K2KPdfTimeout(K2KPdfNotMade):
     """A K2K PDF run did not finish within its deadline and was stopped."""
 
 
@@ -128,6 +132,14 @@ class IrActionsReport(models.Model):
             )
         )
 
+    def _k2k_pdf_not_made_error(self, moves):
+        return K2KPdfNotMade(
+            self.env._(
+                "The PDF of %(invoice)s could not be made.",
+                invoice=", ".join(moves.mapped("name")),
+            )
+        )
+
     def _k2k_merge_bodies(self, bodies):
         """One HTML document with the content of every body (each a whole
         document with the same report assets), each starting on a new page."""
@@ -215,13 +227,15 @@ class IrActionsReport(models.Model):
             return Report._get_splitted_report(report_name, content, report_type), False
         if all((content.get(move_id) or {}).get("stream") for move_id in moves.ids):
             content.pop(False, None)
-            return Report._get_splitted_report(report_name, content, report_type), True
+            pdfs = Report._get_splitted_report(report_name, content, report_type)
+            # wkhtmltopdf may end "with code 1" (a resource it could not
+            # load) having written nothing: Odoo takes that as a PDF. An
+            # empty file must not travel as the invoice's document.
+            if not all(pdf.startswith(b"%PDF") for pdf in pdfs.values()):
+                raise self._k2k_pdf_not_made_error(moves)
+            return pdfs, True
         if len(moves) == 1:
-            raise UserError(
-                self.env._(
-                    "The PDF of %(invoice)s could not be made.", invoice=moves.name
-                )
-            )
+            raise self._k2k_pdf_not_made_error(moves)
         half = len(moves) // 2
         first, is_pdf = self._k2k_render_invoice_contents(moves[:half])
         second, _is_pdf = self._k2k_render_invoice_contents(moves[half:])

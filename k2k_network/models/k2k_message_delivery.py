@@ -14,7 +14,7 @@ from odoo.tools import SQL, config
 
 from .. import wire
 from ..http_client import K2KTransportError
-from .ir_actions_report import K2KPdfTimeout
+from .ir_actions_report import K2KPdfNotMade
 
 _logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class K2KMessage(models.Model):
     def _k2k_prepare_by_type(self):
         """Build the payloads of ``self``, one batch per message type, and
         read what the checks before each one goes need; return the messages
-        that do not go in this run: postponed (their PDF was not made in
+        that do not go in this run: postponed (their PDF was not made, or not in
         time) or failed meanwhile."""
         postponed = self.browse()
         for message_type in set(self.mapped("message_type")):
@@ -241,15 +241,16 @@ class K2KMessage(models.Model):
     def _k2k_prepare(self):
         """Let the adapter build the payloads of ``self`` (one message type)
         in one batch, or one by one when the batch fails; return the
-        messages postponed (their PDF was not made in time)."""
+        messages postponed (their PDF was not made, or not in time)."""
         adapter = self._k2k_get_adapter(self[:1].message_type)
         postponed = self.browse()
         try:
             with self.env.cr.savepoint():
                 adapter._k2k_prepare_messages(self)
-        except K2KPdfTimeout as error:
-            # Built one by one, each would wait as long: the batch waits for
-            # a later attempt, and the other messages of this run go on.
+        except K2KPdfNotMade as error:
+            # Built one by one, each would wait as long (or meet the same
+            # renderer): the batch waits for a later attempt, and the other
+            # messages of this run go on.
             _logger.warning("K2K: %s", error)
             self._k2k_postpone_render(adapter._k2k_describe_prepare_error(error))
             postponed = self
@@ -261,7 +262,7 @@ class K2KMessage(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         adapter._k2k_prepare_messages(message)
-                except K2KPdfTimeout as error:
+                except K2KPdfNotMade as error:
                     _logger.warning("K2K: %s", error)
                     message._k2k_postpone_render(
                         adapter._k2k_describe_prepare_error(error)

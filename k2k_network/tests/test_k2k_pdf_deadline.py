@@ -3,11 +3,16 @@
 """A PDF run that never ends: the reports load their styles from a server
 that accepts and never answers. The invoice's message waits for a later
 attempt with the reason, the other messages of the run go, and nothing
-waits longer than the deadline."""
+waits longer than the deadline. And one that ends having written nothing."""
 
+import os
+import shutil
 import socket
+import stat
+import tempfile
 import threading
 import time
+from unittest.mock import patch
 
 import psutil
 
@@ -107,3 +112,41 @@ class TestK2KPdfDeadline(K2KFlowCommon):
         self.assertEqual(message.state, "applied")
         self.assertEqual(message.attachment_id.mimetype, "application/pdf")
         self.assertEqual(self._bill_of(invoice).amount_untaxed, invoice.amount_untaxed)
+
+    def test_a_pdf_run_that_writes_nothing_sends_no_empty_file(self):
+        """wkhtmltopdf ends "with code 1" (Odoo accepts it: a resource it
+        could not load) and has written nothing: the invoice waits for a
+        later attempt, it does not reach the buyer with an empty PDF."""
+        po = self._buyer_po([(self.buyer_rose, 60, 0.72)])
+        invoice = self._vendor_invoice(po.k2k_sale_order_id)
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder)
+        empty_renderer = os.path.join(folder, "wkhtmltopdf")
+        with open(empty_renderer, "w", encoding="utf-8") as script:
+            script.write(
+                "#!/bin/sh\n"
+                "echo 'Exit with code 1 due to network error: "
+                "ConnectionRefusedError' >&2\n"
+                "exit 1\n"
+            )
+        os.chmod(empty_renderer, stat.S_IRWXU)
+        with patch(
+            "odoo.addons.base.models.ir_actions_report._get_wkhtmltopdf_bin",
+            return_value=empty_renderer,
+        ):
+            self._process(pdf=True)
+        message = invoice.k2k_message_ids
+        self.assertEqual(message.state, "queued")
+        self.assertIn(invoice.name, message.error)
+        self.assertTrue(message.next_attempt_date)
+        self.assertFalse(message.attachment_id)
+        self.assertFalse(invoice.invoice_pdf_report_id, "no empty PDF kept either")
+        self.assertFalse(self._bill_of(invoice))
+
+        # With a renderer that works, the next attempt sends the real one.
+        message.action_retry()
+        self._process(pdf=True)
+        self.assertEqual(message.state, "applied")
+        self.assertTrue(
+            self._bill_of(invoice).message_main_attachment_id.raw.startswith(b"%PDF")
+        )
