@@ -160,9 +160,8 @@ env["ir.module.module"].search(
 ).button_immediate_uninstall()
 env.cr.commit()
 # Odoo has loaded the database anew, without the bridge, in this process (as
-# a server does after an uninstall from the Apps menu): the core's scheduled
-# action delivers.
-env = odoo.api.Environment(env.cr, env.uid, env.context)
+# a server does after an uninstall from the Apps menu), and env with it: the
+# core's scheduled action delivers.
 env["k2k.message"]._cron_process_messages()
 env.cr.commit()
 print("QJ_UNINSTALL " + json.dumps({"message": message.id}))

@@ -95,7 +95,11 @@ def _schedulers_on_after_each_test(restore_network):
     """Whatever a test left behind (one that failed midway), the next finds
     both servers running, their K2K scheduled action on."""
     yield
-    _switch_actions(True, restore_network["vendor"], restore_network["buyer"])
+    servers = restore_network["vendor"], restore_network["buyer"]
+    for server in servers:
+        if not server.running:
+            server.stop()  # died midway: forgotten, then started again
+    _switch_actions(True, *servers)
 
 
 def _sql(server, query, params=None):
@@ -643,12 +647,14 @@ def test_both_sides_restored_to_different_points_agree_again(restore_network):
 
 def _switch_actions(active, *servers):
     """Switch the K2K scheduled action of ``servers`` on or off (a run
-    under way ends first), and start those that are not running (stopped
-    for a restore, or by a failed test). Off, the action runs only when a
-    test runs it (``_two_runs_each``)."""
+    under way ends first), and start those stopped for a restore. Off, the
+    action runs only when a test runs it (``_two_runs_each``). A server that
+    died on its own fails the test here."""
     for server in servers:
         server.switch_k2k_action(active)
-    start_servers(*(server for server in servers if not server.running))
+    died = [s.db for s in servers if s.process is not None and not s.running]
+    assert not died, f"server(s) that died meanwhile: {died}"
+    start_servers(*(server for server in servers if server.process is None))
 
 
 def _two_runs_each(first, second):

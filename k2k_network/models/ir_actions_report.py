@@ -110,6 +110,12 @@ class IrActionsReport(models.Model):
         if watch.stopped:
             # Killed as it ended: what it wrote may be incomplete.
             raise self._k2k_pdf_timeout_error(seconds)
+        if not content.startswith(b"%PDF"):
+            # Odoo accepts wkhtmltopdf's exit code 1 (a resource it could not
+            # load), after which it may have written nothing: said here,
+            # before Odoo reads it as a PDF (an empty one fails there in
+            # errors of PyPDF2's own).
+            raise self._k2k_pdf_not_made_error()
         return content
 
     @api.model
@@ -132,11 +138,12 @@ class IrActionsReport(models.Model):
             )
         )
 
-    def _k2k_pdf_not_made_error(self, moves):
+    def _k2k_pdf_not_made_error(self):
         return K2KPdfNotMade(
             self.env._(
-                "The PDF of %(invoice)s could not be made.",
-                invoice=", ".join(moves.mapped("name")),
+                "wkhtmltopdf ended without a PDF. Check that the address the "
+                "reports load their styles from (%(url)s) answers.",
+                url=self._get_report_url(),
             )
         )
 
@@ -227,15 +234,13 @@ class IrActionsReport(models.Model):
             return Report._get_splitted_report(report_name, content, report_type), False
         if all((content.get(move_id) or {}).get("stream") for move_id in moves.ids):
             content.pop(False, None)
-            pdfs = Report._get_splitted_report(report_name, content, report_type)
-            # wkhtmltopdf may end "with code 1" (a resource it could not
-            # load) having written nothing: Odoo takes that as a PDF. An
-            # empty file must not travel as the invoice's document.
-            if not all(pdf.startswith(b"%PDF") for pdf in pdfs.values()):
-                raise self._k2k_pdf_not_made_error(moves)
-            return pdfs, True
+            return Report._get_splitted_report(report_name, content, report_type), True
         if len(moves) == 1:
-            raise self._k2k_pdf_not_made_error(moves)
+            raise UserError(
+                self.env._(
+                    "The PDF of %(invoice)s could not be made.", invoice=moves.name
+                )
+            )
         half = len(moves) // 2
         first, is_pdf = self._k2k_render_invoice_contents(moves[:half])
         second, _is_pdf = self._k2k_render_invoice_contents(moves[half:])

@@ -14,7 +14,7 @@ from odoo.tools import SQL, config
 
 from .. import wire
 from ..http_client import K2KTransportError
-from .ir_actions_report import K2KPdfNotMade
+from .ir_actions_report import K2KPdfNotMade, K2KPdfTimeout
 
 _logger = logging.getLogger(__name__)
 
@@ -247,10 +247,9 @@ class K2KMessage(models.Model):
         try:
             with self.env.cr.savepoint():
                 adapter._k2k_prepare_messages(self)
-        except K2KPdfNotMade as error:
-            # Built one by one, each would wait as long (or meet the same
-            # renderer): the batch waits for a later attempt, and the other
-            # messages of this run go on.
+        except K2KPdfTimeout as error:
+            # Built one by one, each would wait as long: the batch waits for
+            # a later attempt, and the other messages of this run go on.
             _logger.warning("K2K: %s", error)
             self._k2k_postpone_render(adapter._k2k_describe_prepare_error(error))
             postponed = self
@@ -265,7 +264,8 @@ class K2KMessage(models.Model):
                 except K2KPdfNotMade as error:
                     _logger.warning("K2K: %s", error)
                     message._k2k_postpone_render(
-                        adapter._k2k_describe_prepare_error(error)
+                        adapter._k2k_describe_prepare_error(error),
+                        timed_out=isinstance(error, K2KPdfTimeout),
                     )
                     postponed |= message
                 except Exception as error:  # noqa: BLE001 - shown in the log
@@ -427,17 +427,22 @@ class K2KMessage(models.Model):
             "next_attempt_date": when,
         }
 
-    def _k2k_postpone_render(self, error):
-        """The PDFs of ``self`` could not be made in time (the renderer is
-        stuck, not the partner): keep each message queued and try it again
-        later, like a partner out of reach, without holding the
-        connection's other messages."""
+    def _k2k_postpone_render(self, error, timed_out=True):
+        """The PDFs of ``self`` could not be made (in time, when
+        ``timed_out``: the renderer is stuck, not the partner): keep each
+        message queued and try it again later, like a partner out of reach,
+        without holding the connection's other messages."""
         for message in self:
             when = message._k2k_get_next_attempt_date()
-            detail = self.env._(
-                "PDF not made in time, next attempt at %(when)s (UTC).",
-                when=fields.Datetime.to_string(when),
-            )
+            words = {"when": fields.Datetime.to_string(when)}
+            if timed_out:
+                detail = self.env._(
+                    "PDF not made in time, next attempt at %(when)s (UTC).", **words
+                )
+            else:
+                detail = self.env._(
+                    "PDF not made, next attempt at %(when)s (UTC).", **words
+                )
             message.write(message._k2k_prepare_postponed_vals(error, detail, when))
         if self:
             self._k2k_trigger_processing(at=min(self.mapped("next_attempt_date")))

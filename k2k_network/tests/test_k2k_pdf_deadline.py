@@ -115,10 +115,12 @@ class TestK2KPdfDeadline(K2KFlowCommon):
 
     def test_a_pdf_run_that_writes_nothing_sends_no_empty_file(self):
         """wkhtmltopdf ends "with code 1" (Odoo accepts it: a resource it
-        could not load) and has written nothing: the invoice waits for a
-        later attempt, it does not reach the buyer with an empty PDF."""
-        po = self._buyer_po([(self.buyer_rose, 60, 0.72)])
-        invoice = self._vendor_invoice(po.k2k_sale_order_id)
+        could not load) and has written nothing: the invoices wait for a
+        later attempt, none reaches the buyer with an empty PDF."""
+        invoices = self.env["account.move"]
+        for qty in (60, 70):
+            po = self._buyer_po([(self.buyer_rose, qty, 0.72)])
+            invoices |= self._vendor_invoice(po.k2k_sale_order_id)
         folder = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, folder)
         empty_renderer = os.path.join(folder, "wkhtmltopdf")
@@ -135,18 +137,27 @@ class TestK2KPdfDeadline(K2KFlowCommon):
             return_value=empty_renderer,
         ):
             self._process(pdf=True)
-        message = invoice.k2k_message_ids
-        self.assertEqual(message.state, "queued")
-        self.assertIn(invoice.name, message.error)
-        self.assertTrue(message.next_attempt_date)
-        self.assertFalse(message.attachment_id)
-        self.assertFalse(invoice.invoice_pdf_report_id, "no empty PDF kept either")
-        self.assertFalse(self._bill_of(invoice))
+        messages = invoices.k2k_message_ids
+        self.assertEqual(len(messages), 2)
+        for message in messages:
+            self.assertEqual(message.state, "queued")
+            self.assertEqual(message.attempt_count, 1)
+            self.assertIn("wkhtmltopdf ended without a PDF", message.error)
+            self.assertTrue(message.next_attempt_date)
+            self.assertTrue(
+                message.state_detail.startswith("PDF not made, next attempt")
+            )
+            self.assertFalse(message.attachment_id)
+        self.assertFalse(invoices.invoice_pdf_report_id, "no empty PDF kept either")
+        for invoice in invoices:
+            self.assertFalse(self._bill_of(invoice))
 
-        # With a renderer that works, the next attempt sends the real one.
-        message.action_retry()
+        # With a renderer that works, the next attempt sends the real ones
+        # (given the time one takes on a busy machine).
+        self.params.set_param("k2k_network.pdf_timeout", 60)
+        messages.action_retry()
         self._process(pdf=True)
-        self.assertEqual(message.state, "applied")
-        self.assertTrue(
-            self._bill_of(invoice).message_main_attachment_id.raw.startswith(b"%PDF")
-        )
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+        for invoice in invoices:
+            pdf = self._bill_of(invoice).message_main_attachment_id
+            self.assertTrue(pdf.raw.startswith(b"%PDF"))
