@@ -108,8 +108,21 @@ cd "$REPO_ROOT"
 # Two workers by default (pytest-xdist; pytest-odoo gives each its own copy of
 # $TEST_DB), one test file at a time each, the long files of tests_integration
 # first (its conftest orders them). K2K_TEST_WORKERS=0 runs everything in this
-# one process.
-"$VENV/bin/python" -m pytest -p no:cacheprovider \
-    -n "${K2K_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder \
+# one process. Each worker's copy has a filestore of its own, hard links to
+# $TEST_DB's files (tests_integration/own_filestores.py says why).
+WORKERS="${K2K_TEST_WORKERS:-2}"
+remove_worker_filestores() {
+    rm -rf "$K2K_HOME/filestore/filestore/$TEST_DB-gw"*
+}
+remove_worker_filestores
+for ((worker = 0; worker < WORKERS; worker++)); do
+    if [ -d "$K2K_HOME/filestore/filestore/$TEST_DB" ]; then
+        cp -al "$K2K_HOME/filestore/filestore/$TEST_DB" \
+            "$K2K_HOME/filestore/filestore/$TEST_DB-gw$worker"
+    fi
+done
+trap 'end_demo_install; remove_worker_filestores' EXIT
+"$VENV/bin/python" -m pytest -p no:cacheprovider -p tests_integration.own_filestores \
+    -n "$WORKERS" --dist loadfile --no-loadscope-reorder \
     --odoo-config="$CONF" --odoo-database="$TEST_DB" --odoo-log-level=warn --odoo-http \
     k2k_network/tests tests_integration "$@"
