@@ -27,9 +27,9 @@ class K2KTransportHttp(models.AbstractModel):
     @api.model
     def _k2k_send(self, messages):
         steps = self._k2k_get_steps(self._k2k_get_batches(messages))
-        # What travels alone is built now, all of it together (one
-        # wkhtmltopdf call for its invoices); batches are built a step at a
-        # time, while the partners apply the step before.
+        # What never travels in a batch is built now, all of it together
+        # (one wkhtmltopdf call for its invoices); the rest is built a step
+        # at a time, while the partners apply the step before.
         alone = messages.filtered(lambda m: not self._k2k_travels_in_batch(m))
         # Messages that could not be built in time wait for a later run.
         held = alone._k2k_prepare_by_type()
@@ -38,7 +38,7 @@ class K2KTransportHttp(models.AbstractModel):
         posted = []  # the step posted one batch after the other, answers not read yet
         try:
             for kind, step in steps:
-                if kind == "batches":
+                if kind != "alone":
                     held |= (
                         messages.browse([m.id for batch in step for m in batch])
                         .filtered(
@@ -46,30 +46,29 @@ class K2KTransportHttp(models.AbstractModel):
                         )
                         ._k2k_prepare_by_type()
                     )
-                    yield from self._k2k_finish_step(posted, stopped)
+                yield from self._k2k_finish_step(posted, stopped)
+                if kind == "batches":
                     posted, failed = self._k2k_start_step(
                         [batch - held for batch in step], stopped
                     )
                     if failed:
                         yield failed
                     continue
-                message = step
-                if self._k2k_travels_in_batch(message):
-                    held |= message._k2k_prepare_by_type()
-                yield from self._k2k_finish_step(posted, stopped)
                 posted = []
-                if message in held or message.connection_id in stopped:
-                    continue
-                result = self._k2k_post_message(message)
-                yield {message: result}
-                if isinstance(result, K2KTransportError):
-                    stopped.add(message.connection_id)
-                elif message.message_type == "keys":
-                    # Nothing more goes with a key that is not committed
-                    # yet: a crash before the commit would forget it, while
-                    # the partner had already dropped the key before it.
-                    stopped.add(message.connection_id)
-                    rekeyed = True
+                for message in step if kind == "singles" else [step]:
+                    if message in held or message.connection_id in stopped:
+                        continue
+                    result = self._k2k_post_message(message)
+                    yield {message: result}
+                    if isinstance(result, K2KTransportError):
+                        stopped.add(message.connection_id)
+                    elif message.message_type == "keys":
+                        # Nothing more goes with a key that is not committed
+                        # yet: a crash before the commit would forget it,
+                        # while the partner had already dropped the key
+                        # before it.
+                        stopped.add(message.connection_id)
+                        rekeyed = True
             yield from self._k2k_finish_step(posted, stopped)
         except BaseException:
             # Stopped halfway (an error, or the outbox closed the send): its
@@ -139,23 +138,31 @@ class K2KTransportHttp(models.AbstractModel):
         """``batches`` (from ``_k2k_get_batches``) as the steps of a send,
         in order: ``("batches", [batch, ...])`` for consecutive batches of
         several messages, up to the prepare size (at least one batch), built
-        together and posted one after the other; ``("alone", message)`` for
-        a message that goes alone."""
+        together and posted one after the other; ``("singles", [message,
+        ...])`` for consecutive messages that could travel in a batch but
+        have none to share it (the one message of a partner, say), built
+        together too, then posted one by one; ``("alone", message)`` for a
+        message that never travels in a batch (built before the first
+        step)."""
         size = self._k2k_get_prepare_size()
-        steps, step = [], []
+        steps, step, kind = [], [], None
         for batch in batches:
             if len(batch) > 1:
-                if step and sum(map(len, step)) + len(batch) > size:
-                    steps.append(("batches", step))
-                    step = []
-                step.append(batch)
-                continue
-            if step:
-                steps.append(("batches", step))
+                batch_kind = "batches"
+            elif self._k2k_travels_in_batch(batch):
+                batch_kind = "singles"
+            else:
+                batch_kind = "alone"
+            if step and (batch_kind != kind or sum(map(len, step)) + len(batch) > size):
+                steps.append((kind, step))
                 step = []
-            steps.append(("alone", batch))
+            if batch_kind == "alone":
+                steps.append(("alone", batch))
+                continue
+            kind = batch_kind
+            step.append(batch)
         if step:
-            steps.append(("batches", step))
+            steps.append((kind, step))
         return steps
 
     # -- one message, one request ------------------------------------------

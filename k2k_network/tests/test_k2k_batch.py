@@ -313,6 +313,23 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    def test_the_one_message_of_each_partner_is_built_with_the_others(self):
+        # Three partners with one message each: the three are built together
+        # (one wkhtmltopdf call, were they invoices), before the first goes;
+        # then each goes alone, as a message without a batch to share.
+        handler, url = self._partner()
+        handler.arrived, handler.release = threading.Event(), threading.Event()
+        uids = [f"one{index}" for index in range(3)]
+        messages = self.env["k2k.message"]
+        for uid in uids:
+            messages |= self._queue(self._connection(url), [uid])
+        built = self._watch_builds(handler, lambda: ())
+        messages._k2k_send()
+        self.assertEqual(built, [(3, False)])
+        self.assertEqual(handler.received, [(wire.MESSAGE_PATH, 1)] * 3)
+        self.assertEqual(handler.applied, uids)
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
     @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_a_partner_without_batches_gets_a_run_one_by_one_in_order(self):
         # The first request of a run answered 404: the run's others are not
