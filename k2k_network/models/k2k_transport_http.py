@@ -17,8 +17,10 @@ class K2KTransportHttp(models.AbstractModel):
     several to a request (a batch) and each gets its own outcome back;
     consecutive batches are built together (one wkhtmltopdf call) and posted one
     after the other, on a thread that touches no database, while the
-    sender builds the next ones. A key change, and a message a batch
-    cannot carry, travels alone, to the single-message endpoint."""
+    sender builds the next ones. A key change, a message a batch cannot
+    carry, and the one message of a partner travel alone, to the
+    single-message endpoint (the partners' single messages built together
+    all the same)."""
 
     _name = "k2k.transport.http"
     _inherit = "k2k.transport"
@@ -29,7 +31,9 @@ class K2KTransportHttp(models.AbstractModel):
         steps = self._k2k_get_steps(self._k2k_get_batches(messages))
         # What never travels in a batch is built now, all of it together
         # (one wkhtmltopdf call for its invoices); the rest is built a step
-        # at a time, while the partners apply the step before.
+        # at a time (a step of batches while the partners apply the one
+        # before). A step's messages are all built before the first goes:
+        # nothing a partner answers changes how another message is built.
         alone = messages.filtered(lambda m: not self._k2k_travels_in_batch(m))
         # Messages that could not be built in time wait for a later run.
         held = alone._k2k_prepare_by_type()
@@ -91,10 +95,9 @@ class K2KTransportHttp(models.AbstractModel):
 
     @api.model
     def _k2k_get_prepare_size(self):
-        """How many messages of consecutive batches are built together (one
-        wkhtmltopdf call for their invoices), then posted one request after
-        the other while the next ones are built: a larger step costs less
-        per PDF, a smaller one gives the partners work sooner."""
+        """How many messages one step builds together (one wkhtmltopdf call
+        for their invoices) before its requests go: a larger step costs
+        less per PDF, a smaller one gives the partners work sooner."""
         return self.env["k2k.message"]._k2k_get_setting("k2k_network.prepare_size", 60)
 
     @api.model
@@ -112,9 +115,12 @@ class K2KTransportHttp(models.AbstractModel):
 
     @api.model
     def _k2k_get_batches(self, messages):
-        """``messages`` cut into batches, in order: a connection's messages
-        that travel in a batch up to the batch size; any other message
-        alone, after those of its connection queued before it."""
+        """``messages`` cut into batches, each connection's in the order
+        queued: its messages that travel in a batch up to the batch size;
+        any other message alone, after those of its connection queued
+        before it. The last batches of the connections come at the end, the
+        larger first: the partners' single messages there follow each
+        other, and are built together (``_k2k_get_steps``)."""
         size = self._k2k_get_batch_size()
         batches = []
         pending = {}  # connection -> its messages waiting for a batch
@@ -130,7 +136,7 @@ class K2KTransportHttp(models.AbstractModel):
             if connection in pending:
                 batches.append(pending.pop(connection))
             batches.append(message)
-        batches.extend(pending.values())
+        batches.extend(sorted(pending.values(), key=len, reverse=True))
         return batches
 
     @api.model

@@ -313,21 +313,61 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    def _count_builds(self, handler):
+        """Note the size of each build of messages, and how many requests had
+        reached the partner then."""
+        Message = type(self.env["k2k.message"])
+        prepare = Message._k2k_prepare_by_type
+        built = []
+
+        def counted(batch):
+            if batch:
+                built.append((len(batch), len(handler.received)))
+            return prepare(batch)
+
+        self.enterContext(patch.object(Message, "_k2k_prepare_by_type", counted))
+        return built
+
     def test_the_one_message_of_each_partner_is_built_with_the_others(self):
         # Three partners with one message each: the three are built together
-        # (one wkhtmltopdf call, were they invoices), before the first goes;
+        # (one wkhtmltopdf call, were they invoices) before the first goes;
         # then each goes alone, as a message without a batch to share.
         handler, url = self._partner()
-        handler.arrived, handler.release = threading.Event(), threading.Event()
         uids = [f"one{index}" for index in range(3)]
         messages = self.env["k2k.message"]
         for uid in uids:
             messages |= self._queue(self._connection(url), [uid])
-        built = self._watch_builds(handler, lambda: ())
+        built = self._count_builds(handler)
         messages._k2k_send()
-        self.assertEqual(built, [(3, False)])
+        self.assertEqual(built, [(3, 0)])
         self.assertEqual(handler.received, [(wire.MESSAGE_PATH, 1)] * 3)
         self.assertEqual(handler.applied, uids)
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
+    def test_single_messages_among_batches_are_built_together(self):
+        # Partners with 3, 1, 2 and 1 messages, queued in turn: the batches
+        # of 3 and 2 are built together, then the two single messages.
+        handler, url = self._partner()
+        counts = {"a": 3, "b": 1, "c": 2, "d": 1}
+        connections = {name: self._connection(url) for name in counts}
+        messages = self.env["k2k.message"]
+        for turn in range(3):
+            for name, count in counts.items():
+                if turn < count:
+                    messages |= self._queue(connections[name], [f"{name}{turn}"])
+        built = self._count_builds(handler)
+        messages._k2k_send()
+        self.assertEqual([size for size, _received in built], [5, 2])
+        self.assertEqual(
+            sorted(handler.received),
+            sorted(
+                [(wire.BATCH_PATH, 3), (wire.BATCH_PATH, 2)]
+                + [(wire.MESSAGE_PATH, 1)] * 2
+            ),
+        )
+        self.assertEqual(
+            [uid for uid in handler.applied if uid.startswith("a")], ["a0", "a1", "a2"]
+        )
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
     @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
