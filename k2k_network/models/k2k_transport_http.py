@@ -119,8 +119,9 @@ class K2KTransportHttp(models.AbstractModel):
         queued: its messages that travel in a batch up to the batch size;
         any other message alone, after those of its connection queued
         before it. The last batches of the connections come at the end, the
-        larger first: the partners' single messages there follow each
-        other, and are built together (``_k2k_get_steps``)."""
+        larger first, those tried before last: the partners' single messages
+        there follow each other, and are built together
+        (``_k2k_get_steps``)."""
         size = self._k2k_get_batch_size()
         batches = []
         pending = {}  # connection -> its messages waiting for a batch
@@ -136,7 +137,12 @@ class K2KTransportHttp(models.AbstractModel):
             if connection in pending:
                 batches.append(pending.pop(connection))
             batches.append(message)
-        batches.extend(sorted(pending.values(), key=len, reverse=True))
+        batches.extend(
+            sorted(
+                pending.values(),
+                key=lambda batch: (any(batch.mapped("attempt_count")), -len(batch)),
+            )
+        )
         return batches
 
     @api.model
@@ -149,9 +155,11 @@ class K2KTransportHttp(models.AbstractModel):
         have none to share it (the one message of a partner, say), built
         together too, then posted one by one; ``("alone", message)`` for a
         message that never travels in a batch (built before the first
-        step)."""
+        step). A batch or message tried before makes a step of its own: were
+        its PDF one that cannot be made in time, it would hold the others'
+        again."""
         size = self._k2k_get_prepare_size()
-        steps, step, kind = [], [], None
+        steps, step, kind, step_retried = [], [], None, False
         for batch in batches:
             if len(batch) > 1:
                 batch_kind = "batches"
@@ -159,13 +167,19 @@ class K2KTransportHttp(models.AbstractModel):
                 batch_kind = "singles"
             else:
                 batch_kind = "alone"
-            if step and (batch_kind != kind or sum(map(len, step)) + len(batch) > size):
+            retried = any(batch.mapped("attempt_count"))
+            if step and (
+                batch_kind != kind
+                or retried
+                or step_retried
+                or sum(map(len, step)) + len(batch) > size
+            ):
                 steps.append((kind, step))
                 step = []
             if batch_kind == "alone":
                 steps.append(("alone", batch))
                 continue
-            kind = batch_kind
+            kind, step_retried = batch_kind, retried
             step.append(batch)
         if step:
             steps.append((kind, step))

@@ -344,6 +344,22 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    def test_a_message_tried_before_is_built_on_its_own(self):
+        # Three partners with one message each, the first's tried before (its
+        # PDF might be one that cannot be made in time): the other two are
+        # built together and go, then it is built alone.
+        handler, url = self._partner()
+        uids = ["tried", "fresh1", "fresh2"]
+        messages = self.env["k2k.message"]
+        for uid in uids:
+            messages |= self._queue(self._connection(url), [uid])
+        messages[0].attempt_count = 1
+        built = self._count_builds(handler)
+        messages._k2k_send()
+        self.assertEqual(built, [(2, 0), (1, 2)])
+        self.assertEqual(handler.applied, ["fresh1", "fresh2", "tried"])
+        self.assertEqual(set(messages.mapped("state")), {"applied"})
+
     def test_single_messages_among_batches_are_built_together(self):
         # Partners with 3, 1, 2 and 1 messages, queued in turn: the batches
         # of 3 and 2 are built together, then the two single messages.
