@@ -277,14 +277,14 @@ class K2KMessage(models.Model):
                     )
         return postponed
 
-    def _k2k_attempt(self, step):
-        """Run ``step()``, one step of this message's delivery, in its own
+    def _k2k_attempt(self, work):
+        """Run ``work()``, one part of this message's delivery, in its own
         savepoint; return whether it went through. A failure fails this
         message only (or defers it)."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
-                step()
+                work()
         except (IntegrityError, OperationalError) as error:
             # Another worker applied the same document at the same time, or a
             # lock was held: try again later, it will be recognised.
