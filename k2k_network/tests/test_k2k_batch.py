@@ -344,6 +344,25 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
+    def test_a_partner_down_among_single_messages_holds_back_its_own_only(self):
+        # Three partners with one message each, the second nowhere to be
+        # found: the three are built together, the other two go.
+        closed = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
+        down_port = closed.server_address[1]
+        closed.server_close()
+        handler, url = self._partner()
+        urls = [url, f"http://127.0.0.1:{down_port}", url]
+        messages = self.env["k2k.message"]
+        for index, partner_url in enumerate(urls):
+            messages |= self._queue(self._connection(partner_url), [f"one{index}"])
+        built = self._count_builds(handler)
+        messages._k2k_send()
+        self.assertEqual(built, [(3, 0)])
+        self.assertEqual(handler.applied, ["one0", "one2"])
+        self.assertEqual(messages.mapped("state"), ["applied", "queued", "applied"])
+        self.assertEqual(messages[1].attempt_count, 1)
+
     def test_a_message_tried_before_is_built_on_its_own(self):
         # Three partners with one message each, the first's tried before (its
         # PDF might be one that cannot be made in time): the other two are
