@@ -34,7 +34,9 @@ class K2KTransportHttp(models.AbstractModel):
         # at a time (a step of batches while the partners apply the one
         # before). A step's messages are all built before the first goes:
         # nothing a partner answers changes how another message is built.
-        alone = messages.filtered(lambda m: not self._k2k_travels_in_batch(m))
+        alone = messages.browse(
+            [message.id for kind, message in steps if kind == "alone"]
+        )
         # Messages that could not be built in time wait for a later run.
         held = alone._k2k_prepare_by_type()
         stopped = set()  # connections unreachable, or rekeyed
@@ -140,7 +142,7 @@ class K2KTransportHttp(models.AbstractModel):
         batches.extend(
             sorted(
                 pending.values(),
-                key=lambda batch: (any(batch.mapped("attempt_count")), -len(batch)),
+                key=lambda batch: (self._k2k_tried_before(batch), -len(batch)),
             )
         )
         return batches
@@ -167,7 +169,7 @@ class K2KTransportHttp(models.AbstractModel):
                 batch_kind = "singles"
             else:
                 batch_kind = "alone"
-            retried = any(batch.mapped("attempt_count"))
+            retried = self._k2k_tried_before(batch)
             if step and (
                 batch_kind != kind
                 or retried
@@ -184,6 +186,12 @@ class K2KTransportHttp(models.AbstractModel):
         if step:
             steps.append((kind, step))
         return steps
+
+    @api.model
+    def _k2k_tried_before(self, batch):
+        """Whether a message of ``batch`` was tried before: its step is its
+        own (``_k2k_get_steps``)."""
+        return any(batch.mapped("attempt_count"))
 
     # -- one message, one request ------------------------------------------
 

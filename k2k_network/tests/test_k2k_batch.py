@@ -313,6 +313,22 @@ class TestK2KBatchSender(K2KCommon):
         self.assertEqual(handler.applied, uids)
         self.assertEqual(set(messages.mapped("state")), {"applied"})
 
+    @staticmethod
+    def _nobody_address():
+        """An address of this machine where nobody listens."""
+        closed = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
+        address = f"http://127.0.0.1:{closed.server_address[1]}"
+        closed.server_close()
+        return address
+
+    def _one_message_each(self, urls, uids):
+        """For each of ``urls``, a connection to a partner there with one
+        queued message, of the matching one of ``uids``."""
+        messages = self.env["k2k.message"]
+        for url, uid in zip(urls, uids, strict=True):
+            messages |= self._queue(self._connection(url), [uid])
+        return messages
+
     def _count_builds(self, handler):
         """Note the size of each build of messages, and how many requests had
         reached the partner then."""
@@ -334,9 +350,7 @@ class TestK2KBatchSender(K2KCommon):
         # then each goes alone, as a message without a batch to share.
         handler, url = self._partner()
         uids = [f"one{index}" for index in range(3)]
-        messages = self.env["k2k.message"]
-        for uid in uids:
-            messages |= self._queue(self._connection(url), [uid])
+        messages = self._one_message_each([url] * 3, uids)
         built = self._count_builds(handler)
         messages._k2k_send()
         self.assertEqual(built, [(3, 0)])
@@ -348,14 +362,10 @@ class TestK2KBatchSender(K2KCommon):
     def test_a_partner_down_among_single_messages_holds_back_its_own_only(self):
         # Three partners with one message each, the second nowhere to be
         # found: the three are built together, the other two go.
-        closed = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
-        down_port = closed.server_address[1]
-        closed.server_close()
         handler, url = self._partner()
-        urls = [url, f"http://127.0.0.1:{down_port}", url]
-        messages = self.env["k2k.message"]
-        for index, partner_url in enumerate(urls):
-            messages |= self._queue(self._connection(partner_url), [f"one{index}"])
+        messages = self._one_message_each(
+            [url, self._nobody_address(), url], ["one0", "one1", "one2"]
+        )
         built = self._count_builds(handler)
         messages._k2k_send()
         self.assertEqual(built, [(3, 0)])
@@ -368,10 +378,7 @@ class TestK2KBatchSender(K2KCommon):
         # PDF might be one that cannot be made in time): the other two are
         # built together and go, then it is built alone.
         handler, url = self._partner()
-        uids = ["tried", "fresh1", "fresh2"]
-        messages = self.env["k2k.message"]
-        for uid in uids:
-            messages |= self._queue(self._connection(url), [uid])
+        messages = self._one_message_each([url] * 3, ["tried", "fresh1", "fresh2"])
         messages[0].attempt_count = 1
         built = self._count_builds(handler)
         messages._k2k_send()
@@ -431,10 +438,7 @@ class TestK2KBatchSender(K2KCommon):
     def test_a_partner_down_in_a_run_holds_back_its_own_batches_only(self):
         # One run, two partners: the first one's first request finds nobody;
         # its later batch stays queued, the other partner gets all of its own.
-        closed = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
-        down_port = closed.server_address[1]
-        closed.server_close()
-        down = self._connection(f"http://127.0.0.1:{down_port}")
+        down = self._connection(self._nobody_address())
         handler, url = self._partner()
         up = self._connection(url)
         down_messages = self._queue(down, [f"down{index:02d}" for index in range(25)])
@@ -558,10 +562,7 @@ class TestK2KBatchSender(K2KCommon):
 
     @mute_logger("odoo.addons.k2k_network.models.k2k_transport_http")
     def test_a_transport_failure_postpones_them_all(self):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _BatchPartner)
-        port = server.server_address[1]
-        server.server_close()  # nobody listens there any more
-        connection = self._connection(f"http://127.0.0.1:{port}")
+        connection = self._connection(self._nobody_address())
         messages = self._queue(connection, [f"doc{index}" for index in range(25)])
         messages._k2k_send()
         self.assertEqual(set(messages.mapped("state")), {"queued"})
