@@ -5,6 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/_common.sh"
 require_odoo
 require_postgres
+odoo_compiled || compile_odoo
 
 build_db() {  # name modules addons_path
     if [ -n "${K2K_BENCH_REUSE:-}" ] && psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$1" -Atqc \

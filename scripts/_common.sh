@@ -68,6 +68,28 @@ oca_addons_up_to_date() {
     [ "$(cat "$OCA_TEST_HOME/.k2k-wheels" 2>/dev/null)" = "$OCA_TEST_WHEELS" ]
 }
 
+# Odoo's modules compiled to bytecode once, beside their sources, as Debian's
+# python3 packages do at install: where PYTHONDONTWRITEBYTECODE is set (this
+# project's machines set it) Python writes no .pyc of its own, and every Odoo
+# process (each test server, shell and install) would compile again the
+# ~1,300 modules it loads: 1.5 s of CPU in a server start of 3 s. Python still
+# reads the compiled files, and compiles in memory a source newer than its own.
+odoo_compiled() {
+    [ -f "$ODOO_SRC/odoo/__pycache__/release.$("$VENV/bin/python" -c 'import sys; print(sys.implementation.cache_tag)').pyc" ]
+}
+
+compile_odoo() {
+    if [ ! -w "$ODOO_SRC/odoo" ]; then
+        log "Cannot write into $ODOO_SRC: Odoo's modules stay uncompiled (each Odoo start compiles them, slower)"
+        return 0
+    fi
+    log "Compiling Odoo's modules to bytecode (once; seconds when done already)"
+    local trees=("$ODOO_SRC/odoo" "$ODOO_SRC/addons")
+    [ -d "$OCA_ADDONS_PATH" ] && trees+=("$OCA_ADDONS_PATH")
+    "$VENV/bin/python" -m compileall -q -j 0 "${trees[@]}" >/dev/null \
+        || log "Some of Odoo's files did not compile: Odoo compiles them when it loads them"
+}
+
 drop_db() {
     dropdb ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" --if-exists --force "$1" >/dev/null 2>&1 || true
     rm -rf "$K2K_HOME/filestore/filestore/$1"

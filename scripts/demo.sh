@@ -17,6 +17,7 @@ if ! venv_up_to_date; then
 fi
 require_odoo
 require_postgres
+odoo_compiled || compile_odoo
 
 [ "${1:-}" = "--reset" ] && { log "Dropping $DEMO_DB"; drop_db "$DEMO_DB"; }
 installed="$(psql ${DB_HOST:+-h "$DB_HOST"} -U "$DB_USER" -d "$DEMO_DB" -Atqc \

@@ -113,4 +113,7 @@ else
 fi
 mkdir -p "$K2K_HOME/filestore"
 
+# -- 6. Odoo's modules compiled --------------------------------------------
+compile_odoo
+
 log "Ready. Run the tests with ./scripts/test.sh, or a demo with ./scripts/demo.sh"

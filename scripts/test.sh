@@ -13,6 +13,7 @@ if ! venv_up_to_date || ! oca_addons_up_to_date; then
 fi
 require_odoo
 require_postgres
+odoo_compiled || compile_odoo
 
 TEST_DB="${K2K_TEST_DB:-k2k_test}"
 # One configuration file per database, so that two runs side by side (two
