@@ -3,7 +3,7 @@
 # pytest's summary line. Extra arguments go to pytest (e.g. -k handshake).
 #
 #   K2K_TEST_DB       name of the database to (re)create   (default k2k_test)
-#   K2K_TEST_WORKERS  pytest-xdist workers, 0 for none     (default 2)
+#   K2K_TEST_WORKERS  pytest-xdist workers, 0 for none     (default 3)
 #   ODOO_SRC          Odoo 18.0 source                     (default /opt/odoo/18.0)
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -50,7 +50,7 @@ TEST_MODULES="k2k_network,payment_demo,procurement_purchase_no_grouping"
 # one core: it runs on the other core while this one installs $TEST_DB, and the
 # test checks what came of it. The tests start beside its last seconds; the
 # test of it waits for it to end, and so does the one whose time bounds are
-# for the two test workers alone (test_chaos.py: it waits before its flood,
+# for the test workers alone (test_chaos.py: it waits before its flood,
 # after its servers started). Not for a run of some tests only (-k, a file).
 DEMO_DB="${TEST_DB}_demo_install"
 DEMO_LOG="$K2K_HOME/install-$DEMO_DB.log"
@@ -106,12 +106,14 @@ fi
 export K2K_E2E_TEMPLATE="$E2E_TEMPLATE" K2K_TEST_DB="$TEST_DB" K2K_ODOO_SRC="$ODOO_SRC" K2K_VENV_PYTHON="$VENV/bin/python" K2K_ADDONS_PATH="$ADDONS_PATH" \
        K2K_DATA_DIR="$K2K_HOME/filestore" K2K_DB_USER="$DB_USER"
 cd "$REPO_ROOT"
-# Two workers by default (pytest-xdist; pytest-odoo gives each its own copy of
-# $TEST_DB), one test file at a time each, the long files of tests_integration
-# first (its conftest orders them). K2K_TEST_WORKERS=0 runs everything in this
+# Three workers by default on two cores (pytest-xdist; pytest-odoo gives each
+# its own copy of $TEST_DB), one test file at a time each, the long files of
+# tests_integration first (its conftest orders them): those spend much of
+# their time waiting for their servers, and a third worker takes the CPU they
+# leave. K2K_TEST_WORKERS=0 runs everything in this
 # one process. Each worker's copy has a filestore of its own, hard links to
 # $TEST_DB's files (tests_integration/own_filestores.py says why).
-WORKERS="${K2K_TEST_WORKERS:-2}"
+WORKERS="${K2K_TEST_WORKERS:-3}"
 remove_worker_filestores() {
     rm -rf "$K2K_HOME/filestore/filestore/$TEST_DB-gw"*
 }

@@ -185,8 +185,8 @@ def test_database():
 
 def pytest_collection_modifyitems(config, items):
     """These tests take minutes where the addon's own take seconds: they go
-    first, so that on several workers (./scripts/test.sh runs two) none of
-    them starts last and leaves the other worker idle; the short ones even
-    the workers out at the end."""
+    first, so that on several workers (./scripts/test.sh runs three) none
+    of them starts last and leaves the other workers idle; the short ones
+    even the workers out at the end."""
     here = Path(__file__).parent
     items.sort(key=lambda item: here not in Path(item.path).parents)

@@ -112,7 +112,7 @@ class OdooServer:
         # again soon.
         self.set_param("k2k_network.retry_base_seconds", "1")
         self.set_param("k2k_network.retry_max_seconds", "2")
-        # No ordinary delivery may time out, even with the other test worker
+        # No ordinary delivery may time out, even with the other test workers
         # loading the CPU: a resent batch would upset the tests' counts.
         self.set_param("k2k_network.http_timeout", "60")
         # Odoo's other scheduled actions (the mail queue, the vacuum, the
@@ -202,8 +202,18 @@ class OdooServer:
         return self.process is not None and self.process.poll() is None
 
     def stop(self):
+        self.ask_to_stop()
+        self.wait_stopped()
+
+    def ask_to_stop(self):
+        """Ask the server to end (SIGTERM, once: Odoo ends at once, without
+        its shutdown, at a second one)."""
         if self.running:
             self.process.terminate()
+
+    def wait_stopped(self):
+        """Wait until the server asked to stop ended; kill it after 30 s."""
+        if self.process is not None:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -324,11 +334,19 @@ def start_servers(*servers):
         server.wait_until_ready()
 
 
+def stop_servers(*servers):
+    """Stop ``servers`` side by side: each ends its threads while the
+    others do."""
+    for server in servers:
+        server.ask_to_stop()
+    for server in servers:
+        server.wait_stopped()
+
+
 def stop_and_drop(*servers):
     """Stop ``servers``, drop their databases, and fail with the errors
     their logs hold, if any."""
-    for server in servers:
-        server.stop()
+    stop_servers(*servers)
     errors = [error for server in servers for error in server.errors_in_log()]
     for server in servers:
         server.drop()

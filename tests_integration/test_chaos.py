@@ -40,7 +40,7 @@ BAD_INVOICES = 3
 STRANGERS = 50
 # k2k_network.http_timeout at the vendor, in seconds: well above what the
 # healthy buyer takes to answer (under the flood, beside the other test
-# worker), well below the trickling partner's 50 s.
+# workers), well below the trickling partner's 50 s.
 DEADLINE = 8
 # Seconds before a failed delivery is tried again, doubled at each failure
 # (up to a second less: Odoo keeps whole seconds).
@@ -211,7 +211,7 @@ def test_no_partner_and_no_stranger_stops_the_network(servers, wait_for_demo_ins
     )
 
     # The shop's bounds below are for this test beside the other test
-    # worker, not beside an install too.
+    # workers, not beside an install too.
     wait_for_demo_install()
     # The web shop, warm (its first page compiles its templates), and how
     # long its page takes on this machine as it is now, without the flood.

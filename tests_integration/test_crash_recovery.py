@@ -29,6 +29,7 @@ from remote_network import (
     join_network,
     make_k2k_products,
     start_servers,
+    stop_servers,
     wait_until,
 )
 
@@ -69,8 +70,7 @@ def crash_network(odoo_cli, tmp_path_factory):
         start_servers(vendor, buyer)
         yield {"vendor": vendor, "buyer": buyer}
     finally:
-        for server in (vendor, buyer):
-            server.stop()
+        stop_servers(vendor, buyer)
         for server in (base, vendor, buyer):
             server.drop()
 

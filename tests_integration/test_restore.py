@@ -41,6 +41,7 @@ from remote_network import (
     make_k2k_products,
     start_servers,
     stop_and_drop,
+    stop_servers,
     template_database,
     vendor_and_buyer,
     wait_until,
@@ -236,7 +237,7 @@ def _stop(*servers):
     the action switched off or on."""
     for server in servers:
         server.switch_k2k_action(False)
-        server.stop()
+    stop_servers(*servers)
 
 
 def _post_and_bill(net, invoice_ids, bills):
