@@ -167,8 +167,8 @@ def _wait_for_demo_install(timeout=900):
 def wait_for_demo_install():
     """``wait_for_demo_install()``: the tests start while ./scripts/test.sh
     still installs a database with demo data beside them (its last seconds);
-    the test of that install, and those whose time bounds are for the two
-    test workers alone, wait for it to end."""
+    the test of that install, and those whose time bounds are for the test
+    workers alone, wait for it to end."""
     return _wait_for_demo_install
 
 

@@ -73,6 +73,7 @@ class OdooServer:
         self.logfile = Path(log_dir) / f"{db}.log"
         self.dbuuid = str(uuid.uuid1())
         self.process = None
+        self.asked_to_stop = False
         # The administrator's web session (its cookie), once logged in.
         self.session_id = None
 
@@ -174,6 +175,7 @@ class OdooServer:
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        self.asked_to_stop = False
 
     def wait_until_ready(self):
         """Wait until the launched server answers."""
@@ -208,8 +210,9 @@ class OdooServer:
     def ask_to_stop(self):
         """Ask the server to end (SIGTERM, once: Odoo ends at once, without
         its shutdown, at a second one)."""
-        if self.running:
+        if self.running and not self.asked_to_stop:
             self.process.terminate()
+            self.asked_to_stop = True
 
     def wait_stopped(self):
         """Wait until the server asked to stop ended; kill it after 30 s."""
@@ -259,7 +262,8 @@ class OdooServer:
         try:
             return self._post_json("/web/dataset/call_kw", params)
         except SessionExpired:
-            # A database restored from a backup made before the session:
+            # Its file gone from the session store, or its token no longer
+            # the database's (another database.secret, another password):
             # in again, once.
             self.session_id = self._log_in()
             return self._post_json("/web/dataset/call_kw", params)
