@@ -74,8 +74,8 @@ class OdooServer:
         self.logfile = Path(log_dir) / f"{db}.log"
         self.dbuuid = str(uuid.uuid1())
         self.process = None
-        self.asked_to_stop = False
-        # (asked, ended): each time the server was stopped, by its own clock.
+        # [asked, ended]: each time the server was asked to stop, by the
+        # clock its log keeps; ended None while it is stopping.
         self.shutdowns = []
         # The administrator's web session (its cookie), once logged in.
         self.session_id = None
@@ -178,7 +178,6 @@ class OdooServer:
         self.process = subprocess.Popen(
             args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        self.asked_to_stop = False
 
     def wait_until_ready(self):
         """Wait until the launched server answers."""
@@ -213,10 +212,10 @@ class OdooServer:
     def ask_to_stop(self):
         """Ask the server to end (SIGTERM, once: Odoo ends at once, without
         its shutdown, at a second one)."""
-        if self.running and not self.asked_to_stop:
+        stopping = self.shutdowns and self.shutdowns[-1][1] is None
+        if self.running and not stopping:
             self.shutdowns.append([datetime.now(), None])
             self.process.terminate()
-            self.asked_to_stop = True
 
     def wait_stopped(self):
         """Wait until the server asked to stop ended; kill it after 30 s."""
